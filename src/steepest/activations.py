@@ -1,0 +1,274 @@
+"""Activation functions and their derivatives, numerically stable in float32 and float64.
+
+Each function sits right beside its derivative, as in the lecture:
+
+==========  ==========================  =====================================
+name        f(z)                        f'(z), written through a = f(z)
+==========  ==========================  =====================================
+step        1 if z > 0 else 0           0 (almost everywhere): not trainable
+relu        max(0, z)                   1 if a > 0 else 0
+softplus    log(1 + e^z)                sigmoid(z) = 1 - e^(-a)
+sigmoid     1 / (1 + e^(-z))            a (1 - a)
+tanh        tanh(z)                     1 - a^2
+identity    z                           1
+==========  ==========================  =====================================
+
+Writing the derivative through the output ``a`` (as scikit-learn does) means
+backpropagation needs only the activations saved by the forward pass, not the
+pre-activations ``z``.  ``softmax`` acts on a whole row and has a Jacobian
+instead of an elementwise derivative; see :func:`softmax_jacobian` and
+:func:`softmax_backward`.
+
+Every function accepts any float array and keeps its dtype; none warns or
+returns NaN at ``z = +-1000``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# Heaviside step: the perceptron's decision.
+
+
+def step(z: np.ndarray) -> np.ndarray:
+    """Heaviside step ``H(z) = 1 if z > 0 else 0``.
+
+    The lecture's perceptron fires when ``w . x > t``, i.e. when ``w . x + b > 0``
+    with ``b = -t``; so ``H(0) = 0``.
+
+    >>> step(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 1.])
+    """
+    z = np.asarray(z)
+    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+
+
+def step_prime(z: np.ndarray) -> np.ndarray:
+    """Derivative of the step: 0 everywhere it exists (undefined at 0).
+
+    This is why the perceptron cannot be trained by gradient descent, and why
+    the lecture moves on to smooth activations.
+    """
+    return np.zeros_like(np.asarray(z, dtype=float))
+
+
+# ---------------------------------------------------------------------------
+# ReLU
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """Rectified linear unit ``max(0, z)``.
+
+    >>> relu(np.array([-2.0, 0.0, 3.0]))
+    array([0., 0., 3.])
+    """
+    return np.maximum(z, 0)
+
+
+def relu_prime(z: np.ndarray) -> np.ndarray:
+    """``relu'(z) = 1 if z > 0 else 0`` (we take 0 at z = 0)."""
+    z = np.asarray(z)
+    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+
+
+# ---------------------------------------------------------------------------
+# Softplus, the smooth ReLU
+
+
+def softplus(z: np.ndarray) -> np.ndarray:
+    """Softplus ``log(1 + e^z)``.
+
+    Computed as ``logaddexp(0, z)``: ``e^z`` is never formed, so z = 1000 gives
+    1000 rather than ``inf``, and z = -1000 gives ``e^-1000`` ~ 0 rather than
+    ``log(1 + 0)`` rounding tiny values away.
+
+    >>> float(softplus(np.array(0.0)))  # log 2
+    0.6931471805599453
+    """
+    z = np.asarray(z)
+    return np.logaddexp(np.zeros((), dtype=z.dtype), z)
+
+
+def softplus_prime(z: np.ndarray) -> np.ndarray:
+    """``softplus'(z) = sigmoid(z)``."""
+    return sigmoid(z)
+
+
+# ---------------------------------------------------------------------------
+# Sigmoid
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logistic sigmoid ``1 / (1 + e^(-z))``.
+
+    The textbook formula overflows ``e^(-z)`` for z < -88 in float32.  We split
+    by sign and only ever exponentiate a non-positive number:
+
+    * z >= 0: ``1 / (1 + e^(-z))``
+    * z <  0: ``e^z / (1 + e^z)``
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
+    array([0. , 0.5, 1. ])
+    """
+    z = np.asarray(z)
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(e.dtype, copy=False)
+
+
+def sigmoid_prime(z: np.ndarray) -> np.ndarray:
+    """``sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))``."""
+    s = sigmoid(z)
+    return s * (1 - s)
+
+
+# ---------------------------------------------------------------------------
+# tanh
+
+
+def tanh(z: np.ndarray) -> np.ndarray:
+    """Hyperbolic tangent, ``2 sigmoid(2z) - 1``."""
+    return np.tanh(z)
+
+
+def tanh_prime(z: np.ndarray) -> np.ndarray:
+    """``tanh'(z) = 1 - tanh(z)^2``."""
+    t = np.tanh(z)
+    return 1 - t * t
+
+
+# ---------------------------------------------------------------------------
+# Identity (a linear layer)
+
+
+def identity(z: np.ndarray) -> np.ndarray:
+    """``f(z) = z``."""
+    return np.asarray(z)
+
+
+def identity_prime(z: np.ndarray) -> np.ndarray:
+    """``f'(z) = 1``."""
+    return np.ones_like(np.asarray(z, dtype=float))
+
+
+# ---------------------------------------------------------------------------
+# Softmax: a vector in, a probability vector out.
+
+
+def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax ``o_k = e^(z_k) / sum_j e^(z_j)`` along ``axis`` (rows are examples).
+
+    Subtracting the row maximum first changes nothing mathematically (it
+    cancels between numerator and denominator) but keeps every exponent <= 0,
+    so nothing overflows.
+
+    >>> softmax(np.array([[1000.0, 1000.0]]))
+    array([[0.5, 0.5]])
+    """
+    z = np.asarray(z)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def softmax_jacobian(z: np.ndarray) -> np.ndarray:
+    """Jacobian ``d o_i / d z_j = o_i (delta_ij - o_j)`` for each row of ``z``.
+
+    Args:
+        z: logits, shape ``(N, K)`` or ``(K,)``.
+
+    Returns:
+        ``(N, K, K)`` (or ``(K, K)``) array.
+    """
+    o = softmax(z)
+    return o[..., :, None] * (np.eye(o.shape[-1], dtype=o.dtype) - o[..., None, :])
+
+
+def softmax_backward(o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
+    """Vector-Jacobian product through softmax: ``dL/dz = o * (g - sum(g * o))``.
+
+    Args:
+        o: softmax outputs, ``(N, K)``.
+        grad_o: ``dL/do``, ``(N, K)``.
+
+    Returns:
+        ``dL/dz``, ``(N, K)``.
+    """
+    return o * (grad_o - np.sum(grad_o * o, axis=-1, keepdims=True))
+
+
+# ---------------------------------------------------------------------------
+# Derivatives through the output a = f(z): what backpropagation uses.
+
+
+def _relu_prime_out(a):
+    return (a > 0).astype(a.dtype)
+
+
+def _softplus_prime_out(a):
+    return -np.expm1(-a)  # 1 - e^(-a) = sigmoid(z), exact for tiny a too
+
+
+def _sigmoid_prime_out(a):
+    return a * (1 - a)
+
+
+def _tanh_prime_out(a):
+    return 1 - a * a
+
+
+def _step_prime_out(a):
+    return np.zeros_like(a)
+
+
+def _identity_prime_out(a):
+    return np.ones_like(a)
+
+
+#: name -> f(z); serves the CLI and the model file.
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "step": step,
+    "relu": relu,
+    "softplus": softplus,
+    "sigmoid": sigmoid,
+    "tanh": tanh,
+    "identity": identity,
+}
+
+#: name -> f'(z), as a function of z.
+DERIVATIVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "step": step_prime,
+    "relu": relu_prime,
+    "softplus": softplus_prime,
+    "sigmoid": sigmoid_prime,
+    "tanh": tanh_prime,
+    "identity": identity_prime,
+}
+
+#: name -> f'(z), as a function of the output a = f(z).
+DERIVATIVES_FROM_OUTPUT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "step": _step_prime_out,
+    "relu": _relu_prime_out,
+    "softplus": _softplus_prime_out,
+    "sigmoid": _sigmoid_prime_out,
+    "tanh": _tanh_prime_out,
+    "identity": _identity_prime_out,
+}
+
+#: Activations a hidden layer may use (the step has no useful gradient).
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus", "identity")
+
+
+def get(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Look up an activation by name.
+
+    >>> get("sigmoid") is sigmoid
+    True
+    """
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}"
+        ) from None

@@ -1,0 +1,362 @@
+"""The ``steepest`` command line: it presents, the library computes.
+
+User errors (bad files, bad flags, a diverging run) print one line on
+stderr and exit with status 1 (2 for a malformed command line); set
+``STEEPEST_DEBUG=1`` to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+import numpy as np
+
+from . import __version__
+from . import activations as act
+
+
+class UserError(click.ClickException):
+    """One line on stderr, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"steepest: error: {self.format_message()}", err=True)
+
+
+class Steepest(click.Group):
+    """A click group that turns library errors about user input into one line."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (ValueError, OSError, ArithmeticError) as exc:
+            if os.environ.get("STEEPEST_DEBUG"):
+                raise
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise UserError(message) from None
+        except MemoryError:
+            raise UserError("out of memory; try a smaller batch or network") from None
+
+
+def parse_ints(value: str, what: str) -> tuple[int, ...]:
+    """``"800,800"`` -> ``(800, 800)``; ``""`` -> ``()``."""
+    value = value.strip()
+    if not value:
+        return ()
+    try:
+        ints = tuple(int(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{what} must be comma-separated ints, got {value!r}") from None
+    if any(v < 1 for v in ints):
+        raise click.BadParameter(f"{what} must be positive, got {value!r}")
+    return ints
+
+
+def parse_floats(value: str, what: str) -> tuple[float, ...]:
+    try:
+        floats = tuple(float(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{what} must be comma-separated numbers, got {value!r}") from None
+    if not all(np.isfinite(floats)):
+        raise click.BadParameter(f"{what} must be finite, got {value!r}")
+    return floats
+
+
+def load_dataset(data: str | None):
+    from .datasets import mnist
+
+    return mnist.load_data(data)
+
+
+@click.group(cls=Steepest, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="steepest")
+def main() -> None:
+    """steepest: neural networks trained by gradient descent, from the perceptron to MNIST."""
+
+
+# ---------------------------------------------------------------------------
+# steepest perceptron
+
+
+@main.command()
+@click.option("--weights", default="1,6,3", show_default=True,
+              help="Weights for (cheap, available, interested), comma-separated.")
+@click.option("--threshold", "thresholds", multiple=True, type=float,
+              help="Threshold t: go when w.x > t.  Repeat for several.  [default: 9 and 7]")
+@click.option("--learn", type=click.Choice(["and", "or", "xor"]),
+              help="Instead: learn a two-input gate with Rosenblatt's rule.")
+@click.option("--max-epochs", default=25, show_default=True, type=click.IntRange(1),
+              help="With --learn: passes before giving up.")
+def perceptron(weights: str, thresholds: tuple[float, ...], learn: str | None,
+               max_epochs: int) -> None:
+    """The lecture's perceptron: "go to the game?" as a table.
+
+    Each row is one situation x = (ticket cheap?, ticket available?,
+    interested?); the perceptron goes when w.x > t (bias form: H(w.x + b),
+    b = -t).
+    """
+    from .perceptron import game_table
+    from .perceptron import learn as rosenblatt
+
+    if learn:
+        gates = {"and": [0, 0, 0, 1], "or": [0, 1, 1, 1], "xor": [0, 1, 1, 0]}
+        x = [[0, 0], [0, 1], [1, 0], [1, 1]]
+        result = rosenblatt(x, gates[learn], max_epochs=max_epochs)
+        p = result.perceptron
+        click.echo(f"Rosenblatt's rule on {learn.upper()}: mistakes per epoch {result.mistakes}")
+        click.echo(f"  x1 x2  target  output")
+        for xi, yi, oi in zip(x, gates[learn], p.predict(x)):
+            click.echo(f"   {xi[0]}  {xi[1]}     {yi}       {oi}")
+        w = ", ".join(f"{v:g}" for v in p.weights)
+        if result.converged:
+            click.echo(f"converged after {result.epochs} epochs: w = ({w}), b = {p.bias:g}")
+        else:
+            click.echo(f"not converged after {result.epochs} epochs: {learn.upper()} is not "
+                       "linearly separable, so no line splits its 0s from its 1s")
+        return
+    w = parse_floats(weights, "--weights")
+    if len(w) != 3:
+        raise click.BadParameter(f"need 3 weights, got {weights!r}", param_hint="--weights")
+    thresholds = thresholds or (9.0, 7.0)
+    rows = game_table(w, thresholds)
+    heads = [f"t={t:g}" for t in thresholds]
+    click.echo(f"w = ({', '.join(f'{v:g}' for v in w)}); go when w.x > t")
+    click.echo("cheap  available  interested    w.x  " + "  ".join(f"{h:>5}" for h in heads))
+    for row in rows:
+        c, a, i = row["x"]
+        decisions = "  ".join(f"{'go' if g else '-':>5}" for g in row["go"])
+        click.echo(f"{c:>5}  {a:>9}  {i:>10}  {row['wx']:>5g}  {decisions}")
+
+
+# ---------------------------------------------------------------------------
+# steepest train
+
+
+def _write_history(path: Path, records: list[dict], meta: dict) -> None:
+    from .modelfile import atomic_write_bytes
+
+    doc = {"meta": meta, "epochs": records}
+    atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode())
+
+
+@main.command()
+@click.option("--hidden", default="15", show_default=True,
+              help="Hidden layer sizes, comma-separated (e.g. 800,800).")
+@click.option("--activation", default="sigmoid", show_default=True,
+              type=click.Choice(list(act.HIDDEN_ACTIVATIONS)), help="Hidden activation.")
+@click.option("--init", default="normal", show_default=True,
+              type=click.Choice(["normal", "scaled", "xavier", "glorot", "he"]),
+              help="Weight init: normal is the lecture's N(0, 1).")
+@click.option("--epochs", default=None, type=click.IntRange(1),
+              help="Passes over the training set.  [default: 40]")
+@click.option("--batch-size", default=None, type=click.IntRange(1),
+              help="Examples per gradient step.  [default: 32]")
+@click.option("--learning-rate", "--lr", "learning_rate", default=None, type=float,
+              help="lambda in v <- v - lambda grad C.  [default: 1.0]")
+@click.option("--seed", default=None, type=int, help="Random seed.  [default: 0]")
+@click.option("--data", type=click.Path(), default=None,
+              help="Directory with the four MNIST-format IDX files (default: bundled MNIST).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default="model.npz",
+              show_default=True, help="Model file; history.json is written beside it.")
+def train(hidden, activation, init, epochs, batch_size, learning_rate, seed, data, output):
+    """Train a network on MNIST (default: the lecture's 784-15-10 network)."""
+    from tqdm import tqdm
+
+    from .datasets import mnist
+    from .modelfile import save_model
+    from .optimizers import SGD
+    from .training import TrainConfig, TrainingDiverged, build_network
+    from .training import train as run
+
+    defaults = TrainConfig()
+    config = TrainConfig(
+        hidden=parse_ints(hidden, "--hidden"),
+        activation=activation,
+        init=init,
+        epochs=epochs if epochs is not None else defaults.epochs,
+        batch_size=batch_size if batch_size is not None else defaults.batch_size,
+        learning_rate=learning_rate if learning_rate is not None else defaults.learning_rate,
+        seed=seed if seed is not None else defaults.seed,
+    )
+    output = Path(output)
+    if not output.parent.exists():
+        output.parent.mkdir(parents=True)
+    history_path = output.parent / "history.json"
+
+    (x_train, y_train), (x_test, y_test) = load_dataset(data)
+    rng = np.random.default_rng(config.seed)
+    n_in = int(np.prod(x_train.shape[1:]))
+    net = build_network(config, n_in, mnist.NUM_CLASSES, rng)
+    opt = SGD(net.parameters(), config.learning_rate)
+    meta = {"config": config.to_dict(), "version": __version__,
+            "data": str(data) if data else "bundled MNIST"}
+    click.echo(f"network: {net.describe()}")
+    click.echo(f"data: {x_train.shape[0]:,} training / {x_test.shape[0]:,} test images "
+               f"({meta['data']}); {config.epochs} epochs, batch {config.batch_size}, "
+               f"learning rate {config.learning_rate:g}, seed {config.seed}")
+
+    batches = -(-x_train.shape[0] // config.batch_size)
+    bar = tqdm(total=batches, leave=False, disable=None, unit="batch", dynamic_ncols=True)
+    records: list[dict] = []
+
+    def on_batch(epoch, i, loss):
+        bar.update(1)
+
+    def on_epoch(record):
+        records.append(record.to_dict())
+        bar.reset()
+        # Saved every epoch, atomically: if a later epoch diverges or the run
+        # is interrupted, the last good model is on disk.
+        save_model(output, net, {**meta, "history": records})
+        _write_history(history_path, records, meta)
+        tqdm.write(f"epoch {record.epoch:>3}/{config.epochs}  train loss {record.train_loss:.4f}  "
+                   f"test accuracy {100 * record.test_accuracy:.2f}%  {record.seconds:.2f} s")
+
+    t0 = time.perf_counter()
+    try:
+        run(net, opt, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
+            rng=rng, x_test=x_test, y_test=y_test, on_batch=on_batch, on_epoch=on_epoch)
+    except TrainingDiverged as exc:
+        bar.close()
+        kept = f"; the model of epoch {exc.epoch - 1} is kept in {output}" if records else ""
+        raise UserError(f"{exc}{kept}") from None
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(f"interrupted; {output} holds the model after epoch {len(records)}", err=True)
+        sys.exit(130)
+    bar.close()
+    seconds = time.perf_counter() - t0
+    last = records[-1]
+    click.echo(f"done: test accuracy {100 * last['test_accuracy']:.2f}% after {len(records)} "
+               f"epochs in {seconds:.1f} s; saved {output} and {history_path}")
+
+
+# ---------------------------------------------------------------------------
+# steepest evaluate
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--data", type=click.Path(), default=None,
+              help="Directory with MNIST-format IDX files (default: bundled MNIST).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead.")
+def evaluate(model, data, as_json):
+    """Accuracy, per-digit accuracy and confusion matrix of MODEL on the test set."""
+    from .modelfile import load_model
+
+    net, _ = load_model(model)
+    _, (x_test, y_test) = load_dataset(data)
+    if int(np.prod(x_test.shape[1:])) != net.sizes[0]:
+        raise ValueError(f"{model} expects {net.sizes[0]} inputs, images have "
+                         f"{int(np.prod(x_test.shape[1:]))} pixels")
+    pred = net.predict(x_test)
+    k = net.sizes[-1]
+    confusion = np.zeros((k, k), dtype=np.int64)
+    np.add.at(confusion, (y_test.astype(np.intp), pred), 1)  # rows: true, cols: predicted
+    per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
+    accuracy = float(confusion.trace() / confusion.sum())
+    if as_json:
+        click.echo(json.dumps({
+            "accuracy": accuracy,
+            "per_class_accuracy": [float(v) for v in per_class],
+            "confusion": confusion.tolist(),
+            "n": int(confusion.sum()),
+        }))
+        return
+    click.echo(f"{model}: {net.describe()}")
+    click.echo(f"test accuracy: {100 * accuracy:.2f}% ({confusion.trace():,} of "
+               f"{confusion.sum():,})")
+    click.echo("per digit: " + "  ".join(f"{d}: {100 * a:.1f}%" for d, a in enumerate(per_class)))
+    click.echo("confusion matrix (rows: true digit, columns: predicted):")
+    click.echo("      " + "".join(f"{d:>6}" for d in range(k)))
+    for d in range(k):
+        click.echo(f"{d:>6}" + "".join(f"{v:>6}" for v in confusion[d]))
+
+
+# ---------------------------------------------------------------------------
+# steepest predict
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("images", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image, in a list.")
+def predict(model, images, as_json):
+    """Classify drawn digits (PNG/JPEG, dark-on-light or light-on-dark).
+
+    Each image is preprocessed like MNIST: grayscale, inverted if needed,
+    cropped to the ink, fit into 20x20, centred by mass in 28x28.
+    """
+    from .modelfile import load_model
+    from .preprocess import preprocess_file
+
+    net, _ = load_model(model)
+    if net.sizes[0] != 784:
+        raise ValueError(f"{model} expects {net.sizes[0]} inputs, not 28x28 = 784 pixels")
+    x = np.stack([preprocess_file(p).reshape(784) for p in images])  # all read before output
+    probs = net.predict_proba(x)  # (n_images, 10)
+    results = [
+        {"image": str(p), "digit": int(pr.argmax()), "probabilities": [float(v) for v in pr]}
+        for p, pr in zip(images, probs)
+    ]
+    if as_json:
+        click.echo(json.dumps(results))
+        return
+    for r in results:
+        ps = "  ".join(f"{d}:{v:.3f}" for d, v in enumerate(r["probabilities"]))
+        click.echo(f"{r['image']}: {r['digit']} ({100 * r['probabilities'][r['digit']]:.1f}%)  "
+                   f"[{ps}]")
+
+
+# ---------------------------------------------------------------------------
+# steepest gradcheck
+
+
+@main.command()
+@click.option("--hidden", default="15", show_default=True, help="Hidden layer sizes.")
+@click.option("--activation", default="sigmoid", show_default=True,
+              type=click.Choice(list(act.HIDDEN_ACTIVATIONS)))
+@click.option("--samples", default=8, show_default=True, type=click.IntRange(1, 1000),
+              help="MNIST training images in the mini-batch.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--eps", default=1e-6, show_default=True, type=click.FloatRange(min=0, min_open=True))
+def gradcheck(hidden, activation, samples, seed, eps):
+    """Compare backprop with central finite differences (float64).
+
+    Default: the lecture's 784-15-10 network, every one of its 11,935
+    parameters, on a mini-batch of MNIST digits.
+    """
+    from .datasets import mnist
+    from .gradcheck import check_network
+    from .network import Network
+
+    (x, y), _ = mnist.load_data()
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(x.shape[0], samples, replace=False)
+    xb = x[idx].reshape(samples, -1).astype(np.float64) / 255
+    net = Network((784, *parse_ints(hidden, "--hidden"), 10), activation=activation, rng=rng,
+                  dtype=np.float64)
+    click.echo(f"network: {net.describe()}; {samples} MNIST images; float64; eps = {eps:g}")
+    t0 = time.perf_counter()
+    results = check_network(net, xb, y[idx], eps=eps)
+    click.echo(f"{'param':<6} {'shape':<12} {'max |backprop|':>15} {'max |diff|':>12} "
+               f"{'rel. error':>11}")
+    for r in results:
+        click.echo(f"{r.name:<6} {str(r.shape):<12} {r.max_abs_grad:>15.3e} "
+                   f"{r.max_abs_diff:>12.3e} {r.relative_error:>11.2e}  "
+                   f"{'ok' if r.ok() else 'FAIL'}")
+    worst = max(r.relative_error for r in results)
+    n = sum(int(np.prod(r.shape)) for r in results)
+    verdict = "backprop agrees" if worst < 1e-6 else "MISMATCH"
+    click.echo(f"{verdict}: {n:,} parameters, worst relative error {worst:.2e} "
+               f"(tolerance 1e-6), {time.perf_counter() - t0:.1f} s")
+    if worst >= 1e-6:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

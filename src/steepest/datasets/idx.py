@@ -1,0 +1,125 @@
+"""Reader for IDX files, the format MNIST ships in.
+
+An IDX file is a big-endian header followed by raw array data:
+
+    bytes 0-1   zero
+    byte  2     element type: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
+                0x0D float32, 0x0E float64
+    byte  3     number of dimensions d
+    4 * d       each dimension as a big-endian uint32
+    rest        the elements, row-major, big-endian
+
+So MNIST's images start ``00 00 08 03`` (= 2051: uint8, 3 dims) then
+``60000, 28, 28``; the labels start ``00 00 08 01`` (= 2049) then ``60000``.
+Files may be gzip-compressed; we recognise gzip by its magic bytes, not by
+the file name.  Every check raises a :class:`ValueError` that names the file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+
+import numpy as np
+
+#: IDX type byte -> NumPy dtype (big-endian where it matters).
+IDX_DTYPES = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """The file's content, decompressed if it is gzip."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory, not an IDX file") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if raw[:2] != GZIP_MAGIC:
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ValueError(f"{path}: corrupt gzip data ({exc})") from None
+
+
+def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
+    """Parse IDX bytes into an array, checking magic, type, dimensions and length.
+
+    Args:
+        data: the (decompressed) file content.
+        name: used in error messages.
+
+    Returns:
+        A read-only array in native byte order with the shape the header gives.
+
+    >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])).tolist()
+    [7, 8, 9]
+    """
+    if len(data) < 4:
+        raise ValueError(f"{name}: too short for an IDX header ({len(data)} bytes)")
+    zero, type_code, ndim = struct.unpack(">HBB", data[:4])
+    if zero != 0 or type_code not in IDX_DTYPES or ndim == 0:
+        raise ValueError(
+            f"{name}: not an IDX file (magic bytes {data[:4].hex(' ')}; expected "
+            "00 00 <type> <ndim> with type one of 08 09 0b 0c 0d 0e)"
+        )
+    header_len = 4 + 4 * ndim
+    if len(data) < header_len:
+        raise ValueError(f"{name}: truncated header ({len(data)} of {header_len} bytes)")
+    shape = struct.unpack(f">{ndim}I", data[4:header_len])
+    dtype = IDX_DTYPES[type_code]
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    actual = len(data) - header_len
+    if actual < expected:
+        raise ValueError(
+            f"{name}: truncated: header promises shape {shape} ({expected:,} bytes of data), "
+            f"file has {actual:,}"
+        )
+    if actual > expected:
+        raise ValueError(
+            f"{name}: {actual - expected:,} unexpected bytes after the data of shape {shape}"
+        )
+    arr = np.frombuffer(data, dtype=dtype, offset=header_len).reshape(shape)
+    return arr if dtype.isnative or dtype.itemsize == 1 else arr.astype(dtype.newbyteorder("="))
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (raw or gzip) into an array.
+
+    Raises:
+        ValueError: naming the file, for a missing file, bad magic, corrupt gzip,
+            a truncated file or trailing bytes.
+    """
+    return parse_idx(read_bytes(path), str(path))
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:
+    """Write ``array`` as an IDX file (gzip if ``compress`` or the name ends in .gz)."""
+    array = np.asarray(array)
+    for code, dtype in IDX_DTYPES.items():
+        if dtype.kind == array.dtype.kind and dtype.itemsize == array.dtype.itemsize:
+            break
+    else:
+        raise ValueError(f"IDX cannot store dtype {array.dtype}")
+    header = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    data = header + np.ascontiguousarray(array, dtype=dtype).tobytes()
+    if compress is None:
+        compress = str(path).endswith(".gz")
+    if compress:
+        data = gzip.compress(data, mtime=0)
+    with open(path, "wb") as fh:
+        fh.write(data)

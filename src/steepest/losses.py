@@ -1,0 +1,103 @@
+"""Loss functions, each a pair: its value and its delta.
+
+Following Nielsen's ``network2.py``, a loss gives two things:
+
+* ``value(o, y)``: the number we minimise, averaged over the mini-batch;
+* ``delta(o, y)``: ``dL/df``, the gradient with respect to the output layer's
+  *pre-activation* ``f`` (the logits), which is where backpropagation starts.
+
+Why the delta is with respect to ``f`` and not ``o``: for the pairs below, the
+derivative of the output activation cancels against the derivative of the log
+in the loss, leaving the famous ``o - y``:
+
+* softmax output + negative log-likelihood (multi-class cross-entropy)
+* sigmoid output + binary cross-entropy
+
+(scikit-learn's ``_base.py`` makes the same remark.)  Any other pairing would
+need the full chain ``dL/do * do/df``; steepest's output layer is always one
+of these pairs, so the network never needs to know the loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Probabilities are clipped to [EPS, 1] inside the log so that a confident
+#: wrong answer costs a large finite amount instead of ``inf``.
+EPS = 1e-12
+
+
+def one_hot(y: np.ndarray, num_classes: int = 10, dtype=np.float32) -> np.ndarray:
+    """Encode integer labels as one-hot rows.
+
+    ``onehot(y)_k = 1 if k == y else 0``.
+
+    Args:
+        y: integer labels, shape ``(N,)``, each in ``[0, num_classes)``.
+        num_classes: number of classes K.
+        dtype: dtype of the result.
+
+    Returns:
+        ``(N, K)`` array.
+
+    >>> one_hot(np.array([2, 0]), 3)
+    array([[0., 0., 1.],
+           [1., 0., 0.]], dtype=float32)
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"labels must be a 1-D array, got shape {y.shape}")
+    if y.size and (y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= num_classes):
+        bad = y[(y < 0) | (y >= num_classes)] if y.dtype.kind in "iuf" else y
+        raise ValueError(
+            f"labels must be integers in [0, {num_classes}), got {bad.ravel()[:5].tolist()!r}"
+        )
+    out = np.zeros((y.shape[0], num_classes), dtype=dtype)
+    out[np.arange(y.shape[0]), y] = 1
+    return out
+
+
+#: Keras's name for :func:`one_hot`.
+to_categorical = one_hot
+
+
+class NLL:
+    """Negative log-likelihood of softmax outputs, averaged over the batch.
+
+    ``L = -(1/N) sum_n log o[n, y_n]``
+
+    Its delta with respect to the logits ``f`` (softmax's input) is
+
+    ``dL/df = (o - onehot(y)) / N``
+
+    because ``d(-log o_y)/df_k = -(1/o_y) * o_y (delta_yk - o_k) = o_k - delta_yk``:
+    the gradient goes through both the log and the softmax, and they cancel.
+    The ``1/N`` is from averaging over the mini-batch.
+    """
+
+    name = "nll"
+
+    @staticmethod
+    def value(o: np.ndarray, y: np.ndarray) -> float:
+        """Mean ``-log o[n, y_n]`` for probabilities ``o`` (N, K) and labels ``y`` (N,)."""
+        picked = o[np.arange(o.shape[0]), y]  # (N,) probability of the right class
+        return float(-np.mean(np.log(np.maximum(picked, EPS))))
+
+    @staticmethod
+    def delta(o: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """``dL/df = (o - onehot(y)) / N``, shape (N, K)."""
+        d = o.copy()
+        d[np.arange(o.shape[0]), y] -= 1  # o - onehot(y) without building the one-hot
+        d /= o.shape[0]
+        return d
+
+
+def nll(o: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Value and delta of the negative log-likelihood: ``(L, dL/df)``.
+
+    >>> o = np.array([[0.7, 0.2, 0.1]])
+    >>> value, delta = nll(o, np.array([0]))
+    >>> round(value, 4), delta.tolist()
+    (0.3567, [[-0.30000000000000004, 0.2, 0.1]])
+    """
+    return NLL.value(o, y), NLL.delta(o, y)

@@ -1,0 +1,288 @@
+"""A fully connected network with a softmax output, and backpropagation by hand.
+
+The lecture's network is ``784 -> 15 sigmoid -> 10 softmax``:
+
+    z = x W1 + b1          # (N, 15)   hidden pre-activation
+    h = sigmoid(z)         # (N, 15)
+    f = h W2 + b2          # (N, 10)   logits
+    o = softmax(f)         # (N, 10)   class probabilities
+
+Notation: **rows are examples.**  ``x`` is ``(N, 784)``, ``W1`` is
+``(784, 15)``, so a layer is ``x W + b``.  The lecture writes one example as a
+column vector and the layer as ``W x + b`` with ``W`` of shape ``(15, 784)``;
+our ``W`` is its transpose, which lets one matrix product handle a whole
+mini-batch.
+
+Backpropagation, starting from the loss's delta ``dL/df = (o - onehot(y)) / N``
+(see :mod:`steepest.losses`):
+
+    dL/dW2 = h^T  dL/df                 # (15, N) @ (N, 10) -> (15, 10)
+    dL/db2 = sum over rows of dL/df     # (10,)
+    dL/dh  = dL/df W2^T                 # (N, 10) @ (10, 15) -> (N, 15)
+    dL/dz  = dL/dh * h (1 - h)          # sigmoid' through its output
+    dL/dW1 = x^T dL/dz                  # (784, N) @ (N, 15) -> (784, 15)
+    dL/db1 = sum over rows of dL/dz     # (15,)
+
+The network never sees the loss: :meth:`Network.backward` takes ``dL/df``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import activations as act
+
+#: Weight initialisations.  Each returns the standard deviation of W and
+#: whether the biases are drawn from N(0, 1) (True) or set to zero (False).
+INITS = {
+    # The lecture's: every weight and bias from N(0, 1).
+    "normal": lambda n_in, n_out: (1.0, True),
+    # Nielsen's network2 default: W ~ N(0, 1/n_in) keeps z ~ N(0, 1) at the start,
+    # so sigmoid units do not begin saturated; biases stay N(0, 1).
+    "scaled": lambda n_in, n_out: (1.0 / np.sqrt(n_in), True),
+    # Glorot & Bengio (2010): Var(W) = 2 / (n_in + n_out).
+    "xavier": lambda n_in, n_out: (np.sqrt(2.0 / (n_in + n_out)), False),
+    # He et al. (2015), for ReLU: Var(W) = 2 / n_in.
+    "he": lambda n_in, n_out: (np.sqrt(2.0 / n_in), False),
+}
+INITS["glorot"] = INITS["xavier"]
+
+
+@dataclass
+class Parameter:
+    """A trainable array and the gradient of the loss with respect to it.
+
+    Optimizers hold a flat list of these and update ``value`` in place.
+    """
+
+    name: str
+    value: np.ndarray
+    grad: np.ndarray
+
+
+class Dense:
+    """One fully connected layer: ``a = f(x W + b)``.
+
+    Args:
+        n_in: inputs per example.
+        n_out: units.
+        activation: a name from :data:`steepest.activations.ACTIVATIONS`, or
+            ``"softmax"`` for an output layer.
+        rng: source of the initial weights.
+        init: a name from :data:`INITS`.
+        dtype: float32 for speed, float64 for gradient checks.
+
+    >>> layer = Dense(3, 2, "sigmoid", np.random.default_rng(0))
+    >>> layer.forward(np.ones((4, 3), dtype=np.float32)).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str,
+        rng: np.random.Generator,
+        init: str = "normal",
+        dtype=np.float32,
+    ) -> None:
+        for label, n in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+                raise ValueError(f"{label} must be a positive int, got {n!r}")
+        if activation != "softmax":
+            act.get(activation)  # raises ValueError listing valid names
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; choose one of: {', '.join(INITS)}")
+        self.activation = activation
+        self.init = init
+        std, random_bias = INITS[init](n_in, n_out)
+        W = rng.standard_normal((n_in, n_out)) * std
+        b = rng.standard_normal(n_out) if random_bias else np.zeros(n_out)
+        self.W = Parameter("W", W.astype(dtype), np.zeros((n_in, n_out), dtype))
+        self.b = Parameter("b", b.astype(dtype), np.zeros(n_out, dtype))
+        self._f = act.softmax if activation == "softmax" else act.ACTIVATIONS[activation]
+        self._f_prime = None if activation == "softmax" else act.DERIVATIVES_FROM_OUTPUT[
+            activation
+        ]
+        self.x: np.ndarray | None = None  # input saved by forward, for backward
+        self.a: np.ndarray | None = None  # output saved by forward, for f'
+
+    @property
+    def n_in(self) -> int:
+        return self.W.value.shape[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.W.value.shape[1]
+
+    def parameters(self) -> list[Parameter]:
+        return [self.W, self.b]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """``a = f(x W + b)``; saves ``x`` and ``a`` for :meth:`backward`."""
+        z = x @ self.W.value  # (N, n_in) @ (n_in, n_out) -> (N, n_out)
+        z += self.b.value  # broadcast the bias over the rows
+        self.x, self.a = x, self._f(z)
+        return self.a
+
+    def backward(self, grad_a: np.ndarray, need_grad_x: bool = True) -> np.ndarray | None:
+        """Given ``dL/da`` (N, n_out), store ``dL/dW``, ``dL/db``; return ``dL/dx``."""
+        if self._f_prime is None:
+            grad_z = act.softmax_backward(self.a, grad_a)
+        else:
+            grad_z = grad_a * self._f_prime(self.a)  # chain rule through f, elementwise
+        return self.backward_z(grad_z, need_grad_x)
+
+    def backward_z(self, grad_z: np.ndarray, need_grad_x: bool = True) -> np.ndarray | None:
+        """Given ``dL/dz`` (N, n_out), store ``dL/dW``, ``dL/db``; return ``dL/dx``.
+
+        ``z = x W + b`` so ``dL/dW = x^T dL/dz``, ``dL/db = sum_n dL/dz[n]`` and
+        ``dL/dx = dL/dz W^T``.
+        """
+        np.matmul(self.x.T, grad_z, out=self.W.grad)  # (n_in, N) @ (N, n_out)
+        np.sum(grad_z, axis=0, out=self.b.grad)  # (n_out,)
+        if not need_grad_x:  # the first layer's dL/dx is never used: skip a matmul
+            return None
+        return grad_z @ self.W.value.T  # (N, n_out) @ (n_out, n_in) -> (N, n_in)
+
+
+class Network:
+    """A stack of :class:`Dense` layers ending in softmax.
+
+    Args:
+        sizes: units per layer, input first: ``(784, 15, 10)`` is the lecture's.
+        activation: hidden activation name (one for all hidden layers, or a
+            sequence with one per hidden layer).
+        init: weight initialisation, a name from :data:`INITS`.
+        rng: a ``numpy.random.Generator``; the same seed gives the same weights.
+        dtype: ``np.float32`` (default, fast) or ``np.float64`` (gradient checks).
+
+    >>> net = Network((784, 15, 10), rng=np.random.default_rng(0))
+    >>> net.num_parameters(), [p.value.size for p in net.parameters()]
+    (11935, [11760, 15, 150, 10])
+    >>> net.forward(np.zeros((2, 784), np.float32)).sum(axis=1).round(6).tolist()
+    [1.0, 1.0]
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int] = (784, 15, 10),
+        activation: str | Sequence[str] = "sigmoid",
+        init: str = "normal",
+        rng: np.random.Generator | None = None,
+        dtype=np.float32,
+    ) -> None:
+        sizes = tuple(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs an input and an output size, got {sizes!r}")
+        if rng is None:
+            rng = np.random.default_rng()
+        elif not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        n_hidden = len(sizes) - 2
+        if isinstance(activation, str):
+            hidden = [activation] * n_hidden
+        else:
+            hidden = list(activation)
+            if len(hidden) != n_hidden:
+                raise ValueError(
+                    f"got {len(hidden)} activations for {n_hidden} hidden layers: {hidden!r}"
+                )
+        for name in hidden:
+            if name not in act.HIDDEN_ACTIVATIONS:
+                raise ValueError(
+                    f"unknown hidden activation {name!r}; "
+                    f"choose one of: {', '.join(act.HIDDEN_ACTIVATIONS)}"
+                )
+        self.sizes = sizes
+        self.activations = hidden + ["softmax"]
+        self.init = init
+        self.dtype = np.dtype(dtype)
+        self.layers = [
+            Dense(n_in, n_out, f, rng, init, dtype)
+            for n_in, n_out, f in zip(sizes[:-1], sizes[1:], self.activations)
+        ]
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters, in order ``W1, b1, W2, b2, ...``."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def num_parameters(self) -> int:
+        return sum(p.value.size for p in self.parameters())
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities ``o`` (N, K) for inputs ``x`` (N, n_in)."""
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"expected input of shape (N, {self.sizes[0]}), got {x.shape}")
+        a = x
+        for layer in self.layers:
+            a = layer.forward(a)  # (N, n_out) of that layer
+        return a
+
+    def backward(self, delta: np.ndarray) -> None:
+        """Backpropagate ``delta = dL/df`` (N, K), filling every ``Parameter.grad``.
+
+        ``delta`` is the gradient with respect to the output layer's
+        pre-activation (the logits), as returned by a loss's ``delta``.
+        """
+        last = len(self.layers) - 1
+        grad = self.layers[last].backward_z(delta, need_grad_x=last > 0)  # dL/dh (N, n_hidden)
+        for i in range(last - 1, -1, -1):
+            grad = self.layers[i].backward(grad, need_grad_x=i > 0)  # dL/d(input of layer i)
+
+    def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
+        """Probabilities for images or vectors, in chunks to bound memory.
+
+        Accepts uint8 pixels (scaled by 1/255) or floats in [0, 1], shaped
+        ``(N, 28, 28)`` or ``(N, 784)``.
+        """
+        x = np.asarray(x)
+        x = x.reshape(x.shape[0], -1) if x.ndim > 2 else x
+        out = []
+        for start in range(0, x.shape[0], batch_size):
+            chunk = x[start : start + batch_size]
+            chunk = to_float(chunk, self.dtype)
+            out.append(self.forward(chunk))
+        if not out:
+            return np.zeros((0, self.sizes[-1]), self.dtype)
+        return np.concatenate(out)
+
+    def predict(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
+        """Most probable class for each example, shape (N,)."""
+        return self.predict_proba(x, batch_size).argmax(axis=1)
+
+    def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Fraction of examples classified correctly."""
+        return float(np.mean(self.predict(x) == y))
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all parameter arrays, ``[W1, b1, W2, b2, ...]``."""
+        return [p.value.copy() for p in self.parameters()]
+
+    def set_weights(self, arrays: Sequence[np.ndarray]) -> None:
+        """Copy ``arrays`` into the parameters (shapes must match)."""
+        params = self.parameters()
+        if len(arrays) != len(params):
+            raise ValueError(f"expected {len(params)} arrays, got {len(arrays)}")
+        for p, a in zip(params, arrays):
+            if a.shape != p.value.shape:
+                raise ValueError(f"{p.name}: expected shape {p.value.shape}, got {a.shape}")
+            p.value[...] = a
+
+    def describe(self) -> str:
+        """One line: ``784 -> 15 sigmoid -> 10 softmax (11,935 parameters)``."""
+        parts = [str(self.sizes[0])] + [
+            f"{n} {f}" for n, f in zip(self.sizes[1:], self.activations)
+        ]
+        return " -> ".join(parts) + f" ({self.num_parameters():,} parameters)"
+
+
+def to_float(x: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """uint8 pixels 0..255 -> floats in [0, 1]; float input is only cast."""
+    dtype = np.dtype(dtype)
+    if x.dtype == np.uint8:
+        return x.astype(dtype) * dtype.type(1 / 255)
+    return x.astype(dtype, copy=False)
