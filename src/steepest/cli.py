@@ -108,7 +108,7 @@ def perceptron(weights: str, thresholds: tuple[float, ...], learn: str | None,
         result = rosenblatt(x, gates[learn], max_epochs=max_epochs)
         p = result.perceptron
         click.echo(f"Rosenblatt's rule on {learn.upper()}: mistakes per epoch {result.mistakes}")
-        click.echo(f"  x1 x2  target  output")
+        click.echo("  x1 x2  target  output")
         for xi, yi, oi in zip(x, gates[learn], p.predict(x)):
             click.echo(f"   {xi[0]}  {xi[1]}     {yi}       {oi}")
         w = ", ".join(f"{v:g}" for v in p.weights)
@@ -183,11 +183,9 @@ def train(hidden, activation, init, epochs, batch_size, learning_rate, seed, dat
         seed=seed if seed is not None else defaults.seed,
     )
     output = Path(output)
-    if not output.parent.exists():
-        output.parent.mkdir(parents=True)
     history_path = output.parent / "history.json"
-
     (x_train, y_train), (x_test, y_test) = load_dataset(data)
+    output.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(config.seed)
     n_in = int(np.prod(x_train.shape[1:]))
     net = build_network(config, n_in, mnist.NUM_CLASSES, rng)

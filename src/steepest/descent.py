@@ -73,7 +73,8 @@ def get_surface(name: str) -> Surface:
     try:
         return SURFACES[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown surface {name!r}; choose one of: {', '.join(SURFACES)}") from None
+        choices = ", ".join(SURFACES)
+        raise ValueError(f"unknown surface {name!r}; choose one of: {choices}") from None
 
 
 @dataclass
@@ -119,9 +120,8 @@ def descend(
         c = float(s.cost(*v))
         points.append(v.copy())
         costs.append(c)
-        if not (np.all(np.isfinite(v)) and np.isfinite(c)) or np.abs(v).max() > limit or abs(
-            c
-        ) > limit**2:
+        finite = np.all(np.isfinite(v)) and np.isfinite(c)
+        if not finite or np.abs(v).max() > limit or abs(c) > limit**2:
             diverged = True
             break
     return DescentPath(np.array(points), np.array(costs), np.array(changes), diverged)

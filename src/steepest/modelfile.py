@@ -67,7 +67,9 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
     atomic_write_bytes(path, buf.getvalue())
 
 
-def load_arrays(path: str | os.PathLike, expected_format: str) -> tuple[dict, dict[str, np.ndarray]]:
+def load_arrays(
+    path: str | os.PathLike, expected_format: str
+) -> tuple[dict, dict[str, np.ndarray]]:
     """Read an ``.npz`` written by :func:`save_arrays`; check its format and version.
 
     Raises:

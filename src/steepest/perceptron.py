@@ -92,7 +92,9 @@ class Perceptron:
         """The weighted sum ``w . x`` for one input (d,) or many (N, d)."""
         x = np.asarray(x, dtype=np.float64)
         if x.shape[-1] != self.weights.size:
-            raise ValueError(f"expected {self.weights.size} inputs per example, got shape {x.shape}")
+            raise ValueError(
+                f"expected {self.weights.size} inputs per example, got shape {x.shape}"
+            )
         return x @ self.weights
 
     def predict(self, x) -> np.ndarray:
@@ -168,7 +170,9 @@ def learn(
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y)
     if x.ndim != 2 or y.shape != (x.shape[0],):
-        raise ValueError(f"expected x of shape (N, d) and y of shape (N,), got {x.shape}, {y.shape}")
+        raise ValueError(
+            f"expected x of shape (N, d) and y of shape (N,), got {x.shape}, {y.shape}"
+        )
     if not np.all((y == 0) | (y == 1)):
         raise ValueError(f"targets must be 0 or 1, got {sorted(set(y.tolist()))!r}")
     if not learning_rate > 0:

@@ -70,8 +70,9 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
 
     >>> img = np.ones((100, 60), np.float32); img[20:80, 25:35] = 0  # a dark "1"
     >>> out = to_mnist(img)
-    >>> out.shape, round(float(out.max()), 2), [int(v) for v in np.argwhere(out > 0.5).mean(0).round()]
-    ((28, 28), 1.0, [14, 14])
+    >>> centre = np.argwhere(out > 0.5).mean(axis=0).round()
+    >>> out.shape, round(float(out.max()), 2), centre.tolist()
+    ((28, 28), 1.0, [14.0, 14.0])
     """
     a = np.asarray(image)
     if a.ndim != 2 or min(a.shape) < 1:

@@ -131,6 +131,7 @@ def train(
     on_batch: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
     start_epoch: int = 1,
+    epoch_data: Callable[[int], np.ndarray] | None = None,
 ) -> list[EpochRecord]:
     """Mini-batch gradient descent on the negative log-likelihood.
 
@@ -146,6 +147,12 @@ def train(
         on_batch: called as ``on_batch(epoch, batch_index, loss)`` after each step.
         on_epoch: called with each :class:`EpochRecord`.
         start_epoch: number of the first epoch (for resumed runs).
+        epoch_data: when given, ``epoch_data(epoch)`` returns the images to
+            train on in that epoch instead of ``x_train`` -- same shape, same
+            row order, so ``y_train`` still labels them -- e.g. a
+            :class:`steepest.augment.AugmentedEpochs` that distorts a fresh
+            copy of ``x_train`` each epoch.  ``x_train`` is then unused for
+            training.  Its wait (if any) counts in the epoch's ``seconds``.
 
     Returns:
         One :class:`EpochRecord` per epoch.
@@ -158,7 +165,8 @@ def train(
     for epoch in range(start_epoch, start_epoch + epochs):
         t0 = time.perf_counter()
         total, count = 0.0, 0
-        for i, (xb, yb) in enumerate(iterate_minibatches(x_train, y_train, batch_size, rng)):
+        x_epoch = x_train if epoch_data is None else _checked_epoch_data(epoch_data, epoch, x_train)
+        for i, (xb, yb) in enumerate(iterate_minibatches(x_epoch, y_train, batch_size, rng)):
             o = network.forward(xb)  # (B, 10) probabilities
             loss, delta = nll(o, yb)  # scalar, (B, 10) = (o - onehot(y)) / B
             if not np.isfinite(loss):
@@ -177,6 +185,17 @@ def train(
         if on_epoch is not None:
             on_epoch(record)
     return history
+
+
+def _checked_epoch_data(
+    epoch_data: Callable[[int], np.ndarray], epoch: int, x_train: np.ndarray
+) -> np.ndarray:
+    x = epoch_data(epoch)
+    if x.shape != x_train.shape:
+        raise ValueError(
+            f"epoch_data({epoch}) returned shape {x.shape}; expected x_train's {x_train.shape}"
+        )
+    return x
 
 
 def fit(config: TrainConfig, data, **callbacks) -> tuple[Network, list[EpochRecord]]:

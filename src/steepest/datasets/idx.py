@@ -110,11 +110,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:
     """Write ``array`` as an IDX file (gzip if ``compress`` or the name ends in .gz)."""
     array = np.asarray(array)
-    for code, dtype in IDX_DTYPES.items():
-        if dtype.kind == array.dtype.kind and dtype.itemsize == array.dtype.itemsize:
-            break
-    else:
+    matches = [
+        (code, dtype)
+        for code, dtype in IDX_DTYPES.items()
+        if dtype.kind == array.dtype.kind and dtype.itemsize == array.dtype.itemsize
+    ]
+    if not matches:
         raise ValueError(f"IDX cannot store dtype {array.dtype}")
+    code, dtype = matches[0]
     header = struct.pack(">HBB", 0, code, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     data = header + np.ascontiguousarray(array, dtype=dtype).tobytes()
     if compress is None:

@@ -73,7 +73,9 @@ def _read(path: Path, verify: bool) -> np.ndarray:
 
 def _check_pair(x: np.ndarray, y: np.ndarray, x_path: Path, y_path: Path) -> None:
     if x.ndim != 3 or x.dtype != np.uint8:
-        raise ValueError(f"{x_path}: expected uint8 images (N, rows, cols), got {x.dtype} {x.shape}")
+        raise ValueError(
+            f"{x_path}: expected uint8 images (N, rows, cols), got {x.dtype} {x.shape}"
+        )
     if y.ndim != 1 or y.dtype != np.uint8:
         raise ValueError(f"{y_path}: expected uint8 labels (N,), got {y.dtype} {y.shape}")
     if x.shape[0] != y.shape[0]:

@@ -1,0 +1,243 @@
+"""The command line: output, files written, and one-line errors for bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from steepest.cli import main
+from steepest.datasets.idx import write_idx
+
+
+def run(*args, **kwargs):
+    return CliRunner().invoke(main, [str(a) for a in args], **kwargs)
+
+
+def run_process(*args, cwd=None):
+    """A real process: proves there is no traceback and the exit status is right."""
+    return subprocess.run([sys.executable, "-m", "steepest", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for f in fragments:
+        assert f in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, small_mnist_dir):
+    out = tmp_path_factory.mktemp("run") / "model.npz"
+    result = run("train", "--data", small_mnist_dir, "--epochs", 3, "--batch-size", 20,
+                 "--output", out)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_every_command_has_help():
+    for cmd in [[], ["train"], ["evaluate"], ["predict"], ["perceptron"], ["gradcheck"]]:
+        result = run(*cmd, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_python_dash_m_and_version():
+    result = run_process("--version")
+    assert result.returncode == 0 and "steepest" in result.stdout
+
+
+def test_perceptron_prints_the_lecture_table():
+    result = run("perceptron")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    rows = [line.split() for line in lines[2:10]]
+    assert [r[3] for r in rows] == ["10", "1", "7", "4", "9", "0", "3", "6"]
+    assert [r[4] for r in rows] == ["go"] + ["-"] * 7  # t = 9
+    assert [r[5] for r in rows] == ["go", "-", "-", "-", "go", "-", "-", "-"]  # t = 7
+
+
+def test_perceptron_flags():
+    result = run("perceptron", "--weights", "2,2,2", "--threshold", "3")
+    rows = [line.split() for line in result.output.splitlines()[2:10]]
+    assert [r[3] for r in rows] == ["6", "2", "4", "4", "4", "0", "2", "2"]
+    assert [r[4] for r in rows] == ["go", "-", "go", "go", "go", "-", "-", "-"]
+    assert run("perceptron", "--weights", "1,2").exit_code == 2
+
+
+def test_perceptron_learns_and_reports_xor():
+    assert "converged after" in run("perceptron", "--learn", "or").output
+    assert "not converged" in run("perceptron", "--learn", "xor").output
+
+
+def test_train_writes_model_history_and_summary(trained):
+    out, output = trained
+    assert "784 -> 15 sigmoid -> 10 softmax (11,935 parameters)" in output
+    assert output.count("test accuracy") >= 3
+    assert output.strip().splitlines()[-1].startswith("done: test accuracy")
+    history = json.loads((out.parent / "history.json").read_text())
+    assert [r["epoch"] for r in history["epochs"]] == [1, 2, 3]
+    for r in history["epochs"]:
+        assert {"epoch", "train_loss", "test_accuracy", "seconds"} <= set(r)
+    assert history["meta"]["config"]["hidden"] == [15]
+
+
+def test_evaluate_text_and_json(trained, small_mnist_dir):
+    out, _ = trained
+    text = run("evaluate", out, "--data", small_mnist_dir)
+    assert text.exit_code == 0 and "confusion matrix" in text.output
+    doc = json.loads(run("evaluate", out, "--data", small_mnist_dir, "--json").output)
+    confusion = np.array(doc["confusion"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 500
+    assert doc["accuracy"] == pytest.approx(np.trace(confusion) / 500)
+    assert 0.5 < doc["accuracy"] <= 1
+
+
+@pytest.fixture(scope="module")
+def good_model(tmp_path_factory, mnist_data):
+    """The lecture's network after 3 epochs on all of MNIST (about 91 % on the test set)."""
+    from steepest.modelfile import save_model
+    from steepest.training import TrainConfig, fit
+
+    net, _ = fit(TrainConfig(epochs=3), mnist_data)
+    path = tmp_path_factory.mktemp("good") / "model.npz"
+    save_model(path, net)
+    return path
+
+
+def test_predict_drawn_digits_both_polarities(good_model, tmp_path, mnist_data):
+    out = good_model
+    _, (xt, yt) = mnist_data
+    paths = []
+    for i in range(3):  # the test set opens with an easy 7, 2 and 1
+        light = tmp_path / f"light{i}.png"  # light-on-dark, as MNIST
+        dark = tmp_path / f"dark{i}.jpg"  # dark-on-light, as a pen drawing
+        Image.fromarray(xt[i]).resize((112, 112), Image.Resampling.BILINEAR).save(light)
+        Image.fromarray(255 - xt[i]).resize((112, 112), Image.Resampling.BILINEAR).save(dark)
+        paths += [light, dark]
+    result = run("predict", out, *paths, "--json")
+    assert result.exit_code == 0, result.output
+    docs = json.loads(result.output)
+    assert len(docs) == 6
+    for d in docs:
+        assert len(d["probabilities"]) == 10 and sum(d["probabilities"]) == pytest.approx(1, 1e-5)
+        assert d["digit"] == int(np.argmax(d["probabilities"]))
+    assert [d["digit"] for d in docs] == [7, 7, 2, 2, 1, 1] == np.repeat(yt[:3], 2).tolist()
+    text = run("predict", out, paths[0])
+    assert text.exit_code == 0 and "light0.png:" in text.output
+
+
+def test_gradcheck_command():
+    result = run("gradcheck", "--samples", 3)
+    assert result.exit_code == 0, result.output
+    assert "backprop agrees: 11,935 parameters" in result.output
+
+
+# --- bad input: one line on stderr, non-zero exit, no traceback, nothing overwritten ---
+
+
+@pytest.fixture
+def bad_dir(tmp_path, make_mnist_dir):
+    return make_mnist_dir(tmp_path / "data", n_train=100, n_test=20)
+
+
+def test_corrupt_idx(bad_dir, tmp_path):
+    p = bad_dir / "train-images-idx3-ubyte.gz"
+    p.write_bytes(p.read_bytes()[:30] + b"\x00" * 200)
+    r = run_process("train", "--data", bad_dir, "-o", tmp_path / "m.npz")
+    assert_one_line_error(r, "train-images-idx3-ubyte.gz", "corrupt gzip")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_truncated_idx(bad_dir, tmp_path):
+    import gzip
+
+    p = bad_dir / "t10k-images-idx3-ubyte.gz"
+    p.write_bytes(gzip.compress(gzip.decompress(p.read_bytes())[:-28]))
+    r = run_process("evaluate", tmp_path / "m.npz", "--data", bad_dir)
+    assert_one_line_error(r)  # the model is checked first: it does not exist
+    r = run_process("train", "--data", bad_dir, "-o", tmp_path / "m.npz")
+    assert_one_line_error(r, "t10k-images-idx3-ubyte.gz", "truncated")
+
+
+def test_directory_missing_a_file(bad_dir, tmp_path):
+    (bad_dir / "train-labels-idx1-ubyte.gz").unlink()
+    r = run_process("train", "--data", bad_dir, "-o", tmp_path / "m.npz")
+    assert_one_line_error(r, "missing train-labels-idx1-ubyte(.gz)")
+
+
+def test_labels_out_of_range(bad_dir, tmp_path):
+    write_idx(bad_dir / "train-labels-idx1-ubyte.gz", np.full(100, 11, np.uint8))
+    r = run_process("train", "--data", bad_dir, "-o", tmp_path / "m.npz")
+    assert_one_line_error(r, "labels must be 0-9, found [11]")
+
+
+def test_image_that_is_not_an_image(trained, tmp_path):
+    out, _ = trained
+    fake = tmp_path / "digit.png"
+    fake.write_text("not a png")
+    r = run_process("predict", out, fake)
+    assert_one_line_error(r, "digit.png: not a readable image")
+
+
+@pytest.mark.parametrize("kind", ["truncated", "not_a_model"])
+def test_bad_model_file(trained, tmp_path, kind, small_mnist_dir):
+    out, _ = trained
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(out.read_bytes()[:3000] if kind == "truncated" else b"hello world")
+    before = bad.read_bytes()
+    r = run_process("evaluate", bad, "--data", small_mnist_dir)
+    assert_one_line_error(r, "bad.npz")
+    assert bad.read_bytes() == before
+
+
+def test_divergence_stops_with_one_line_and_keeps_old_model(trained, tmp_path, small_mnist_dir):
+    out, _ = trained
+    target = tmp_path / "m.npz"
+    target.write_bytes(out.read_bytes())
+    before = target.read_bytes()
+    r = run_process("train", "--data", small_mnist_dir, "--learning-rate", "1e6", "-o", target)
+    assert_one_line_error(r, "diverged in epoch 1", "smaller learning rate")
+    assert target.read_bytes() == before
+
+
+def test_divergence_mid_run_keeps_last_good_epoch(tmp_path, small_mnist_dir, monkeypatch):
+    # Make the loss infinite from epoch 2's first batch on: epoch 1's model must remain.
+    import steepest.training as training
+
+    calls = {"n": 0}
+    real = training.nll
+    batches_per_epoch = 2000 // 100
+
+    def flaky(o, y):
+        calls["n"] += 1
+        value, delta = real(o, y)
+        return (np.inf if calls["n"] > batches_per_epoch else value), delta
+
+    monkeypatch.setattr(training, "nll", flaky)
+    target = tmp_path / "m.npz"
+    r = CliRunner().invoke(main, ["train", "--data", str(small_mnist_dir), "--epochs", "3",
+                                  "--batch-size", "100", "-o", str(target)])
+    assert r.exit_code == 1
+    assert "diverged in epoch 2" in r.output and "model of epoch 1 is kept" in r.output
+    from steepest.modelfile import load_model
+
+    _, info = load_model(target)
+    assert [h["epoch"] for h in info["history"]] == [1]
+
+
+def test_bad_flags_exit_2():
+    r = run_process("train", "--hidden", "15,x")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = run_process("train", "--activation", "swish")
+    assert r.returncode == 2 and "swish" in r.stderr
+
+
+def test_no_traceback_env_debug_off():
+    assert "STEEPEST_DEBUG" not in os.environ

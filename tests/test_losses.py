@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from steepest.losses import NLL, nll, one_hot, to_categorical
+
+
+def test_one_hot_and_alias():
+    np.testing.assert_array_equal(one_hot(np.array([1, 0, 3]), 4),
+                                  [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1]])
+    assert to_categorical is one_hot
+    assert one_hot(np.array([2]), 10).dtype == np.float32
+
+
+@pytest.mark.parametrize("bad", [[0, 10], [-1], [1.5]])
+def test_one_hot_rejects_out_of_range(bad):
+    with pytest.raises(ValueError, match=r"labels must be integers in \[0, 10\)"):
+        one_hot(np.array(bad), 10)
+
+
+def test_nll_value_is_mean_negative_log_of_true_class():
+    o = np.array([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]])
+    value, delta = nll(o, np.array([0, 1]))
+    assert value == pytest.approx(-(np.log(0.5) + np.log(0.8)) / 2, rel=1e-15)
+    np.testing.assert_allclose(delta, (o - one_hot(np.array([0, 1]), 3, np.float64)) / 2)
+
+
+def test_nll_is_infinite_for_zero_probability_without_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = NLL.value(np.array([[0.0, 1.0]]), np.array([0]))
+    assert value == np.inf
+
+
+def test_delta_matches_finite_difference_through_softmax():
+    from steepest.activations import softmax
+
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=(4, 5))
+    y = np.array([0, 4, 2, 2])
+    _, delta = nll(softmax(f), y)
+    eps = 1e-6
+    numeric = np.zeros_like(f)
+    for idx in np.ndindex(f.shape):
+        fp, fm = f.copy(), f.copy()
+        fp[idx] += eps
+        fm[idx] -= eps
+        numeric[idx] = (NLL.value(softmax(fp), y) - NLL.value(softmax(fm), y)) / (2 * eps)
+    np.testing.assert_allclose(delta, numeric, atol=1e-9)
