@@ -155,3 +155,32 @@ def test_predict_proba_accepts_uint8_images():
 
 def test_derivative_tables_cover_every_activation():
     assert set(act.ACTIVATIONS) == set(act.DERIVATIVES) == set(act.DERIVATIVES_FROM_OUTPUT)
+
+
+def test_dropout_gradients_match_central_differences_with_fixed_masks():
+    # The same seed draws the same masks on every forward pass, so the loss is a
+    # smooth function of the weights and central differences apply.
+    rng = np.random.default_rng(0)
+    net = Network((6, 5, 4, 3), activation="tanh", rng=rng, dtype=np.float64)
+    x, y = rng.normal(size=(8, 6)), rng.integers(0, 3, 8)
+    dropout = (0.2, 0.5, 0.3)
+
+    def loss():
+        return nll(net.forward(x, dropout, np.random.default_rng(99)), y)[0]
+
+    _, delta = nll(net.forward(x, dropout, np.random.default_rng(99)), y)
+    net.backward(delta)
+    for p in net.parameters():
+        analytic = p.grad.copy()
+        assert relative_error(analytic, numerical_gradient(loss, p.value)) < 1e-6
+
+
+def test_inverted_dropout_keeps_the_expected_activation():
+    net = Network((1000, 10), rng=np.random.default_rng(0), dtype=np.float64)
+    x = np.ones((200, 1000))
+    net.forward(x, (0.5,), np.random.default_rng(1))
+    dropped = net.layers[0].x
+    assert set(np.unique(dropped)) == {0.0, 2.0}  # survivors scaled by 1 / (1 - p)
+    assert dropped.mean() == pytest.approx(1.0, abs=0.01)
+    net.forward(x)  # no dropout at test time
+    assert (net.layers[0].x == 1).all()

@@ -213,12 +213,33 @@ class Network:
     def num_parameters(self) -> int:
         return sum(p.value.size for p in self.parameters())
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Class probabilities ``o`` (N, K) for inputs ``x`` (N, n_in)."""
+    def forward(
+        self,
+        x: np.ndarray,
+        dropout: Sequence[float] | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """Class probabilities ``o`` (N, K) for inputs ``x`` (N, n_in).
+
+        Args:
+            x: inputs, one example per row.
+            dropout: for training only: ``dropout[i]`` is the probability of
+                zeroing each input of layer ``i`` (so ``dropout[0]`` drops
+                pixels and ``dropout[1]`` drops the first hidden layer's units).
+                Inverted dropout (Srivastava et al. 2014): survivors are scaled
+                by ``1 / (1 - p)``, so nothing changes at test time.
+            rng: draws the dropout masks; required when ``dropout`` is given.
+        """
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"expected input of shape (N, {self.sizes[0]}), got {x.shape}")
+        self._masks = [None] * len(self.layers)
         a = x
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
+            if dropout is not None and dropout[i] > 0:
+                keep = 1.0 - dropout[i]
+                mask = rng.random(a.shape, dtype=np.float32) < keep  # (N, n_in of layer i)
+                self._masks[i] = mask.astype(a.dtype) * a.dtype.type(1 / keep)
+                a = a * self._masks[i]  # a new array: layer i-1 keeps its own output for f'
             a = layer.forward(a)  # (N, n_out) of that layer
         return a
 
@@ -229,8 +250,11 @@ class Network:
         pre-activation (the logits), as returned by a loss's ``delta``.
         """
         last = len(self.layers) - 1
+        masks = getattr(self, "_masks", None) or [None] * len(self.layers)
         grad = self.layers[last].backward_z(delta, need_grad_x=last > 0)  # dL/dh (N, n_hidden)
         for i in range(last - 1, -1, -1):
+            if masks[i + 1] is not None:
+                grad *= masks[i + 1]  # through dropout: dropped units pass no gradient
             grad = self.layers[i].backward(grad, need_grad_x=i > 0)  # dL/d(input of layer i)
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
