@@ -1,0 +1,18 @@
+"""The web lab: a local page where you draw a digit and watch the network think and learn.
+
+``steepest serve [MODEL]`` starts it.  The pieces, one job each:
+
+* :mod:`.validate` -- turns untrusted JSON into checked Python values, or a
+  clear :class:`~.validate.ApiError` (always a 4xx, never a crash);
+* :mod:`.views` -- a network's numbers (weight images, activations) as JSON;
+* :mod:`.served` -- the model the page talks to, swapped safely between requests;
+* :mod:`.trainer` -- the training run, in its own process so serving stays fast;
+* :mod:`.jobs` -- starts, watches and cancels that process; streams its events;
+* :mod:`.app` -- the Flask routes (the JSON API) and the threaded server.
+
+The page itself (``static/``) is plain HTML, CSS and JavaScript with no build
+step and nothing fetched from the internet.  It only presents: every number
+it shows -- preprocessing included -- is computed by the library on the server.
+
+Importing this package does not import Flask; :mod:`.app` does.
+"""

@@ -1,0 +1,320 @@
+"""One training job at a time: start it, stream its events, cancel it, never leak it.
+
+The server side of :mod:`.trainer`.  A :class:`TrainingManager` starts the
+training process (``multiprocessing``'s *spawn* context: a fresh interpreter
+that inherits no threads or locks from the server), and one watcher thread
+per job moves the process's events into a log that any number of pages can
+follow (:meth:`TrainingManager.wait_events`, behind the server-sent events
+stream).  When the job finishes, the watcher loads its model file into the
+:class:`~.served.ServedModel`, so the next prediction uses the new network.
+
+A job never outlives its usefulness:
+
+* its epoch count is bounded (:data:`MAX_EPOCHS`) and so is its wall time
+  (``max_seconds``);
+* it is cancelled when nobody has looked at it for ``idle_timeout`` seconds --
+  a page following the event stream, or a client polling ``GET /api/train``,
+  counts as looking (the startup job of ``steepest serve`` without a model is
+  exempt: it is short and the page needs its model);
+* a cancelled process that does not stop within :data:`CANCEL_GRACE` seconds
+  is terminated, and the training process stops by itself when the server dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..activations import HIDDEN_ACTIVATIONS
+from ..network import INITS
+from ..training import TrainConfig
+from . import trainer
+from . import validate as v
+from .served import ServedModel
+from .validate import ApiError
+
+MAX_EPOCHS = 100
+CANCEL_GRACE = 10.0  # seconds a cancelled process gets to stop on its own
+FINAL = ("done", "cancelled", "error")
+
+
+@dataclass
+class Job:
+    """A training run and what is known about it so far."""
+
+    id: int
+    spec: trainer.JobSpec
+    path: Path
+    startup: bool
+    process: mp.process.BaseProcess | None = None
+    events: object = None  # multiprocessing Queue
+    cancel: object = None  # multiprocessing Event
+    state: str = "starting"  # starting, running, cancelling, done, cancelled, error
+    message: str = ""
+    started: float = field(default_factory=time.monotonic)
+    cancel_requested: float | None = None
+    history: list[dict] = field(default_factory=list)  # epoch records, no weight images
+
+    @property
+    def active(self) -> bool:
+        return self.state not in FINAL
+
+    def summary(self) -> dict:
+        config = self.spec.config
+        return {
+            "id": self.id,
+            "state": self.state,
+            "message": self.message,
+            "startup": self.startup,
+            "config": config.to_dict(),
+            "train_limit": self.spec.train_limit,
+            "epochs_done": len(self.history),
+            "history": self.history,
+            "seconds": round(time.monotonic() - self.started, 2),
+        }
+
+
+class TrainingManager:
+    """Runs at most one :class:`Job`; keeps the event log of the latest one."""
+
+    def __init__(
+        self,
+        served: ServedModel,
+        work_dir: str | Path | None = None,
+        *,
+        idle_timeout: float = 30.0,
+        max_seconds: float = 1800.0,
+    ) -> None:
+        self.served = served
+        self._own_dir = work_dir is None
+        self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="steepest-lab-"))
+        self.idle_timeout = idle_timeout
+        self.max_seconds = max_seconds
+        self._cond = threading.Condition()
+        self._job: Job | None = None
+        self._log: list[dict] = []  # events of the latest job, each with a global "id"
+        self._next_event = 1
+        self._next_job = 1
+        self._last_seen = time.monotonic()
+        self.closing = False
+
+    # -- the API's verbs ---------------------------------------------------
+
+    def start(self, spec: trainer.JobSpec, *, startup: bool = False) -> dict:
+        """Start a job, or refuse with 409 while one runs."""
+        with self._cond:
+            job = self._job
+            if job is not None and job.active:
+                done = len(job.history)
+                raise ApiError(
+                    f"a training job is already running (job {job.id}, {done} of "
+                    f"{job.spec.config.epochs} epochs done); cancel it or wait for it to finish",
+                    status=409,
+                )
+            if self.closing:
+                raise ApiError("the server is shutting down", status=409)
+            job = Job(self._next_job, spec, self.work_dir / f"job-{self._next_job}.npz", startup)
+            self._next_job += 1
+            self._job, self._log = job, []
+            self._last_seen = time.monotonic()
+            ctx = mp.get_context("spawn")
+            job.events, job.cancel = ctx.Queue(), ctx.Event()
+            job.process = ctx.Process(
+                target=trainer.run,
+                args=(spec, str(job.path), job.events, job.cancel, os.getpid()),
+                name=f"steepest-train-{job.id}",
+                daemon=True,
+            )
+            try:
+                job.process.start()
+            except (OSError, RuntimeError) as exc:  # e.g. no processes left, unguarded __main__
+                job.state, job.message = "error", f"could not start the training process: {exc}"
+                self._publish(job, {"type": "error", "message": job.message})
+                raise ApiError(job.message.splitlines()[0], status=503) from None
+            self._publish(job, {"type": "started", "message": "starting the training process",
+                                "job_summary": job.summary()})
+        threading.Thread(target=self._watch, args=(job,), name=f"watch-job-{job.id}",
+                         daemon=True).start()
+        return job.summary()
+
+    def cancel(self, reason: str = "cancelled by request") -> bool:
+        """Ask the running job to stop; False when none is running."""
+        with self._cond:
+            job = self._job
+            if job is None or not job.active:
+                return False
+            if job.cancel_requested is None:
+                job.cancel_requested = time.monotonic()
+                job.state, job.message = "cancelling", reason
+                job.cancel.set()
+                self._publish(job, {"type": "status", "message": f"cancelling: {reason}"})
+            return True
+
+    def touch(self) -> None:
+        """Someone is looking: postpone the idle timeout."""
+        self._last_seen = time.monotonic()
+
+    def status(self) -> dict:
+        with self._cond:
+            job = self._job
+            return {
+                "running": bool(job and job.active),
+                "job": job.summary() if job else None,
+                "last_event_id": self._log[-1]["id"] if self._log else 0,
+                "max_epochs": MAX_EPOCHS,
+                "idle_timeout": self.idle_timeout,
+            }
+
+    def wait_events(self, after: int, timeout: float) -> tuple[list[dict], bool]:
+        """Events of the latest job with ``id > after``, waiting up to ``timeout`` for one.
+
+        Returns ``(events, ended)``: ``ended`` is True once the job's final event
+        is among the events returned so far (or there is no job at all).
+        """
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                new = [e for e in self._log if e["id"] > after]
+                cursor = new[-1]["id"] if new else after
+                final = next((e["id"] for e in self._log if e["type"] in FINAL), None)
+                ended = self._job is None or (final is not None and final <= cursor)
+                remaining = deadline - time.monotonic()
+                if new or ended or remaining <= 0 or self.closing:
+                    return new, ended
+                self._cond.wait(remaining)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Cancel any job, wait for its process, remove the work directory."""
+        with self._cond:
+            self.closing = True
+            self._cond.notify_all()
+            job = self._job
+        if job is not None and job.active:
+            self.cancel("the server is shutting down")
+            if job.process is not None:
+                job.process.join(timeout)
+                if job.process.is_alive():
+                    job.process.kill()
+                    job.process.join(timeout)
+        if self._own_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    # -- the watcher ---------------------------------------------------------
+
+    def _publish(self, job: Job, event: dict) -> None:
+        """Append an event to the log and wake the streams (caller holds ``_cond``)."""
+        event = {"id": self._next_event, "job": job.id, **event}
+        self._next_event += 1
+        self._log.append(event)
+        self._cond.notify_all()
+
+    def _watch(self, job: Job) -> None:
+        """Move the process's events into the log until the job ends, enforcing its limits."""
+        while True:
+            try:
+                msg = job.events.get(timeout=0.25)
+            except queue.Empty:
+                msg = None
+            except (EOFError, OSError):
+                msg = {"type": "error", "message": "lost contact with the training process"}
+            if msg is not None:
+                if self._handle(job, msg):
+                    break
+                continue
+            now = time.monotonic()
+            if not job.process.is_alive():
+                with contextlib.suppress(queue.Empty, EOFError, OSError):
+                    msg = job.events.get(timeout=1.0)  # a last event may still be in the pipe
+                if msg is not None and self._handle(job, msg):
+                    break
+                if msg is None:
+                    self._handle(job, {"type": "error", "message": "the training process "
+                                       f"stopped unexpectedly (exit code {job.process.exitcode})"})
+                    break
+            elif job.cancel_requested is not None:
+                if now - job.cancel_requested > CANCEL_GRACE:
+                    job.process.terminate()
+                    self._handle(job, {"type": "cancelled",
+                                       "message": "the process was terminated"})
+                    break
+            elif self.closing:
+                self.cancel("the server is shutting down")
+            elif not job.startup and now - self._last_seen > self.idle_timeout:
+                self.cancel(f"no page has followed this job for {self.idle_timeout:g} s")
+            elif now - job.started > self.max_seconds:
+                self.cancel(f"the time limit of {self.max_seconds:g} s was reached")
+        job.process.join(5.0)
+        if job.process.is_alive():
+            job.process.kill()
+            job.process.join(5.0)
+        with contextlib.suppress(OSError, ValueError):
+            job.events.close()
+        with contextlib.suppress(OSError):
+            job.path.unlink(missing_ok=True)
+
+    def _handle(self, job: Job, msg: dict) -> bool:
+        """Record one event from the process; True when it was the job's last."""
+        kind = msg.get("type")
+        if kind == "finished":
+            try:
+                snap = self.served.load(job.path, source=f"trained in the lab (job {job.id})")
+            except (OSError, ValueError) as exc:
+                msg = {"type": "error", "message": f"could not load the trained model: {exc}"}
+            else:
+                msg = {"type": "done", "message": msg.get("message", "done"),
+                       "model": snap.summary()}
+        elif kind in ("cancelled", "error") and job.history and not self.served.ready:
+            # Nothing else to serve: the last finished epoch is better than no model.
+            with contextlib.suppress(OSError, ValueError):
+                snap = self.served.load(job.path, source=f"trained in the lab (job {job.id}, "
+                                        f"{len(job.history)} epochs)")
+                msg = {**msg, "model": snap.summary()}
+        with self._cond:
+            kind = msg.get("type")
+            if kind == "epoch":
+                job.history.append({k: v for k, v in msg.items() if k not in ("layers", "type")})
+            if "layers" in msg:  # only the latest weight images are worth keeping for replay
+                self._log = [{k: v for k, v in e.items() if k != "layers"} if "layers" in e
+                             else e for e in self._log]
+            if kind in FINAL:
+                job.state = kind
+                if kind == "cancelled" and job.message:  # keep the reason, add where it stopped
+                    msg = {**msg, "message": f"{job.message} ({msg.get('message', 'stopped')})"}
+                job.message = msg.get("message", kind)
+            elif job.state == "starting" and kind in ("status", "weights", "progress", "epoch"):
+                job.state = "running"
+            self._publish(job, msg)
+        return kind in FINAL
+
+
+#: Fields ``POST /api/train`` accepts; anything else is refused.
+TRAIN_FIELDS = ("hidden", "activation", "init", "learning_rate", "batch_size", "epochs",
+                "seed", "train_limit")
+
+
+def spec_from_json(body: dict, max_units: int) -> trainer.JobSpec:
+    """Check a ``POST /api/train`` body; missing fields take :class:`TrainConfig`'s defaults."""
+    v.reject_unknown(body, TRAIN_FIELDS)
+    d = TrainConfig()
+    limit = body.get("train_limit")
+    config = TrainConfig(
+        hidden=v.int_list(body.get("hidden", list(d.hidden)), "hidden", 1, 2048, max_len=4),
+        activation=v.choice(body.get("activation", d.activation), "activation",
+                            HIDDEN_ACTIVATIONS),
+        init=v.choice(body.get("init", d.init), "init", tuple(INITS)),
+        learning_rate=v.number(body.get("learning_rate", d.learning_rate), "learning_rate",
+                               0, 100, lo_open=True),
+        batch_size=v.integer(body.get("batch_size", d.batch_size), "batch_size", 1, 60000),
+        epochs=v.integer(body.get("epochs", d.epochs), "epochs", 1, MAX_EPOCHS),
+        seed=v.integer(body.get("seed", d.seed), "seed", 0, 2**32 - 1),
+    )
+    train_limit = None if limit is None else v.integer(limit, "train_limit", 10, 60000)
+    return trainer.JobSpec(config, train_limit, max_units)

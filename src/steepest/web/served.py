@@ -1,0 +1,198 @@
+"""The model the page talks to: one at a time, swapped atomically between requests.
+
+Requests are answered by many threads at once.  Two things keep them safe:
+
+* a :class:`Snapshot` is never changed after it is made; a new model means a
+  new snapshot, and :meth:`ServedModel.current` hands out whichever one is
+  current -- a request that began with the old model finishes with it;
+* :meth:`Network.forward` remembers each layer's last input and output (for
+  backpropagation), so two threads must not run it on one network at the same
+  time: each snapshot has a lock around its forward pass.  A pass of the
+  lecture's network on one image takes microseconds, so the lock costs nothing.
+
+The test-set pass behind the *mistakes* gallery (10,000 images) runs on a
+second copy of the network, so it never holds that lock.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..modelfile import load_model
+from ..network import Network
+from ..preprocess import to_mnist
+from . import views
+from .validate import ApiError
+
+N_PIXELS = 784  # 28 x 28: the page feeds MNIST-style images
+N_CLASSES = 10
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One loaded model and what the page says about it."""
+
+    net: Network
+    info: dict  # the model file's free-form info (config, history, ...)
+    version: int  # 1, 2, 3, ... in the order models were served
+    source: str  # where it came from, for people: a file name or "trained in the lab"
+    file_bytes: bytes  # the .npz, for download
+    lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
+
+    def summary(self) -> dict:
+        history = self.info.get("history") or []
+        last = history[-1] if history and isinstance(history[-1], dict) else {}
+        config = self.info.get("config") if isinstance(self.info.get("config"), dict) else None
+        return {
+            "version": self.version,
+            "source": self.source,
+            **views.describe(self.net),
+            "epochs_trained": len(history),
+            "test_accuracy": last.get("test_accuracy"),
+            "config": config,
+        }
+
+
+class ServedModel:
+    """Holds the current :class:`Snapshot`; predicts; finds the test set's mistakes."""
+
+    def __init__(self) -> None:
+        self._swap_lock = threading.Lock()
+        self._current: Snapshot | None = None
+        self._version = 0
+        self._test_lock = threading.Lock()  # one test-set pass at a time
+        self._data_lock = threading.Lock()  # MNIST's test set is read once
+        self._test_data: tuple[np.ndarray, np.ndarray] | None = None
+        self._mistakes: tuple[int, dict] | None = None  # (version, result)
+
+    # -- which model -----------------------------------------------------
+
+    def load(self, path: str | Path, source: str | None = None) -> Snapshot:
+        """Load a model file (see :mod:`steepest.modelfile`) and serve it from now on.
+
+        Raises:
+            ModelFileError: the file is missing or not a model (a ``ValueError``).
+            ValueError: the model does not take 28x28 images to 10 classes.
+        """
+        path = Path(path)
+        net, info = load_model(path)  # errors name the file
+        data = path.read_bytes()  # kept for download; the job's file may then be deleted
+        if net.sizes[0] != N_PIXELS or net.sizes[-1] != N_CLASSES:
+            raise ValueError(
+                f"{path}: the web lab needs a 784-input, 10-class MNIST model, "
+                f"this one is {net.describe()}"
+            )
+        with self._swap_lock:
+            self._version += 1
+            snap = Snapshot(net, info, self._version, source or path.name, data)
+            self._current = snap
+        return snap
+
+    @property
+    def ready(self) -> bool:
+        return self._current is not None
+
+    def current(self) -> Snapshot:
+        """The model in service, or a 503 :class:`ApiError` while there is none yet."""
+        snap = self._current
+        if snap is None:
+            raise ApiError("no model yet: the lecture's network is still training; "
+                           "see the Train tab or GET /api/train", status=503)
+        return snap
+
+    # -- what the page asks ---------------------------------------------
+
+    def predict(self, image: np.ndarray) -> dict:
+        """Preprocess a drawing like MNIST (:func:`~steepest.preprocess.to_mnist`) and classify it.
+
+        Returns the digit, all ten probabilities, the 28x28 input the network
+        saw and every hidden layer's activations for it.
+        """
+        x = to_mnist(image)  # (28, 28) in [0, 1]: the one shared implementation
+        snap = self.current()
+        with snap.lock:  # forward() keeps per-layer state: one thread at a time
+            probs = snap.net.predict_proba(x.reshape(1, N_PIXELS))[0].copy()
+            hidden = [layer.a[0].copy() for layer in snap.net.layers[:-1]]
+        return {
+            "digit": int(probs.argmax()),
+            "probabilities": views.rounded(probs),
+            "input": views.rounded(x),
+            "hidden": [views.rounded(h) for h in hidden],
+            "model_version": snap.version,
+        }
+
+    def network(self, max_units: int) -> dict:
+        """The diagram's data: every layer's shown units, weight images and weights."""
+        snap = self.current()
+        return {
+            "model_version": snap.version,
+            "max_units": max_units,
+            **views.describe(snap.net),
+            "layers": views.layer_views(snap.net, max_units),
+        }
+
+    def test_digit(self, index: int) -> dict:
+        """Test image ``index`` as 784 gray levels 0-255 (ink bright), with its label."""
+        x_test, y_test = self._test_set()
+        if not 0 <= index < len(y_test):
+            raise ApiError(f"test digit index must be in 0..{len(y_test) - 1}, got {index}", 404)
+        return {"index": index, "label": int(y_test[index]),
+                "pixels": x_test[index].reshape(-1).tolist()}
+
+    def mistakes(self, limit: int, offset: int = 0) -> dict:
+        """Test digits the current model gets wrong, most confident mistakes first."""
+        snap = self.current()
+        with self._test_lock:
+            if self._mistakes is None or self._mistakes[0] != snap.version:
+                self._mistakes = (snap.version, self._find_mistakes(snap))
+            found = self._mistakes[1]
+        x_test, _ = self._test_set()
+        page = found["rows"][offset : offset + limit]
+        return {
+            "model_version": snap.version,
+            "n_test": found["n_test"],
+            "accuracy": found["accuracy"],
+            "total": len(found["rows"]),
+            "offset": offset,
+            "mistakes": [
+                {**row, "pixels": x_test[row["index"]].reshape(-1).tolist()} for row in page
+            ],
+        }
+
+    # -- helpers ----------------------------------------------------------
+
+    def _test_set(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._test_data is None:
+            from ..datasets import mnist
+
+            with self._data_lock:
+                if self._test_data is None:
+                    self._test_data = mnist.load_data()[1]
+        return self._test_data
+
+    def _find_mistakes(self, snap: Snapshot) -> dict:
+        x_test, y_test = self._test_set()
+        # A private copy of the network: this 10,000-image pass never blocks predict().
+        net, _ = load_model(io.BytesIO(snap.file_bytes))
+        probs = net.predict_proba(x_test)  # (10000, 10)
+        pred = probs.argmax(axis=1)
+        wrong = np.flatnonzero(pred != y_test)
+        wrong = wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")]  # most confident first
+        rows = [
+            {
+                "index": int(i),
+                "label": int(y_test[i]),
+                "prediction": int(pred[i]),
+                "confidence": round(float(probs[i, pred[i]]), 4),
+                "probabilities": views.rounded(probs[i]),
+            }
+            for i in wrong
+        ]
+        return {"n_test": int(len(y_test)), "accuracy": float(np.mean(pred == y_test)),
+                "rows": rows}
+

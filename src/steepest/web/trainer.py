@@ -1,0 +1,132 @@
+"""The training run behind the Train tab, in a process of its own.
+
+Why a process and not a thread: Python runs one thread's bytecode at a time
+(the GIL), so a training loop in the server process would make every
+prediction wait for it.  In its own process the loop has its own interpreter,
+and three more things leave the server a core to answer with:
+
+* BLAS is limited to one thread (``threadpoolctl``, when installed);
+* the process lowers its own priority (``os.nice``), so the scheduler
+  prefers the server when both want the CPU;
+* it checks for cancellation every few mini-batches, and stops by itself
+  if the server that started it is gone.
+
+It talks to the server only through a queue of small dicts (its *events*)
+and a model file, written atomically by :func:`steepest.modelfile.save_model`
+after every epoch.  :func:`run` is the process's entry point; the server side
+is :mod:`.jobs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..modelfile import save_model
+from ..optimizers import SGD
+from ..training import TrainConfig, TrainingDiverged, build_network, train
+from . import views
+
+#: How much the training process lowers its priority (0 = normal, 19 = lowest).
+NICENESS = 10
+#: Progress events per epoch (besides the one at the end of each epoch).
+PROGRESS_PER_EPOCH = 10
+#: Mini-batches between two looks at the cancel flag.
+CHECK_EVERY = 8
+
+
+@dataclass
+class JobSpec:
+    """Everything a training process needs: the run's config and the lab's extras."""
+
+    config: TrainConfig = field(default_factory=TrainConfig)
+    train_limit: int | None = None  # use only the first N training images (demos, tests)
+    max_units: int = 20  # hidden units per layer sent as weight images each epoch
+
+
+class Cancelled(Exception):
+    """Raised inside the training loop to stop it."""
+
+
+def run(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> None:
+    """Train as ``spec`` says, saving to ``model_path``; report through ``events``.
+
+    Events (dicts with a ``type``): ``status`` (a message), ``progress``
+    (epoch, batch, batches, loss), ``epoch`` (an :class:`EpochRecord` plus the
+    hidden units' weight images), then exactly one of ``finished``,
+    ``cancelled`` or ``error``.
+
+    Args:
+        spec: what to train.
+        model_path: where the model goes after every epoch.
+        events: a ``multiprocessing`` queue to the server.
+        cancel: a ``multiprocessing`` event; set means stop after this mini-batch.
+        parent_pid: the server's process id; if it changes, the server is gone.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(NICENESS)
+    try:
+        with _one_blas_thread():
+            _train(spec, model_path, events, cancel, parent_pid)
+    except Cancelled as exc:
+        events.put({"type": "cancelled", "message": str(exc)})
+    except TrainingDiverged as exc:
+        events.put({"type": "error", "message": str(exc)})
+    except (ValueError, MemoryError) as exc:
+        events.put({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
+
+
+def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> None:
+    from ..datasets import mnist
+
+    config = spec.config
+    events.put({"type": "status", "message": "loading MNIST"})
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    if spec.train_limit is not None:
+        x_train, y_train = x_train[: spec.train_limit], y_train[: spec.train_limit]
+    rng = np.random.default_rng(config.seed)
+    net = build_network(config, int(np.prod(x_train.shape[1:])), mnist.NUM_CLASSES, rng)
+    opt = SGD(net.parameters(), config.learning_rate)
+    batches = -(-x_train.shape[0] // config.batch_size)
+    report_every = max(1, batches // PROGRESS_PER_EPOCH)
+    info = {"config": config.to_dict(), "train_limit": spec.train_limit,
+            "data": "bundled MNIST", "history": []}
+    events.put({"type": "status", "message": f"training {net.describe()} on "
+                f"{x_train.shape[0]:,} images", "batches": batches})
+    events.put({"type": "weights", "epoch": 0,
+                "layers": views.hidden_weight_images(net, spec.max_units)})
+
+    def on_batch(epoch: int, i: int, loss: float) -> None:
+        if i % CHECK_EVERY == 0:
+            if cancel.is_set():
+                raise Cancelled(f"stopped in epoch {epoch}")
+            if os.getppid() != parent_pid:
+                raise Cancelled("the server is gone")
+        if (i + 1) % report_every == 0:
+            events.put({"type": "progress", "epoch": epoch, "batch": i + 1,
+                        "batches": batches, "loss": float(loss)})
+
+    def on_epoch(record) -> None:
+        info["history"].append(record.to_dict())
+        save_model(model_path, net, info)  # atomic: the server never reads half a file
+        events.put({"type": "epoch", "epochs": config.epochs, **record.to_dict(),
+                    "layers": views.hidden_weight_images(net, spec.max_units)})
+
+    train(net, opt, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
+          rng=rng, x_test=x_test, y_test=y_test, on_batch=on_batch, on_epoch=on_epoch)
+    events.put({"type": "finished", "message": f"trained {config.epochs} epochs"})
+
+
+@contextlib.contextmanager
+def _one_blas_thread():
+    """Limit NumPy's BLAS to one thread, so training leaves the other core to the server."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: without it BLAS keeps its default
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -1,0 +1,140 @@
+"""Checking what a client sends: every bad value becomes a one-line :class:`ApiError`.
+
+The server never trusts a request body.  Each helper here either returns a
+clean Python/NumPy value or raises :class:`ApiError`, which the app turns into
+``{"error": "..."}`` with a 4xx status -- so malformed input can never reach
+the numerical code as something it does not expect.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+class ApiError(Exception):
+    """A request the server refuses, with the HTTP status to say so (400 by default)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def require_object(body: Any) -> dict:
+    """The parsed JSON body must be an object (a dict)."""
+    if not isinstance(body, dict):
+        raise ApiError(f"the request body must be a JSON object, got {_kind(body)}")
+    return body
+
+
+def reject_unknown(body: Mapping, allowed: Sequence[str]) -> None:
+    """Refuse fields the endpoint does not know (a typo should not be silently ignored)."""
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise ApiError(
+            f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}"
+        )
+
+
+def integer(value: Any, name: str, lo: int, hi: int) -> int:
+    """An int in ``[lo, hi]`` (JSON ``3`` or ``3.0``; not ``true``, not ``"3"``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ApiError(f"{name} must be an integer, got {_kind(value)}")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise ApiError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if not lo <= value <= hi:
+        raise ApiError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def number(value: Any, name: str, lo: float, hi: float, *, lo_open: bool = False) -> float:
+    """A finite float in ``[lo, hi]`` (or ``(lo, hi]`` with ``lo_open``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ApiError(f"{name} must be a number, got {_kind(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ApiError(f"{name} must be a finite number, got {value!r}")
+    if value < lo or value > hi or (lo_open and value == lo):
+        bracket = "(" if lo_open else "["
+        raise ApiError(f"{name} must be in {bracket}{lo:g}, {hi:g}], got {value:g}")
+    return value
+
+
+def numbers(value: Any, name: str, length: int, lo: float, hi: float) -> list[float]:
+    """A JSON list of exactly ``length`` finite numbers, each in ``[lo, hi]``."""
+    if not isinstance(value, list) or len(value) != length:
+        raise ApiError(f"{name} must be a list of {length} numbers, got {_kind(value)}")
+    return [number(v, f"{name}[{i}]", lo, hi) for i, v in enumerate(value)]
+
+
+def choice(value: Any, name: str, options: Sequence[str]) -> str:
+    """One of ``options``."""
+    if not isinstance(value, str) or value not in options:
+        raise ApiError(f"{name} must be one of: {', '.join(options)}; got {value!r}")
+    return value
+
+
+def int_list(value: Any, name: str, lo: int, hi: int, max_len: int) -> tuple[int, ...]:
+    """``[800, 800]`` or ``"800,800"`` -> ``(800, 800)``; ``[]`` / ``""`` -> ``()``."""
+    if isinstance(value, str):
+        parts = [p for p in value.replace(" ", "").split(",") if p]
+        try:
+            value = [int(p) for p in parts]
+        except ValueError:
+            raise ApiError(f"{name} must be comma-separated integers, got {value!r}") from None
+    if not isinstance(value, list):
+        raise ApiError(f"{name} must be a list of integers, got {_kind(value)}")
+    if len(value) > max_len:
+        raise ApiError(f"{name} may have at most {max_len} entries, got {len(value)}")
+    return tuple(integer(v, f"{name}[{i}]", lo, hi) for i, v in enumerate(value))
+
+
+def image(body: Mapping, max_side: int) -> np.ndarray:
+    """The ``pixels`` / ``width`` / ``height`` of a predict request as an (H, W) float32 image.
+
+    ``pixels`` is a flat, row-major list of ``width * height`` gray levels in
+    [0, 1] (0 black, 1 white; either polarity works, see
+    :func:`steepest.preprocess.to_mnist`).  ``width`` and ``height`` default to 28.
+    """
+    width = integer(body.get("width", 28), "width", 1, max_side)
+    height = integer(body.get("height", 28), "height", 1, max_side)
+    pixels = body.get("pixels")
+    if not isinstance(pixels, list):
+        raise ApiError(f"pixels must be a list of {width * height} numbers, got {_kind(pixels)}")
+    if len(pixels) != width * height:
+        raise ApiError(
+            f"wrong pixel count: width {width} x height {height} needs {width * height} "
+            f"values, got {len(pixels)}"
+        )
+    try:
+        a = np.array(pixels)  # let NumPy infer: numbers give a numeric 1-D array
+    except (TypeError, ValueError, OverflowError):
+        a = None
+    if a is None or a.ndim != 1 or a.dtype.kind not in "iuf":
+        raise ApiError("pixels must all be numbers")  # strings, null, nested lists, booleans
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ApiError("pixel values must be finite numbers (no NaN or Infinity)")
+    if a.size and (a.min() < 0 or a.max() > 1):
+        raise ApiError(f"pixel values must be in [0, 1], got {a.min():g} to {a.max():g}")
+    return a.astype(np.float32).reshape(height, width)
+
+
+def _kind(value: Any) -> str:
+    """How a JSON value looks, for messages: ``a string``, ``null``, ``a list of 3``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return f"the string {value[:40]!r}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return repr(value)
