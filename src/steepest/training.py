@@ -4,24 +4,33 @@ One epoch of mini-batch gradient descent, as in the lecture:
 
 1. shuffle the training set (with the caller's random generator);
 2. cut it into mini-batches of ``batch_size`` rows;
-3. for each: forward pass, loss and its delta, backpropagation, update;
-4. score the test (or validation) set.
+3. for each: forward pass, loss and its delta, backpropagation, optional L2
+   penalty, the optimizer's update with the scheduled learning rate, optional
+   max-norm projection;
+4. score the held-out set.
 
-The loop never prints; it calls ``on_batch`` and ``on_epoch`` callbacks and
-returns the history as a list of dicts.
+:func:`train` runs those epochs; :func:`run` wraps it with everything a real
+run needs -- a validation split, early stopping, data augmentation,
+checkpoints and resuming -- all driven by one :class:`TrainConfig`.
+Nothing here prints: progress goes to ``on_batch`` / ``on_epoch`` callbacks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import schedules
+from .activations import HIDDEN_ACTIVATIONS
 from .losses import nll
-from .network import Network
-from .optimizers import SGD
+from .network import INITS, Network
+from .optimizers import OPTIMIZERS, Optimizer
+from .regularizers import l2_penalty
+from .regularizers import max_norm as apply_max_norm
 
 
 class TrainingDiverged(ArithmeticError):
@@ -35,41 +44,156 @@ class TrainingDiverged(ArithmeticError):
         )
 
 
+class TrainingStopped(Exception):
+    """Raised by a callback to end a run early (e.g. a cancel button)."""
+
+
+def _choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}")
+
+
 @dataclass
 class TrainConfig:
-    """Every hyperparameter of a training run, in one place."""
+    """Every hyperparameter of a training run, in one place.
 
+    The defaults are the lecture's network and plain SGD.  Each field is also a
+    ``steepest train`` flag (``--batch-size`` for ``batch_size``) and a key of a
+    ``--config`` TOML file.
+    """
+
+    # -- the network
     hidden: tuple[int, ...] = (15,)  # hidden layer sizes; (15,) is the lecture's 784-15-10
-    activation: str = "sigmoid"  # hidden activation, see steepest.activations
+    activation: str = "sigmoid"  # hidden activation: sigmoid, tanh, relu, softplus
     init: str = "normal"  # weight init: the lecture's N(0, 1), or scaled/xavier/he
-    epochs: int = 40  # passes over the 60,000 training images
+    # -- the descent
+    epochs: int = 40  # passes over the training images
     batch_size: int = 32  # examples per gradient step
-    learning_rate: float = 1.0  # lambda in v <- v - lambda * grad C
-    seed: int = 0  # one seed for init and shuffling: same seed, same bits
+    learning_rate: float = 1.0  # lambda in v <- v - lambda * grad C (peak value if scheduled)
+    optimizer: str = "sgd"  # sgd, momentum, nesterov, adam, adamw
+    momentum: float = 0.9  # mu for momentum / nesterov
+    beta1: float = 0.9  # Adam's decay of the gradient average
+    beta2: float = 0.999  # Adam's decay of the squared-gradient average
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay (per unit learning rate)
+    schedule: str = "constant"  # learning-rate schedule: constant, step, cosine
+    step_every: int = 10  # step schedule: epochs between decays
+    step_gamma: float = 0.1  # step schedule: factor per decay
+    warmup_epochs: float = 0.0  # cosine schedule: linear warm-up length, in epochs
+    # -- regularisation
+    l2: float = 0.0  # L2 penalty: C += (l2 / 2) * sum of squared weights
+    dropout: float = 0.0  # dropout probability on hidden units
+    input_dropout: float = 0.0  # dropout probability on input pixels
+    max_norm: float = 0.0  # cap on each unit's incoming-weight norm; 0 = off
+    # -- data
+    validation: int = 0  # hold out the last N training images for validation (Nielsen: 10000)
+    augment: bool = False  # distort the training images afresh every epoch
+    shift: int = 2  # augmentation: max translation, pixels
+    rotation: float = 10.0  # augmentation: max rotation, degrees
+    scale: float = 0.1  # augmentation: zoom in [1 - scale, 1 + scale]
+    shear: float = 0.2  # augmentation: max horizontal shear
+    elastic_alpha: float = 34.0  # augmentation: elastic strength (Simard 2003); 0 = off
+    elastic_sigma: float = 4.0  # augmentation: elastic smoothness, pixels
+    # -- model selection (validation only)
+    patience: int = 0  # stop after this many epochs without a better validation score; 0 = off
+    restore_best: bool = True  # end with the weights of the best validation epoch
+    seed: int = 0  # one seed for init, shuffling and dropout: same seed, same bits
 
     def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
-        for h in self.hidden:
-            if h < 1:
-                raise ValueError(f"hidden sizes must be positive ints, got {self.hidden!r}")
-        for name in ("epochs", "batch_size"):
+        if isinstance(self.hidden, int):
+            self.hidden = (self.hidden,)
+        try:
+            self.hidden = tuple(int(h) for h in self.hidden)
+        except (TypeError, ValueError):
+            raise ValueError(f"hidden must be a list of positive ints, got {self.hidden!r}") from None
+        if any(h < 1 for h in self.hidden):
+            raise ValueError(f"hidden sizes must be positive ints, got {self.hidden!r}")
+        _choice("activation", self.activation, HIDDEN_ACTIVATIONS)
+        _choice("init", self.init, INITS)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("schedule", self.schedule, schedules.SCHEDULES)
+        for name in ("epochs", "batch_size", "step_every"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
-        lr = self.learning_rate
-        if not isinstance(lr, (int, float)) or not np.isfinite(lr) or lr <= 0:
-            raise ValueError(f"learning_rate must be a positive number, got {lr!r}")
+        for name in ("validation", "patience", "seed", "shift"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        for name in ("learning_rate",):
+            value = getattr(self, name)
+            if not _is_number(value) or value <= 0:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        for name in ("weight_decay", "l2", "max_norm", "warmup_epochs", "rotation", "scale",
+                     "shear", "elastic_alpha", "elastic_sigma"):
+            value = getattr(self, name)
+            if not _is_number(value) or value < 0:
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        for name in ("dropout", "input_dropout", "momentum", "beta1", "beta2"):
+            value = getattr(self, name)
+            if not _is_number(value) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+        if not 0 < self.step_gamma <= 1:
+            raise ValueError(f"step_gamma must be in (0, 1], got {self.step_gamma!r}")
+        if self.patience and not self.validation:
+            raise ValueError("patience (early stopping) needs a validation split: set validation")
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
 
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """Build from a dict (a config file, a model file); unknown keys are an error."""
+        unknown = sorted(set(d) - set(cls.keys()))
+        if unknown:
+            raise ValueError(
+                f"unknown config key {unknown[0]!r}; valid keys: {', '.join(cls.keys())}"
+            )
+        return cls(**d)
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def augment_config(self):
+        """The :class:`steepest.augment.AugmentConfig` these fields describe."""
+        from .augment import AugmentConfig
+
+        return AugmentConfig(
+            shift=self.shift, rotation=self.rotation, scale=self.scale, shear=self.shear,
+            elastic_alpha=self.elastic_alpha, elastic_sigma=self.elastic_sigma,
+        )
+
+
+def _is_number(value) -> bool:
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+    )
+
 
 def build_network(config: TrainConfig, n_in: int, n_out: int, rng: np.random.Generator) -> Network:
     return Network(
         (n_in, *config.hidden, n_out), activation=config.activation, init=config.init, rng=rng
     )
+
+
+def build_optimizer(config: TrainConfig, network: Network) -> Optimizer:
+    """The optimizer ``config`` names, holding ``network.parameters()``."""
+    cls = OPTIMIZERS[config.optimizer]
+    kwargs: dict = {"learning_rate": config.learning_rate}
+    if config.optimizer in ("momentum", "nesterov"):
+        kwargs["momentum"] = config.momentum
+    if config.optimizer in ("adam", "adamw"):
+        kwargs.update(beta1=config.beta1, beta2=config.beta2)
+    if config.optimizer == "adamw":
+        kwargs["weight_decay"] = config.weight_decay
+    return cls(network.parameters(), **kwargs)
 
 
 @dataclass
@@ -89,6 +213,12 @@ class EpochRecord:
         }
         d.update(self.extra)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> EpochRecord:
+        core = {"epoch", "train_loss", "test_accuracy", "seconds"}
+        return cls(d["epoch"], d["train_loss"], d.get("test_accuracy"), d["seconds"],
+                   {k: v for k, v in d.items() if k not in core})
 
 
 def iterate_minibatches(
@@ -119,7 +249,7 @@ def iterate_minibatches(
 
 def train(
     network: Network,
-    optimizer,
+    optimizer: Optimizer,
     x_train: np.ndarray,
     y_train: np.ndarray,
     *,
@@ -132,6 +262,10 @@ def train(
     on_epoch: Callable[[EpochRecord], None] | None = None,
     start_epoch: int = 1,
     epoch_data: Callable[[int], np.ndarray] | None = None,
+    schedule: Callable[[int], float] | None = None,
+    l2: float = 0.0,
+    max_norm: float = 0.0,
+    dropout: tuple[float, ...] | None = None,
 ) -> list[EpochRecord]:
     """Mini-batch gradient descent on the negative log-likelihood.
 
@@ -142,7 +276,8 @@ def train(
         y_train: labels (N,).
         epochs: passes over the training set.
         batch_size: rows per gradient step.
-        rng: shuffles the data; the same generator state gives the same run, bit for bit.
+        rng: shuffles the data and draws dropout masks; the same generator
+            state gives the same run, bit for bit.
         x_test, y_test: scored after every epoch when given.
         on_batch: called as ``on_batch(epoch, batch_index, loss)`` after each step.
         on_epoch: called with each :class:`EpochRecord`.
@@ -151,8 +286,14 @@ def train(
             train on in that epoch instead of ``x_train`` -- same shape, same
             row order, so ``y_train`` still labels them -- e.g. a
             :class:`steepest.augment.AugmentedEpochs` that distorts a fresh
-            copy of ``x_train`` each epoch.  ``x_train`` is then unused for
-            training.  Its wait (if any) counts in the epoch's ``seconds``.
+            copy of ``x_train`` each epoch.  Its wait (if any) counts in the
+            epoch's ``seconds``.
+        schedule: learning rate for global step ``t`` (0-based, counted from
+            epoch 1, so resumed runs continue the schedule); default: the
+            optimizer's fixed ``learning_rate``.
+        l2: L2 penalty coefficient (see :mod:`steepest.regularizers`).
+        max_norm: if > 0, cap each unit's incoming-weight norm after every step.
+        dropout: per-layer input dropout probabilities (see :meth:`Network.forward`).
 
     Returns:
         One :class:`EpochRecord` per epoch.
@@ -161,18 +302,29 @@ def train(
         TrainingDiverged: when a mini-batch loss is NaN or infinite; the
             network then holds the weights of the step that produced it.
     """
+    if dropout is not None and not any(dropout):
+        dropout = None
+    params = network.parameters()
+    steps_per_epoch = -(-x_train.shape[0] // batch_size)
     history = []
     for epoch in range(start_epoch, start_epoch + epochs):
         t0 = time.perf_counter()
         total, count = 0.0, 0
         x_epoch = x_train if epoch_data is None else _checked_epoch_data(epoch_data, epoch, x_train)
+        step = (epoch - 1) * steps_per_epoch  # global step: the schedule's position
         for i, (xb, yb) in enumerate(iterate_minibatches(x_epoch, y_train, batch_size, rng)):
-            o = network.forward(xb)  # (B, 10) probabilities
+            o = network.forward(xb, dropout, rng)  # (B, 10) probabilities
             loss, delta = nll(o, yb)  # scalar, (B, 10) = (o - onehot(y)) / B
-            if not np.isfinite(loss):
-                raise TrainingDiverged(epoch, loss, getattr(optimizer, "learning_rate", np.nan))
             network.backward(delta)  # fills every Parameter.grad
-            optimizer.step()  # v <- v - lambda * grad
+            if l2:
+                loss += l2_penalty(params, l2)  # C += (l2/2) sum W^2; grad += l2 W
+            if not np.isfinite(loss):
+                raise TrainingDiverged(epoch, loss, optimizer.learning_rate)
+            if schedule is not None:
+                optimizer.learning_rate = schedule(step + i)
+            optimizer.step()  # e.g. v <- v - lambda * grad
+            if max_norm:
+                apply_max_norm(params, max_norm)
             total += loss * xb.shape[0]
             count += xb.shape[0]
             if on_batch is not None:
@@ -180,7 +332,8 @@ def train(
         test_acc = None
         if x_test is not None and y_test is not None:
             test_acc = network.accuracy(x_test, y_test)
-        record = EpochRecord(epoch, total / count, test_acc, time.perf_counter() - t0)
+        record = EpochRecord(epoch, total / count, test_acc, time.perf_counter() - t0,
+                             {"learning_rate": optimizer.learning_rate})
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
@@ -198,28 +351,189 @@ def _checked_epoch_data(
     return x
 
 
-def fit(config: TrainConfig, data, **callbacks) -> tuple[Network, list[EpochRecord]]:
-    """Build the network ``config`` describes and train it on ``data``.
+# ---------------------------------------------------------------------------
+# A whole run: validation split, early stopping, augmentation, checkpoints.
+
+
+@dataclass
+class TrainState:
+    """Everything that changes during a run; a checkpoint saves exactly this."""
+
+    config: TrainConfig
+    network: Network
+    optimizer: Optimizer
+    rng: np.random.Generator  # shuffling and dropout, continued across epochs
+    epoch: int = 0  # epochs completed
+    history: list[EpochRecord] = field(default_factory=list)
+    best_score: float = -np.inf  # best validation accuracy so far
+    best_epoch: int = 0
+    best_weights: list[np.ndarray] | None = None
+    stale_epochs: int = 0  # epochs since the validation score last improved
+    stopped_early: bool = False
+
+    @classmethod
+    def new(cls, config: TrainConfig, n_in: int, n_out: int) -> TrainState:
+        rng = np.random.default_rng(config.seed)
+        network = build_network(config, n_in, n_out, rng)  # init draws come first from rng
+        return cls(config, network, build_optimizer(config, network), rng)
+
+
+@dataclass
+class RunResult:
+    network: Network
+    history: list[EpochRecord]
+    test_accuracy: float | None  # on the test set, scored once at the end
+    validation_accuracy: float | None  # of the returned weights
+    best_epoch: int  # the epoch whose weights are returned
+    stopped_early: bool
+    seconds: float
+
+
+def split_validation(data, validation: int):
+    """``(x_train, y_train), (x_val, y_val)``: the last ``validation`` training images held out.
+
+    Nielsen's split of MNIST is 50,000 / 10,000: ``split_validation(train, 10000)``.
+    """
+    x, y = data
+    if validation >= x.shape[0]:
+        raise ValueError(
+            f"validation must be smaller than the {x.shape[0]:,} training images, got {validation}"
+        )
+    return (x[:-validation], y[:-validation]), (x[-validation:], y[-validation:])
+
+
+def run(
+    config: TrainConfig,
+    data,
+    *,
+    state: TrainState | None = None,
+    on_batch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[EpochRecord, TrainState], None] | None = None,
+) -> RunResult:
+    """Train the network ``config`` describes on ``data``, from scratch or from ``state``.
+
+    1. hold out the last ``config.validation`` training images (if any);
+    2. every epoch: train (on augmented copies if ``config.augment``), then
+       score the validation set -- or, without one, the test set, as the
+       lecture does;
+    3. keep the best validation weights; stop after ``patience`` epochs
+       without improvement;
+    4. restore the best weights and score the test set once.
 
     Args:
         config: the run's hyperparameters.
         data: ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``.
-        callbacks: ``on_batch`` / ``on_epoch``, passed to :func:`train`.
+        state: a :class:`TrainState` to continue (from a checkpoint); its
+            ``config`` must equal ``config`` except for ``epochs``.
+        on_batch: ``on_batch(epoch, i, loss)`` after every step.
+        on_epoch: ``on_epoch(record, state)`` after every epoch, when ``state``
+            is consistent -- the place to save a checkpoint.  It may raise
+            :class:`TrainingStopped` to end the run there.
 
     >>> from steepest.datasets import mnist
     >>> (x, y), (xt, yt) = mnist.load_data()
-    >>> net, hist = fit(TrainConfig(epochs=1, batch_size=100, learning_rate=1.0),
+    >>> cfg = TrainConfig(epochs=2, batch_size=10, validation=500)
+    >>> result = run(cfg, ((x[:3000], y[:3000]), (xt[:500], yt[:500])))
+    >>> len(result.history), result.test_accuracy > 0.5, result.best_epoch in (1, 2)
+    (2, True, True)
+    """
+    t0 = time.perf_counter()
+    (x_train, y_train), (x_test, y_test) = data
+    if config.validation:
+        (x_train, y_train), (x_val, y_val) = split_validation((x_train, y_train),
+                                                              config.validation)
+    else:
+        x_val = y_val = None
+    n_in = int(np.prod(x_train.shape[1:]))
+    n_out = 10
+    if state is None:
+        state = TrainState.new(config, n_in, n_out)
+    elif state.config.replace(epochs=config.epochs) != config:
+        raise ValueError("the checkpoint's settings differ from this run's")
+    state.config = config
+    net = state.network
+    steps_per_epoch = -(-x_train.shape[0] // config.batch_size)
+    schedule = schedules.make(
+        config.schedule, config.learning_rate, steps_per_epoch=steps_per_epoch,
+        epochs=config.epochs, step_every=config.step_every, step_gamma=config.step_gamma,
+        warmup_epochs=config.warmup_epochs,
+    )
+    dropout = (config.input_dropout,) + (config.dropout,) * len(config.hidden)
+
+    augmenter = None
+    if config.augment:
+        from .augment import AugmentedEpochs
+
+        augmenter = AugmentedEpochs(x_train, config.augment_config(), config.seed,
+                                    start_epoch=state.epoch + 1, stop_epoch=config.epochs + 1)
+    try:
+        while state.epoch < config.epochs and not state.stopped_early:
+            epoch = state.epoch + 1
+            (record,) = train(
+                net, state.optimizer, x_train, y_train, epochs=1, batch_size=config.batch_size,
+                rng=state.rng, on_batch=on_batch, start_epoch=epoch, epoch_data=augmenter,
+                schedule=schedule, l2=config.l2, max_norm=config.max_norm, dropout=dropout,
+            )
+            if x_val is not None:
+                probs = net.predict_proba(x_val)
+                val_acc = float(np.mean(probs.argmax(axis=1) == y_val))
+                record.extra["val_accuracy"] = val_acc
+                record.extra["val_loss"] = nll(probs, y_val.astype(np.intp))[0]
+                record.test_accuracy = None  # the test set is scored once, at the end
+                if val_acc > state.best_score:
+                    state.best_score, state.best_epoch = val_acc, epoch
+                    state.best_weights = net.get_weights()
+                    state.stale_epochs = 0
+                else:
+                    state.stale_epochs += 1
+                if config.patience and state.stale_epochs >= config.patience:
+                    state.stopped_early = True
+                    record.extra["stopped_early"] = True
+            else:
+                record.test_accuracy = net.accuracy(x_test, y_test)
+                state.best_epoch = epoch
+            state.epoch = epoch
+            state.history.append(record)
+            if on_epoch is not None:
+                on_epoch(record, state)
+    except TrainingStopped:
+        pass
+    finally:
+        if augmenter is not None:
+            augmenter.close()
+
+    val_accuracy = None
+    if x_val is not None and state.best_weights is not None:
+        if config.restore_best:
+            net.set_weights(state.best_weights)
+            val_accuracy = state.best_score
+        else:
+            val_accuracy = net.accuracy(x_val, y_val)
+            state.best_epoch = state.epoch
+    test_accuracy = net.accuracy(x_test, y_test) if state.history else None
+    return RunResult(net, state.history, test_accuracy, val_accuracy, state.best_epoch,
+                     state.stopped_early, time.perf_counter() - t0)
+
+
+def fit(config: TrainConfig, data, **callbacks) -> tuple[Network, list[EpochRecord]]:
+    """Build the network ``config`` describes and train it on ``data``.
+
+    A short form of :func:`run` for when only the network and its history matter.
+
+    Args:
+        config: the run's hyperparameters.
+        data: ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``.
+        callbacks: ``on_batch(epoch, i, loss)`` / ``on_epoch(record)``.
+
+    >>> from steepest.datasets import mnist
+    >>> (x, y), (xt, yt) = mnist.load_data()
+    >>> net, hist = fit(TrainConfig(epochs=1, batch_size=10),
     ...                 ((x[:2000], y[:2000]), (xt[:500], yt[:500])))
-    >>> len(hist), hist[0].test_accuracy > 0.3
+    >>> len(hist), hist[0].test_accuracy > 0.5
     (1, True)
     """
-    (x_train, y_train), (x_test, y_test) = data
-    rng = np.random.default_rng(config.seed)
-    n_in = int(np.prod(x_train.shape[1:]))
-    net = build_network(config, n_in, 10, rng)
-    opt = SGD(net.parameters(), config.learning_rate)
-    history = train(
-        net, opt, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
-        rng=rng, x_test=x_test, y_test=y_test, **callbacks,
-    )
-    return net, history
+    on_epoch = callbacks.pop("on_epoch", None)
+    if on_epoch is not None:
+        callbacks["on_epoch"] = lambda record, state: on_epoch(record)
+    result = run(config, data, **callbacks)
+    return result.network, result.history
