@@ -30,6 +30,23 @@ class UserError(click.ClickException):
 class Steepest(click.Group):
     """A click group that turns library errors about user input into one line."""
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:  # a malformed command line: one line, exit 2
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"steepest: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("steepest: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)  # --help and --version return 0
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -143,94 +160,257 @@ def _write_history(path: Path, records: list[dict], meta: dict) -> None:
     atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode())
 
 
+#: Keys of a --config file beyond TrainConfig's: where data comes from and goes.
+RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "plots")
+
+
+def read_config_file(path: str) -> dict:
+    """A TOML file of ``steepest train`` settings, checked against the known keys."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    from .training import TrainConfig
+
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    valid = TrainConfig.keys() + list(RUN_KEYS)
+    for key in doc:
+        if key not in valid:
+            raise ValueError(f"{path}: unknown config key {key!r}; valid keys: {', '.join(valid)}")
+    return doc
+
+
+def data_checksums(data) -> dict[str, str]:
+    """SHA-256 of each array's bytes: which data a model was trained and tested on."""
+    import hashlib
+
+    (x, y), (xt, yt) = data
+    arrays = {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt}
+    return {k: hashlib.sha256(np.ascontiguousarray(a).data).hexdigest() for k, a in arrays.items()}
+
+
+def _option(*names, **kwargs):
+    """A ``steepest train`` flag: default None, so unset flags defer to --config and defaults."""
+    return click.option(*names, default=None, **kwargs)
+
+
+TRAIN_FLAGS = [
+    _option("--config", "config_file", type=click.Path(dir_okay=False),
+            help="TOML file of settings (keys as the flags, with underscores); flags override it."),
+    _option("--hidden", help="Hidden layer sizes, comma-separated (e.g. 800,800).  [default: 15]"),
+    _option("--activation", type=click.Choice(list(act.HIDDEN_ACTIVATIONS)),
+            help="Hidden activation.  [default: sigmoid]"),
+    _option("--init", type=click.Choice(["normal", "scaled", "xavier", "glorot", "he"]),
+            help="Weight init; normal is the lecture's N(0, 1).  [default: normal]"),
+    _option("--epochs", type=int, help="Passes over the training set.  [default: 40]"),
+    _option("--batch-size", type=int, help="Examples per gradient step.  [default: 32]"),
+    _option("--learning-rate", "--lr", "learning_rate", type=float,
+            help="lambda in v <- v - lambda grad C (the peak, if scheduled).  [default: 1.0]"),
+    _option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "adam", "adamw"]),
+            help="Update rule.  [default: sgd]"),
+    _option("--momentum", type=float, help="mu for momentum/nesterov.  [default: 0.9]"),
+    _option("--beta1", type=float, help="Adam's beta1.  [default: 0.9]"),
+    _option("--beta2", type=float, help="Adam's beta2.  [default: 0.999]"),
+    _option("--weight-decay", type=float, help="AdamW's decoupled weight decay.  [default: 0]"),
+    _option("--schedule", type=click.Choice(["constant", "step", "cosine"]),
+            help="Learning-rate schedule.  [default: constant]"),
+    _option("--step-every", type=int, help="Step schedule: epochs per decay.  [default: 10]"),
+    _option("--step-gamma", type=float, help="Step schedule: factor per decay.  [default: 0.1]"),
+    _option("--warmup-epochs", type=float, help="Cosine schedule: warm-up epochs.  [default: 0]"),
+    _option("--l2", type=float, help="L2 penalty: C += (l2/2) sum W^2.  [default: 0]"),
+    _option("--dropout", type=float, help="Dropout probability on hidden units.  [default: 0]"),
+    _option("--input-dropout", type=float, help="Dropout probability on pixels.  [default: 0]"),
+    _option("--max-norm", type=float, help="Cap on incoming-weight norms; 0 = off.  [default: 0]"),
+    _option("--validation", type=int,
+            help="Hold out the last N training images for validation.  [default: 0]"),
+    _option("--augment/--no-augment", help="Distort training images afresh each epoch."),
+    _option("--shift", type=int, help="Augmentation: max shift, pixels.  [default: 2]"),
+    _option("--rotation", type=float, help="Augmentation: max rotation, degrees.  [default: 10]"),
+    _option("--scale", type=float, help="Augmentation: max zoom change.  [default: 0.1]"),
+    _option("--shear", type=float, help="Augmentation: max shear.  [default: 0.2]"),
+    _option("--elastic-alpha", type=float, help="Elastic strength; 0 = off.  [default: 34]"),
+    _option("--elastic-sigma", type=float, help="Elastic smoothness, pixels.  [default: 4]"),
+    _option("--patience", type=int,
+            help="Early stopping: epochs without a better validation score.  [default: off]"),
+    _option("--restore-best/--no-restore-best",
+            help="End with the best validation epoch's weights.  [default: on]"),
+    _option("--seed", type=int, help="Random seed: same seed, same bits.  [default: 0]"),
+    _option("--data", type=click.Path(),
+            help="Directory with the four MNIST-format IDX files.  [default: bundled MNIST]"),
+    _option("--output", "-o", type=click.Path(dir_okay=False),
+            help="Model file; history.json goes beside it.  [default: model.npz]"),
+    _option("--checkpoint-every", type=int, help="Save a checkpoint every N epochs."),
+    _option("--checkpoint", type=click.Path(dir_okay=False),
+            help="Checkpoint file.  [default: checkpoint.npz beside the model]"),
+    _option("--resume", type=click.Path(dir_okay=False),
+            help="Continue the run saved in this checkpoint (its settings are kept)."),
+    _option("--plots", type=click.Path(file_okay=False),
+            help="Write the run's figures into this directory at the end."),
+]
+
+
+def _with_flags(flags):
+    def decorate(f):
+        for flag in reversed(flags):
+            f = flag(f)
+        return f
+
+    return decorate
+
+
+def _resolve_settings(flags: dict) -> tuple[dict, dict]:
+    """Merge defaults < --config file < flags; return (TrainConfig kwargs, run options)."""
+    from .training import TrainConfig
+
+    settings: dict = {}
+    if flags.get("config_file"):
+        settings.update(read_config_file(flags["config_file"]))
+    for key, value in flags.items():
+        if value is not None and key not in ("config_file", "resume"):
+            settings[key] = value
+    if isinstance(settings.get("hidden"), str):
+        settings["hidden"] = parse_ints(settings["hidden"], "hidden")
+    run_opts = {k: settings.pop(k) for k in RUN_KEYS if k in settings}
+    config_keys = set(TrainConfig.keys())
+    return {k: v for k, v in settings.items() if k in config_keys}, run_opts
+
+
 @main.command()
-@click.option("--hidden", default="15", show_default=True,
-              help="Hidden layer sizes, comma-separated (e.g. 800,800).")
-@click.option("--activation", default="sigmoid", show_default=True,
-              type=click.Choice(list(act.HIDDEN_ACTIVATIONS)), help="Hidden activation.")
-@click.option("--init", default="normal", show_default=True,
-              type=click.Choice(["normal", "scaled", "xavier", "glorot", "he"]),
-              help="Weight init: normal is the lecture's N(0, 1).")
-@click.option("--epochs", default=None, type=click.IntRange(1),
-              help="Passes over the training set.  [default: 40]")
-@click.option("--batch-size", default=None, type=click.IntRange(1),
-              help="Examples per gradient step.  [default: 32]")
-@click.option("--learning-rate", "--lr", "learning_rate", default=None, type=float,
-              help="lambda in v <- v - lambda grad C.  [default: 1.0]")
-@click.option("--seed", default=None, type=int, help="Random seed.  [default: 0]")
-@click.option("--data", type=click.Path(), default=None,
-              help="Directory with the four MNIST-format IDX files (default: bundled MNIST).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default="model.npz",
-              show_default=True, help="Model file; history.json is written beside it.")
-def train(hidden, activation, init, epochs, batch_size, learning_rate, seed, data, output):
-    """Train a network on MNIST (default: the lecture's 784-15-10 network)."""
+@_with_flags(TRAIN_FLAGS)
+def train(**flags):
+    """Train a network on MNIST (default: the lecture's 784-15-10 network, plain SGD).
+
+    Every flag is also a key of a --config TOML file; flags given on the
+    command line override the file.  Examples:
+
+    \b
+      steepest train
+      steepest train --hidden 800,800 --activation relu --init he --optimizer adamw \\
+          --learning-rate 1e-3 --schedule cosine --dropout 0.2 --validation 10000
+      steepest train --config configs/mlp.toml --checkpoint-every 5
+      steepest train --resume checkpoint.npz
+    """
     from tqdm import tqdm
 
-    from .datasets import mnist
+    from .checkpoint import load_checkpoint, save_checkpoint
     from .modelfile import save_model
-    from .optimizers import SGD
-    from .training import TrainConfig, TrainingDiverged, build_network
-    from .training import train as run
+    from .training import TrainConfig, TrainingDiverged, TrainState
+    from .training import run as run_training
 
-    defaults = TrainConfig()
-    config = TrainConfig(
-        hidden=parse_ints(hidden, "--hidden"),
-        activation=activation,
-        init=init,
-        epochs=epochs if epochs is not None else defaults.epochs,
-        batch_size=batch_size if batch_size is not None else defaults.batch_size,
-        learning_rate=learning_rate if learning_rate is not None else defaults.learning_rate,
-        seed=seed if seed is not None else defaults.seed,
-    )
-    output = Path(output)
+    config_kwargs, opts = _resolve_settings(flags)
+    state = None
+    if flags["resume"]:
+        state, extra = load_checkpoint(flags["resume"])
+        saved = state.config
+        for key, value in config_kwargs.items():
+            if key != "epochs" and value != getattr(saved, key):
+                raise ValueError(
+                    f"{flags['resume']} was trained with {key}={getattr(saved, key)!r}, "
+                    f"not {value!r}; drop that setting to resume, or start a new run"
+                )
+        config = saved.replace(epochs=config_kwargs.get("epochs", saved.epochs))
+        for key in RUN_KEYS:
+            opts.setdefault(key, extra.get(key))
+    else:
+        config = TrainConfig(**config_kwargs)
+    output = Path(opts.get("output") or "model.npz")
     history_path = output.parent / "history.json"
-    (x_train, y_train), (x_test, y_test) = load_dataset(data)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(config.seed)
-    n_in = int(np.prod(x_train.shape[1:]))
-    net = build_network(config, n_in, mnist.NUM_CLASSES, rng)
-    opt = SGD(net.parameters(), config.learning_rate)
-    meta = {"config": config.to_dict(), "version": __version__,
-            "data": str(data) if data else "bundled MNIST"}
-    click.echo(f"network: {net.describe()}")
-    click.echo(f"data: {x_train.shape[0]:,} training / {x_test.shape[0]:,} test images "
-               f"({meta['data']}); {config.epochs} epochs, batch {config.batch_size}, "
-               f"learning rate {config.learning_rate:g}, seed {config.seed}")
+    every = opts.get("checkpoint_every") or 0
+    if every < 0:
+        raise ValueError(f"checkpoint_every must be >= 0, got {every!r}")
+    ckpt_path = Path(opts.get("checkpoint") or output.parent / "checkpoint.npz")
 
-    batches = -(-x_train.shape[0] // config.batch_size)
-    bar = tqdm(total=batches, leave=False, disable=None, unit="batch", dynamic_ncols=True)
-    records: list[dict] = []
+    data = load_dataset(opts.get("data"))
+    (x_train, y_train), (x_test, y_test) = data
+    n_in = int(np.prod(x_train.shape[1:]))
+    if state is None:
+        state = TrainState.new(config, n_in, 10)
+    elif state.network.sizes[0] != n_in:
+        raise ValueError(f"{flags['resume']} expects {state.network.sizes[0]} inputs, "
+                         f"the data has {n_in}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    net = state.network
+    meta = {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "version": __version__,
+        "data": str(opts.get("data") or "bundled MNIST"),
+        "data_sha256": data_checksums(data),
+    }
+    n_fit = x_train.shape[0] - config.validation
+    click.echo(f"network: {net.describe()}")
+    click.echo(
+        f"data: {n_fit:,} training"
+        + (f" / {config.validation:,} validation" if config.validation else "")
+        + f" / {x_test.shape[0]:,} test images ({meta['data']}); {config.epochs} epochs, "
+        f"batch {config.batch_size}, {config.optimizer} at learning rate "
+        f"{config.learning_rate:g} ({config.schedule}), seed {config.seed}"
+    )
+    if state.epoch:
+        click.echo(f"resuming after epoch {state.epoch} from {flags['resume']}")
+
+    bar = tqdm(total=-(-n_fit // config.batch_size), leave=False, disable=None, unit="batch",
+               dynamic_ncols=True)
+    records = [r.to_dict() for r in state.history]
 
     def on_batch(epoch, i, loss):
         bar.update(1)
 
-    def on_epoch(record):
+    def on_epoch(record, state):
         records.append(record.to_dict())
         bar.reset()
         # Saved every epoch, atomically: if a later epoch diverges or the run
         # is interrupted, the last good model is on disk.
         save_model(output, net, {**meta, "history": records})
         _write_history(history_path, records, meta)
+        if every and record.epoch % every == 0:
+            save_checkpoint(ckpt_path, state, {"output": str(output), "data": opts.get("data"),
+                                               "plots": opts.get("plots")})
+        score = (f"validation accuracy {100 * record.extra['val_accuracy']:.2f}%"
+                 if "val_accuracy" in record.extra
+                 else f"test accuracy {100 * record.test_accuracy:.2f}%")
         tqdm.write(f"epoch {record.epoch:>3}/{config.epochs}  train loss {record.train_loss:.4f}  "
-                   f"test accuracy {100 * record.test_accuracy:.2f}%  {record.seconds:.2f} s")
+                   f"{score}  {record.seconds:.2f} s")
 
-    t0 = time.perf_counter()
     try:
-        run(net, opt, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
-            rng=rng, x_test=x_test, y_test=y_test, on_batch=on_batch, on_epoch=on_epoch)
+        result = run_training(config, data, state=state, on_batch=on_batch, on_epoch=on_epoch)
     except TrainingDiverged as exc:
         bar.close()
-        kept = f"; the model of epoch {exc.epoch - 1} is kept in {output}" if records else ""
+        kept = f"; the model of epoch {len(records)} is kept in {output}" if records else ""
         raise UserError(f"{exc}{kept}") from None
     except KeyboardInterrupt:
         bar.close()
         click.echo(f"interrupted; {output} holds the model after epoch {len(records)}", err=True)
         sys.exit(130)
     bar.close()
-    seconds = time.perf_counter() - t0
-    last = records[-1]
-    click.echo(f"done: test accuracy {100 * last['test_accuracy']:.2f}% after {len(records)} "
-               f"epochs in {seconds:.1f} s; saved {output} and {history_path}")
+    summary = {"test_accuracy": result.test_accuracy,
+               "validation_accuracy": result.validation_accuracy,
+               "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
+               "epochs_run": len(records)}
+    meta["result"] = summary
+    save_model(output, net, {**meta, "history": records})
+    _write_history(history_path, records, meta)
+    figures = ""
+    if opts.get("plots"):
+        from .plots import write_run_figures
+
+        written = write_run_figures(opts["plots"], net, records, (x_test, y_test), meta=meta)
+        figures = f"; {len(written)} figures in {opts['plots']}"
+    seconds = sum(r["seconds"] for r in records)
+    if result.validation_accuracy is not None:
+        score = (f"validation accuracy {100 * result.validation_accuracy:.2f}% (epoch "
+                 f"{result.best_epoch}), test accuracy {100 * result.test_accuracy:.2f}%")
+    else:
+        score = f"test accuracy {100 * result.test_accuracy:.2f}%"
+    stopped = " (stopped early)" if result.stopped_early else ""
+    click.echo(f"done: {score} after {len(records)} epochs{stopped} in {seconds:.1f} s of "
+               f"training; saved {output} and {history_path}{figures}")
 
 
 # ---------------------------------------------------------------------------

@@ -28,7 +28,9 @@ def constant(base: float) -> Callable[[int], float]:
     return lambda t: base
 
 
-def step_decay(base: float, steps_per_epoch: int, every: int, gamma: float) -> Callable[[int], float]:
+def step_decay(
+    base: float, steps_per_epoch: int, every: int, gamma: float
+) -> Callable[[int], float]:
     """Multiply by ``gamma`` every ``every`` epochs.
 
     >>> f = step_decay(1.0, steps_per_epoch=10, every=2, gamma=0.5)

@@ -104,7 +104,9 @@ class TrainConfig:
         try:
             self.hidden = tuple(int(h) for h in self.hidden)
         except (TypeError, ValueError):
-            raise ValueError(f"hidden must be a list of positive ints, got {self.hidden!r}") from None
+            raise ValueError(
+                f"hidden must be a list of positive ints, got {self.hidden!r}"
+            ) from None
         if any(h < 1 for h in self.hidden):
             raise ValueError(f"hidden sizes must be positive ints, got {self.hidden!r}")
         _choice("activation", self.activation, HIDDEN_ACTIVATIONS)
