@@ -68,8 +68,7 @@ def check_files(fig, directory, name: str) -> None:
     assert ET.parse(svg).getroot().tag == "{http://www.w3.org/2000/svg}svg"
 
 
-def lines(ax, gid: str) -> list:
-    return [line for line in ax.lines if line.get_gid() == gid]
+lines = plots.lines_with_gid  # the lines of an axes with a given gid
 
 
 # ---------------------------------------------------------------------------
@@ -196,6 +195,27 @@ def test_history_of_a_real_run_has_no_validation_curves(tiny):
     assert [line.get_gid() for line in loss_ax.lines] == ["train_loss"]
     assert "test_accuracy" in [line.get_gid() for line in acc_ax.lines]
     assert not lines(acc_ax, "val_accuracy")
+
+
+def test_history_with_validation_shows_the_final_test_accuracy_and_the_schedule():
+    # As `steepest train --validation N --schedule cosine` writes it: the test set is
+    # scored once, at the end, on the best epoch's weights.
+    doc = sample_history()
+    for i, r in enumerate(doc["epochs"]):
+        r["test_accuracy"] = None
+        r["learning_rate"] = 1.0 - 0.2 * i
+    doc["meta"]["config"]["schedule"] = "cosine"
+    doc["meta"]["result"] = {"test_accuracy": 0.9129, "best_epoch": 4}
+    fig = plots.history_figure(doc)
+    loss_ax, acc_ax, rate_ax = fig.axes
+    assert not lines(acc_ax, "test_accuracy")
+    (star,) = lines(acc_ax, "final_test_accuracy")
+    assert star.get_xdata().tolist() == [4] and star.get_ydata().tolist() == [91.29]
+    assert "91.29%" in star.get_label()
+    (rate,) = lines(rate_ax, "learning_rate")
+    np.testing.assert_allclose(rate.get_ydata(), [1.0, 0.8, 0.6, 0.4, 0.2])
+    assert "best validation accuracy 84.00% (epoch 5)" in acc_ax.get_title()
+    assert "cosine schedule" in fig.get_suptitle()
 
 
 @pytest.mark.parametrize("text, message", [

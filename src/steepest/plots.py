@@ -554,7 +554,7 @@ def load_history(path: str | os.PathLike) -> tuple[list[dict], dict]:
 
 
 def _describe_run(meta: Mapping) -> str:
-    """``hidden 15 sigmoid, λ = 1, batch 32, seed 0`` from a history's meta, or ``""``."""
+    """``hidden 15 sigmoid, sgd, λ = 1, batch 32, seed 0`` from a history's meta, or ``""``."""
     config = meta.get("config")
     if not isinstance(config, Mapping):
         return ""
@@ -563,31 +563,64 @@ def _describe_run(meta: Mapping) -> str:
         hidden = config["hidden"]
         sizes = "-".join(str(h) for h in hidden) if isinstance(hidden, list) else str(hidden)
         parts.append(f"hidden {sizes} {config.get('activation', '')}".strip())
+    if isinstance(config.get("optimizer"), str):
+        parts.append(config["optimizer"])
     for key, label in (("learning_rate", "λ = "), ("batch_size", "batch "), ("seed", "seed ")):
         if key in config:
             parts.append(f"{label}{config[key]:g}" if isinstance(config[key], (int, float))
                          else f"{label}{config[key]}")
+    if config.get("schedule") not in (None, "constant"):
+        parts.append(f"{config['schedule']} schedule")
     return ", ".join(parts)
+
+
+def _final_test_accuracy(meta: Mapping) -> tuple[float, float | None] | None:
+    """``(accuracy, epoch)`` of the final model on the test set, if the meta records it.
+
+    A run with a validation split scores the test set once, at the end (on
+    the best epoch's weights when it restores them): ``meta["result"]``.
+    """
+    result = meta.get("result")
+    if not isinstance(result, Mapping):
+        return None
+    acc = result.get("test_accuracy")
+    if isinstance(acc, bool) or not isinstance(acc, (int, float)) or not math.isfinite(acc):
+        return None
+    epoch = result.get("best_epoch", result.get("epochs_run"))
+    return float(acc), float(epoch) if isinstance(epoch, (int, float)) else None
 
 
 @_drawing
 def history_figure(records: Sequence[Mapping] | Mapping, meta: Mapping | None = None) -> Figure:
     """Loss and accuracy per epoch: train, validation (where present) and test.
 
+    A run with a validation split scores the test set only at the end; that
+    single number (from ``meta["result"]``) is drawn as a star.  When the
+    records carry a ``learning_rate`` that changes (a schedule), a third
+    panel shows it.
+
     Args:
         records: epoch records (dicts with ``epoch``, ``train_loss``,
             ``test_accuracy``, optionally ``val_loss``, ``val_accuracy``,
-            ``train_accuracy``), or a whole history document.
+            ``train_accuracy``, ``learning_rate``), or a whole history document.
         meta: the run's meta (its ``config`` goes into the title).
 
     Returns:
         The figure; each curve carries ``gid`` = its key, e.g. ``"test_accuracy"``.
     """
+    from matplotlib.ticker import MaxNLocator
+
     records, doc_meta = check_history(records)
     meta = meta if meta is not None else doc_meta
     epochs = np.array([r["epoch"] for r in records], dtype=float)
-    fig = new_figure(12, 4.8)
-    loss_ax, acc_ax = fig.subplots(1, 2)
+    rates = [r.get("learning_rate") for r in records]
+    show_rates = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rates) and (
+        len(set(rates)) > 1
+    )
+    fig = new_figure(16 if show_rates else 12, 4.8)
+    axes = fig.subplots(1, 3 if show_rates else 2,
+                        width_ratios=[1, 1, 0.7] if show_rates else [1, 1])
+    loss_ax, acc_ax = axes[0], axes[1]
     style = {"train": dict(color="C0"), "validation": dict(color="C1", ls="--"),
              "test": dict(color="C3")}
     marker = "o" if len(records) <= 40 else None
@@ -601,13 +634,16 @@ def history_figure(records: Sequence[Mapping] | Mapping, meta: Mapping | None = 
         if panel == "accuracy":
             y = 100 * y
         ax.plot(epochs, y, marker=marker, ms=4, lw=2, gid=key, label=label, **style[label])
-        if key == "test_accuracy" and np.isfinite(y).any():
-            best = int(np.nanargmax(y))
-            best_text = f"best test accuracy {y[best]:.2f}% (epoch {epochs[best]:g})"
-            ax.plot([epochs[best]], [y[best]], "*", color="C3", ms=14, zorder=4)
-    from matplotlib.ticker import MaxNLocator
-
-    for ax in (loss_ax, acc_ax):
+        if key in ("val_accuracy", "test_accuracy") and np.isfinite(y).any():
+            best = int(np.nanargmax(y))  # test wins over validation: it comes later
+            best_text = f"best {label} accuracy {y[best]:.2f}% (epoch {epochs[best]:g})"
+    final = _final_test_accuracy(meta)
+    if final is not None and not lines_with_gid(acc_ax, "test_accuracy"):
+        acc, epoch = final
+        at = epoch if epoch is not None else epochs[-1]
+        acc_ax.plot([at], [100 * acc], "*", color="C3", ms=15, zorder=4,
+                    gid="final_test_accuracy", label=f"test, final model: {100 * acc:.2f}%")
+    for ax in axes:
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
@@ -620,9 +656,20 @@ def history_figure(records: Sequence[Mapping] | Mapping, meta: Mapping | None = 
     if not acc_ax.lines:
         acc_ax.text(0.5, 0.5, "no accuracy recorded", ha="center", va="center",
                     transform=acc_ax.transAxes, color="0.4")
+    if show_rates:
+        rate_ax = axes[2]
+        rate_ax.plot(epochs, rates, marker=marker, ms=4, lw=2, color="C2", gid="learning_rate")
+        rate_ax.set_ylabel("λ")
+        rate_ax.set_title("Learning rate per epoch")
+        rate_ax.set_ylim(bottom=0)
     run = _describe_run(meta)
     fig.suptitle("Training run" + (f": {run}" if run else ""))
     return fig
+
+
+def lines_with_gid(ax, gid: str) -> list:
+    """The lines of ``ax`` whose ``gid`` is ``gid`` (how tests and callers find a curve)."""
+    return [line for line in ax.lines if line.get_gid() == gid]
 
 
 # ---------------------------------------------------------------------------
