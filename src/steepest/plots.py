@@ -22,7 +22,10 @@ matplotlib is imported only inside the functions that draw, so ``import
 steepest`` and ``steepest train`` never load it.  Figures are built with the
 object-oriented API on an Agg canvas (``Figure`` + ``FigureCanvasAgg``), never
 through ``pyplot``: there is no global "current figure", nothing opens a
-window, and figures can be drawn from several threads (the web lab does).
+window, and no figure stays alive in a registry after its caller drops it.
+Fonts come from :data:`STYLE` through ``matplotlib.rc_context``, which sets
+matplotlib's global settings for the duration of a call: draw from one
+thread at a time.
 """
 
 from __future__ import annotations
@@ -272,7 +275,8 @@ def nll_per_example(o: np.ndarray) -> np.ndarray:
     """
     o = np.asarray(o, dtype=np.float64).ravel()
     zero = np.zeros(1, dtype=np.intp)
-    return np.array([NLL.value(np.array([[p, 1 - p]]), zero) for p in o])
+    cost = np.array([NLL.value(np.array([[p, 1 - p]]), zero) for p in o])
+    return cost + 0.0  # -log(1) is -0.0; adding 0.0 makes it 0.0
 
 
 @_drawing
@@ -306,7 +310,7 @@ def nll_figure(o_min: float = 0.001, points: int = 500) -> Figure:
         1.0: ("right and certain:\nno cost", (0.99, 1.45), "right"),
     }
     for p, (note, xy, ha) in notes.items():
-        c = float(nll_per_example(np.array([p]))[0]) + 0.0  # + 0.0 turns -0.0 into 0.0
+        c = float(nll_per_example(np.array([p]))[0])
         ax.plot([p], [c], "o", color="C3", ms=6, zorder=3)
         ax.annotate(f"o = {p:g}: −log o = {c:.2f}\n{note}", (p, c), xytext=xy, ha=ha, va="bottom",
                     arrowprops=dict(arrowstyle="-", color="0.55", shrinkB=4))
