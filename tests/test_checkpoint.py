@@ -1,0 +1,98 @@
+"""Checkpoints: a run killed mid-way and resumed ends bit-identical to one never stopped."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from steepest.checkpoint import load_checkpoint, save_checkpoint
+from steepest.modelfile import ModelFileError, load_model
+from steepest.training import TrainConfig, TrainState, run
+
+RUN_FLAGS = ["--hidden", "40", "--activation", "relu", "--init", "he", "--optimizer", "adam",
+             "--learning-rate", "3e-3", "--schedule", "cosine", "--warmup-epochs", "1",
+             "--dropout", "0.2", "--l2", "1e-4", "--max-norm", "4", "--validation", "300",
+             "--augment", "--batch-size", "25", "--seed", "11"]
+
+
+def steepest(*args):
+    return [sys.executable, "-m", "steepest", *map(str, args)]
+
+
+def test_killed_then_resumed_run_is_bit_identical(tmp_path, small_mnist_dir):
+    epochs = 12
+    full = tmp_path / "full" / "model.npz"
+    done = subprocess.run(steepest("train", *RUN_FLAGS, "--epochs", epochs, "--data",
+                                   small_mnist_dir, "-o", full), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    part = tmp_path / "part" / "model.npz"
+    ckpt = tmp_path / "part" / "checkpoint.npz"
+    proc = subprocess.Popen(steepest("train", *RUN_FLAGS, "--epochs", epochs, "--data",
+                                     small_mnist_dir, "-o", part, "--checkpoint-every", 1),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if ckpt.exists() and load_checkpoint(ckpt)[0].epoch >= 3:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)  # no chance to clean up: the hardest interruption
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    stopped_at = load_checkpoint(ckpt)[0].epoch
+    assert 3 <= stopped_at < epochs
+
+    resumed = subprocess.run(steepest("train", "--resume", ckpt), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming after epoch {stopped_at}" in resumed.stdout
+
+    net_a, info_a = load_model(full)
+    net_b, info_b = load_model(part)
+    for a, b in zip(net_a.get_weights(), net_b.get_weights()):
+        assert a.tobytes() == b.tobytes()
+
+    def strip(history):
+        return [{k: v for k, v in r.items() if k != "seconds"} for r in history]
+
+    assert strip(info_a["history"]) == strip(info_b["history"])
+    assert info_a["result"] == info_b["result"]
+
+
+def test_resume_refuses_a_different_architecture(tmp_path, small_mnist_dir):
+    out = tmp_path / "model.npz"
+    r = subprocess.run(steepest("train", "--hidden", "20", "--epochs", 1, "--data",
+                                small_mnist_dir, "-o", out, "--checkpoint-every", 1),
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(steepest("train", "--resume", tmp_path / "checkpoint.npz", "--hidden", "30"),
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == (
+        f"steepest: error: {tmp_path / 'checkpoint.npz'} was trained with hidden=(20,), not "
+        "(30,); drop that setting to resume, or start a new run"
+    )
+
+
+def test_checkpoint_arrays_that_do_not_fit_their_config(tmp_path, mnist_data):
+    (x, y), (xt, yt) = mnist_data
+    cfg = TrainConfig(hidden=(8,), epochs=1, batch_size=100)
+    state = TrainState.new(cfg, 784, 10)
+    run(cfg, ((x[:500], y[:500]), (xt[:100], yt[:100])), state=state)
+    path = tmp_path / "c.npz"
+    save_checkpoint(path, state)
+    state.config = cfg.replace(hidden=(9,))  # now the arrays and the config disagree
+    save_checkpoint(path, state)
+    with pytest.raises(ModelFileError, match="checkpoint does not fit its settings"):
+        load_checkpoint(path)
+
+
+def test_a_model_file_is_not_a_checkpoint(tmp_path):
+    from steepest.modelfile import save_model
+    from steepest.network import Network
+
+    save_model(tmp_path / "m.npz", Network((4, 3, 2), rng=np.random.default_rng(0)))
+    with pytest.raises(ModelFileError, match="not a steepest-checkpoint file"):
+        load_checkpoint(tmp_path / "m.npz")

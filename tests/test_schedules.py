@@ -1,0 +1,28 @@
+import math
+
+import pytest
+
+from steepest import schedules
+
+
+def test_constant():
+    assert [schedules.constant(0.3)(t) for t in (0, 10, 10**6)] == [0.3, 0.3, 0.3]
+
+
+def test_step_decay_by_epoch():
+    f = schedules.make("step", 1.0, steps_per_epoch=5, epochs=30, step_every=10, step_gamma=0.5)
+    assert f(0) == 1.0 and f(49) == 1.0 and f(50) == 0.5 and f(100) == 0.25
+
+
+def test_cosine_with_warmup():
+    f = schedules.make("cosine", 2.0, steps_per_epoch=10, epochs=10, warmup_epochs=1)
+    assert [f(t) for t in range(10)] == [2.0 * (t + 1) / 10 for t in range(10)]  # linear warm-up
+    assert f(10) == 2.0  # peak right after warm-up
+    assert f(55) == pytest.approx(1.0)  # half way down the cosine
+    assert f(99) == pytest.approx(2.0 * 0.5 * (1 + math.cos(math.pi * 89 / 90)))
+    assert all(f(t) >= f(t + 1) for t in range(10, 99))
+
+
+def test_unknown_schedule_lists_choices():
+    with pytest.raises(ValueError, match="unknown schedule 'linear'; choose one of: constant, step"):
+        schedules.make("linear", 1.0, steps_per_epoch=1, epochs=1)
