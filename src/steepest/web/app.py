@@ -78,6 +78,7 @@ def create_app(
     model_path: str | Path | None = None,
     *,
     train_if_missing: bool = True,
+    startup_spec: JobSpec | None = None,
     work_dir: str | Path | None = None,
     idle_timeout: float = 30.0,
     max_seconds: float = 1800.0,
@@ -92,6 +93,8 @@ def create_app(
             :class:`~steepest.training.TrainConfig`'s defaults -- is trained in
             the background first, its progress on the page.
         train_if_missing: start that training when ``model_path`` is None.
+        startup_spec: what that training is (default: the lecture's network,
+            ``JobSpec(TrainConfig())``); tests and demos pass something smaller.
         work_dir: where training jobs write their model files (default: a
             temporary directory, removed by ``app.extensions["steepest_lab"].close()``).
         idle_timeout: seconds a training job runs with no page following it.
@@ -116,7 +119,7 @@ def create_app(
     _register_errors(app)
     _register_routes(app, lab)
     if model_path is None and train_if_missing:
-        manager.start(JobSpec(TrainConfig(), None, MAX_UNITS), startup=True)
+        manager.start(startup_spec or JobSpec(TrainConfig(), None, MAX_UNITS), startup=True)
     return app
 
 
@@ -229,7 +232,7 @@ def _register_routes(app: Flask, lab: Lab) -> None:
     @app.post("/api/predict")
     def predict():
         body = _json_body()
-        v.reject_unknown(body, ("pixels", "width", "height"))
+        v.reject_unknown(body, ("pixels", "pixels_base64", "width", "height"))
         return jsonify(served.predict(v.image(body, MAX_SIDE)))
 
     @app.get("/api/digits/<int:index>")
@@ -307,7 +310,7 @@ def _register_routes(app: Flask, lab: Lab) -> None:
         name = v.choice(body.get("surface"), "surface", tuple(gd.SURFACES))
         start = v.numbers(body.get("start"), "start", 2, -1e3, 1e3)
         lr = v.number(body.get("learning_rate"), "learning_rate", 0, 10, lo_open=True)
-        steps = v.integer(body.get("steps", 1), "steps", 1, MAX_STEPS)
+        steps = v.integer(body.get("steps", 1), "steps", 0, MAX_STEPS)  # 0: just C(start)
         path = gd.descend(name, tuple(start), lr, steps)
         return jsonify({
             "surface": name, "learning_rate": lr,

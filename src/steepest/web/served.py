@@ -121,7 +121,7 @@ class ServedModel:
         return {
             "digit": int(probs.argmax()),
             "probabilities": views.rounded(probs),
-            "input": views.rounded(x),
+            "input": np.round(x, 3).tolist(),
             "hidden": [views.rounded(h) for h in hidden],
             "model_version": snap.version,
         }

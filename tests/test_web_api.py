@@ -1,0 +1,478 @@
+"""The web lab's JSON API, through Flask's test client (and once through a real socket).
+
+Every route answers; every bad request gets a 4xx with ``{"error": ...}`` and
+the server keeps serving; one training job runs at a time and can be cancelled.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+
+flask = pytest.importorskip("flask", reason="the web lab needs Flask (pip install 'steepest[web]')")
+
+from steepest.modelfile import load_model, save_model  # noqa: E402
+from steepest.preprocess import to_mnist  # noqa: E402
+from steepest.training import TrainConfig, fit  # noqa: E402
+from steepest.web.app import create_app, make_server  # noqa: E402
+from steepest.web.trainer import JobSpec  # noqa: E402
+
+QUICK_JOB = {"hidden": [8], "epochs": 2, "train_limit": 500, "batch_size": 50}
+
+
+@pytest.fixture(scope="module")
+def data(mnist_data):
+    return mnist_data
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory, data):
+    """A small model, trained in a fraction of a second on 5,000 images."""
+    (x, y), (xt, yt) = data
+    config = TrainConfig(hidden=(15,), epochs=1, seed=0)
+    net, history = fit(config, ((x[:5000], y[:5000]), (xt, yt)))
+    path = tmp_path_factory.mktemp("web") / "small.npz"
+    save_model(path, net, {"config": config.to_dict(), "history": [h.to_dict() for h in history]})
+    return path
+
+
+@pytest.fixture
+def app(model_path, tmp_path):
+    app = create_app(model_path, work_dir=tmp_path)
+    yield app
+    app.extensions["steepest_lab"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def digit_image(data, i: int) -> np.ndarray:
+    """Test digit ``i`` as a person would draw it: dark ink on white, floats in [0, 1]."""
+    return 1 - data[1][0][i].astype(np.float32) / 255
+
+
+def events_of(response) -> list[dict]:
+    """Parse a text/event-stream body into its events' JSON data."""
+    out = []
+    for block in response.get_data(as_text=True).split("\n\n"):
+        for line in block.splitlines():
+            if line.startswith("data: "):
+                out.append(json.loads(line[6:]))
+    return out
+
+
+def wait_for(predicate, timeout=60.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out")
+
+
+# ---------------------------------------------------------------------------
+# the page and the model
+
+
+def test_page_and_static_files_are_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and b"steepest" in page.data and b"/static/app.js" in page.data
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+
+
+def test_model_info(client):
+    info = client.get("/api/model").get_json()
+    assert info["ready"] is True
+    m = info["model"]
+    assert m["version"] == 1 and m["sizes"] == [784, 15, 10] and m["source"] == "small.npz"
+    assert m["epochs_trained"] == 1 and 0.5 < m["test_accuracy"] <= 1
+    assert info["training"] == {"running": False, "job": None}
+
+
+def test_download_gives_the_served_model(client, model_path):
+    r = client.get("/api/model/download")
+    assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
+    net, _ = load_model(io.BytesIO(r.data))
+    ref, _ = load_model(model_path)
+    assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), ref.get_weights()))
+
+
+# ---------------------------------------------------------------------------
+# predict
+
+
+def test_predict_matches_the_library(client, data, model_path):
+    net, _ = load_model(model_path)
+    for i in range(5):
+        img = digit_image(data, i)
+        r = client.post("/api/predict", json={"pixels": img.ravel().tolist()})
+        assert r.status_code == 200
+        out = r.get_json()
+        x = to_mnist(img)  # the one preprocessing, shared with `steepest predict`
+        probs = net.predict_proba(x.reshape(1, 784))[0]
+        hidden = net.layers[0].a[0]
+        assert out["digit"] == int(probs.argmax())
+        np.testing.assert_allclose(out["probabilities"], probs, atol=1e-4)
+        np.testing.assert_allclose(out["input"], x, atol=1e-3)
+        assert len(out["hidden"]) == 1
+        np.testing.assert_allclose(out["hidden"][0], hidden, atol=1e-4)
+        assert out["model_version"] == 1
+
+
+def test_predict_base64_equals_pixel_list(client, data):
+    big = np.kron(digit_image(data, 7), np.ones((4, 4), np.float32))  # 112x112, like the page
+    gray = np.round(big * 255).astype(np.uint8)
+    as_list = client.post("/api/predict", json={
+        "width": 112, "height": 112, "pixels": (gray / 255).ravel().tolist()}).get_json()
+    as_b64 = client.post("/api/predict", json={
+        "width": 112, "height": 112,
+        "pixels_base64": base64.b64encode(gray.tobytes()).decode()}).get_json()
+    assert as_list["digit"] == as_b64["digit"]
+    np.testing.assert_allclose(as_list["probabilities"], as_b64["probabilities"], atol=1e-4)
+
+
+def test_predict_agrees_with_the_cli(client, data, model_path, tmp_path):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from steepest.cli import main
+
+    img = digit_image(data, 3)
+    png = tmp_path / "digit.png"
+    Image.fromarray(np.round(img * 255).astype(np.uint8)).save(png)
+    result = CliRunner().invoke(main, ["predict", str(model_path), str(png), "--json"])
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.output)[0]
+    web = client.post("/api/predict", json={"pixels": img.ravel().tolist()}).get_json()
+    assert web["digit"] == cli["digit"]
+    np.testing.assert_allclose(web["probabilities"], cli["probabilities"], atol=1e-3)
+
+
+def test_blank_drawing_gives_uniform_input(client):
+    out = client.post("/api/predict", json={"pixels": [1.0] * 784}).get_json()
+    assert np.count_nonzero(out["input"]) == 0 and len(out["probabilities"]) == 10
+
+
+# ---------------------------------------------------------------------------
+# every kind of bad request: a 4xx, a JSON message, and the server goes on
+
+B64_3 = base64.b64encode(b"abc").decode()
+BAD_REQUESTS = [
+    # (method, path, body (bytes or JSON-able), status, words in the message)
+    ("POST", "/api/predict", b"{", 400, "malformed JSON"),
+    ("POST", "/api/predict", b"\xff\xfe\x00", 400, "UTF-8"),
+    ("POST", "/api/predict", b"", 400, "empty"),
+    ("POST", "/api/predict", b"[" * 100_000, 400, "JSON"),
+    ("POST", "/api/predict", [1, 2], 400, "JSON object"),
+    ("POST", "/api/predict", {"pixels": [0.5] * 783}, 400, "wrong pixel count"),
+    ("POST", "/api/predict", {"pixels": [0.5] * 785}, 400, "wrong pixel count"),
+    ("POST", "/api/predict", b'{"pixels": [NaN' + b", 0.5" * 783 + b"]}", 400, "NaN"),
+    ("POST", "/api/predict", b'{"pixels": [Infinity' + b", 0.5" * 783 + b"]}", 400, "finite"),
+    ("POST", "/api/predict", {"pixels": [1.5] + [0.5] * 783}, 400, "[0, 1]"),
+    ("POST", "/api/predict", {"pixels": [-0.1] + [0.5] * 783}, 400, "[0, 1]"),
+    ("POST", "/api/predict", {"pixels": ["0.5"] * 784}, 400, "numbers"),
+    ("POST", "/api/predict", {"pixels": [None] * 784}, 400, "numbers"),
+    ("POST", "/api/predict", {"pixels": [True] * 784}, 400, "numbers"),
+    ("POST", "/api/predict", {"pixels": [[0.5]] * 784}, 400, "numbers"),
+    ("POST", "/api/predict", {"pixels": "0.5"}, 400, "list"),
+    ("POST", "/api/predict", {}, 400, "exactly one of"),
+    ("POST", "/api/predict", {"pixels": [0.5] * 784, "pixels_base64": B64_3}, 400, "exactly one"),
+    ("POST", "/api/predict", {"width": 3, "height": 1, "pixels_base64": "@@@"}, 400, "base64"),
+    ("POST", "/api/predict", {"width": 2, "height": 2, "pixels_base64": B64_3}, 400,
+     "wrong pixel count"),
+    ("POST", "/api/predict", {"width": 0, "height": 1, "pixels": []}, 400, "width"),
+    ("POST", "/api/predict", {"width": 5000, "height": 1, "pixels": [0.5]}, 400, "width"),
+    ("POST", "/api/predict", {"width": "28", "pixels": [0.5] * 784}, 400, "width"),
+    ("POST", "/api/predict", {"width": 2.5, "pixels": [0.5] * 784}, 400, "integer"),
+    ("POST", "/api/predict", {"pixels": [0.5] * 784, "colour": 1}, 400, "unknown field"),
+    ("GET", "/api/predict", None, 405, "not allowed"),
+    ("PUT", "/api/model", None, 405, "not allowed"),
+    ("DELETE", "/api/train", None, 405, "not allowed"),
+    ("GET", "/api/nope", None, 404, "no such route"),
+    ("GET", "/static/nope.js", None, 404, ""),
+    ("GET", "/api/network?max_units=abc", None, 400, "max_units"),
+    ("GET", "/api/network?max_units=0", None, 400, "max_units"),
+    ("GET", "/api/mistakes?limit=-1", None, 400, "limit"),
+    ("GET", "/api/digits/10000", None, 404, "index"),
+    ("GET", "/api/digits/-1", None, 404, ""),
+    ("GET", "/api/train/events?after=x", None, 400, "integer"),
+    ("POST", "/api/descent", {"surface": "moon", "start": [0, 0], "learning_rate": 0.1}, 400,
+     "surface"),
+    ("POST", "/api/descent", {"surface": "bowl", "start": [0], "learning_rate": 0.1}, 400,
+     "start"),
+    ("POST", "/api/descent", {"surface": "bowl", "start": [0, "a"], "learning_rate": 0.1}, 400,
+     "start"),
+    ("POST", "/api/descent", {"surface": "bowl", "start": [0, 0], "learning_rate": 0}, 400,
+     "learning_rate"),
+    ("POST", "/api/descent", {"surface": "bowl", "start": [0, 0], "learning_rate": 0.1,
+                              "steps": 10**6}, 400, "steps"),
+    ("POST", "/api/perceptron", {"weights": [1, 6]}, 400, "weights"),
+    ("POST", "/api/perceptron", {"weights": [1, 6, 3], "threshold": None}, 400, "threshold"),
+    ("POST", "/api/train", {"hidden": "15,x"}, 400, "hidden"),
+    ("POST", "/api/train", {"hidden": [0]}, 400, "hidden"),
+    ("POST", "/api/train", {"hidden": [10] * 5}, 400, "at most"),
+    ("POST", "/api/train", {"activation": "step"}, 400, "activation"),
+    ("POST", "/api/train", {"init": "zeros"}, 400, "init"),
+    ("POST", "/api/train", {"epochs": 101}, 400, "epochs"),
+    ("POST", "/api/train", {"epochs": 0}, 400, "epochs"),
+    ("POST", "/api/train", {"learning_rate": 0}, 400, "learning_rate"),
+    ("POST", "/api/train", {"learning_rate": None}, 400, "learning_rate"),
+    ("POST", "/api/train", {"batch_size": 1.5}, 400, "batch_size"),
+    ("POST", "/api/train", {"train_limit": 5}, 400, "train_limit"),
+    ("POST", "/api/train", {"optimizer": "adam"}, 400, "unknown field"),
+]
+
+
+@pytest.mark.parametrize("method, path, body, status, words", BAD_REQUESTS,
+                         ids=[f"{m} {p} {i}" for i, (m, p, *_) in enumerate(BAD_REQUESTS)])
+def test_bad_requests_get_a_json_4xx(client, method, path, body, status, words):
+    kwargs = {}
+    if isinstance(body, bytes):
+        kwargs = {"data": body, "content_type": "application/json"}
+    elif body is not None:
+        kwargs = {"json": body}
+    r = client.open(path, method=method, **kwargs)
+    assert r.status_code == status
+    assert r.is_json, r.data[:200]
+    message = r.get_json()["error"]
+    assert isinstance(message, str) and words in message and "\n" not in message
+    # ... and the server keeps serving
+    assert client.post("/api/predict", json={"pixels": [0.5] * 784}).status_code == 200
+    assert client.get("/api/train").get_json()["running"] is False  # no job was started
+
+
+def test_body_over_the_size_limit_is_413(model_path, tmp_path):
+    app = create_app(model_path, work_dir=tmp_path, max_content_length=10_000)
+    try:
+        r = app.test_client().post("/api/predict", json={"pixels": [0.5] * 5000})
+        assert r.status_code == 413 and "too large" in r.get_json()["error"]
+    finally:
+        app.extensions["steepest_lab"].close()
+
+
+def test_wrong_method_keeps_the_allow_header(client):
+    r = client.get("/api/train/cancel")
+    assert r.status_code == 405 and "POST" in r.headers["Allow"]
+
+
+def test_real_server_survives_garbage(app):
+    """Over a real socket: malformed HTTP, oversized and malformed bodies, then a good request."""
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        import socket
+
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+            s.sendall(b"NONSENSE\r\n\r\n")  # not even HTTP: the HTTP layer says 400
+            assert b"400" in s.recv(4000)
+
+        def post(body: bytes) -> tuple[int, dict]:
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            try:
+                conn.request("POST", "/api/predict", body=body,
+                             headers={"Content-Type": "application/json"})
+                r = conn.getresponse()
+                return r.status, json.loads(r.read())
+            finally:
+                conn.close()
+
+        status, out = post(b'{"pixels": [0.5, NaN]}')
+        assert status == 400 and "error" in out
+        status, out = post(b"x" * (3 * 1024 * 1024))
+        assert status == 413 and "too large" in out["error"]
+        status, out = post(json.dumps({"pixels": [0.5] * 784}).encode())
+        assert status == 200 and len(out["probabilities"]) == 10
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------------------
+# inside the network, mistakes, test digits
+
+
+def test_network_view(client, model_path):
+    net, _ = load_model(model_path)
+    view = client.get("/api/network").get_json()
+    hidden, out = view["layers"]
+    assert view["sizes"] == [784, 15, 10] and view["model_version"] == 1
+    assert hidden["units"] == 15 and hidden["shown"] == list(range(15))
+    assert hidden["image_shape"] == [28, 28] and len(hidden["weights"]) == 15
+    np.testing.assert_allclose(hidden["weights"][3], net.layers[0].W.value[:, 3], atol=1e-4)
+    assert out["units"] == 10 and np.shape(out["incoming"]) == (15, 10)
+    np.testing.assert_allclose(out["incoming"], net.layers[1].W.value, atol=1e-4)
+
+
+def test_network_view_of_a_big_model_shows_at_most_max_units(data, tmp_path):
+    (x, y), (xt, yt) = data
+    net, _ = fit(TrainConfig(hidden=(40, 30), epochs=1), ((x[:300], y[:300]), (xt[:50], yt[:50])))
+    path = tmp_path / "big.npz"
+    save_model(path, net)
+    app = create_app(path, work_dir=tmp_path)
+    try:
+        c = app.test_client()
+        view = c.get("/api/network?max_units=8").get_json()
+        h1, h2, out = view["layers"]
+        assert (h1["units"], len(h1["shown"]), np.shape(h1["weights"])) == (40, 8, (8, 784))
+        assert h2["image_shape"] == [6, 7] and np.shape(h2["weights"]) == (8, 40)
+        assert np.shape(h2["incoming"]) == (8, 8) and np.shape(out["incoming"]) == (8, 10)
+        pred = c.post("/api/predict", json={"pixels": [0.5] * 784}).get_json()
+        assert [len(h) for h in pred["hidden"]] == [40, 30]
+    finally:
+        app.extensions["steepest_lab"].close()
+
+
+def test_mistakes(client, data, model_path):
+    net, _ = load_model(model_path)
+    (_, _), (xt, yt) = data
+    pred = net.predict(xt)
+    r = client.get("/api/mistakes?limit=5").get_json()
+    assert r["total"] == int(np.sum(pred != yt)) and r["n_test"] == 10000
+    assert len(r["mistakes"]) == 5
+    conf = [m["confidence"] for m in r["mistakes"]]
+    assert conf == sorted(conf, reverse=True)
+    for m in r["mistakes"]:
+        assert m["label"] == yt[m["index"]] and m["prediction"] == pred[m["index"]] != m["label"]
+        assert m["pixels"] == xt[m["index"]].ravel().tolist()
+    page2 = client.get("/api/mistakes?limit=5&offset=5").get_json()
+    assert page2["mistakes"][0]["index"] not in [m["index"] for m in r["mistakes"]]
+
+
+def test_test_digit(client, data):
+    d = client.get("/api/digits/42").get_json()
+    assert d["label"] == data[1][1][42] and len(d["pixels"]) == 784
+
+
+# ---------------------------------------------------------------------------
+# descent and the perceptron
+
+
+def test_descent_follows_the_library(client):
+    r = client.post("/api/descent", json={"surface": "bowl", "start": [1, 0],
+                                          "learning_rate": 0.25, "steps": 2}).get_json()
+    assert r["points"] == [[1.0, 0.0], [0.5, 0.0], [0.25, 0.0]]
+    assert r["costs"] == [1.0, 0.25, 0.0625] and r["diverged"] is False
+    assert r["predicted_changes"] == [-1.0, -0.25]  # grad C . dv = -lambda |grad C|^2
+    assert r["actual_changes"] == [-0.75, -0.1875]
+    start_only = client.post("/api/descent", json={"surface": "valley", "start": [-5, 2],
+                                                   "learning_rate": 0.2, "steps": 0}).get_json()
+    assert start_only["costs"] == [pytest.approx(10.5)] and start_only["predicted_changes"] == []
+
+
+def test_too_large_a_step_diverges_with_valid_json(client):
+    r = client.post("/api/descent", json={"surface": "valley", "start": [-5, 2],
+                                          "learning_rate": 0.9, "steps": 1000})
+    out = json.loads(r.data)  # strict JSON: no NaN or Infinity in the text
+    assert out["diverged"] is True and b"NaN" not in r.data and b"Infinity" not in r.data
+    assert abs(out["costs"][-1]) > 1e6 > abs(out["costs"][0])
+
+
+def test_surfaces(client):
+    surfaces = client.get("/api/descent/surfaces?grid=20").get_json()["surfaces"]
+    names = [s["name"] for s in surfaces]
+    assert {"bowl", "valley", "saddle", "rosenbrock"} <= set(names)
+    bowl = surfaces[names.index("bowl")]
+    assert np.shape(bowl["grid"]["costs"]) == (20, 20)
+    assert bowl["grid"]["costs"][0][0] == pytest.approx(18.0)  # corner (-3, -3)
+
+
+def test_perceptron_table(client):
+    lecture = client.get("/api/perceptron").get_json()
+    assert [r["wx"] for r in lecture["rows"]] == [10, 1, 7, 4, 9, 0, 3, 6]
+    assert [r["go"] for r in lecture["rows"]] == [1, 0, 0, 0, 0, 0, 0, 0]  # t = 9
+    t7 = client.post("/api/perceptron", json={"weights": [1, 6, 3], "threshold": 7}).get_json()
+    assert [r["go"] for r in t7["rows"]] == [1, 0, 0, 0, 1, 0, 0, 0]
+    assert t7["features"] == ["cheap", "available", "interested"]
+
+
+# ---------------------------------------------------------------------------
+# training jobs
+
+
+def test_training_job_streams_events_and_switches_the_model(client):
+    r = client.post("/api/train", json=QUICK_JOB)
+    assert r.status_code == 202
+    job = r.get_json()
+    assert job["config"]["hidden"] == [8] and job["train_limit"] == 500
+    second = client.post("/api/train", json={"epochs": 1})
+    assert second.status_code == 409
+    assert "already running" in second.get_json()["error"]
+
+    events = events_of(client.get("/api/train/events"))  # ends with the job
+    types = [e["type"] for e in events]
+    assert types[0] == "started" and types[-1] == "done"
+    assert types.count("epoch") == 2 and "weights" in types and "progress" in types
+    epochs = [e for e in events if e["type"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert np.shape(epochs[-1]["layers"][0]["weights"]) == (8, 784)
+    ids = [e["id"] for e in events]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+    info = client.get("/api/model").get_json()["model"]
+    assert info["version"] == 2 and info["sizes"] == [784, 8, 10]
+    assert info["epochs_trained"] == 2
+    pred = client.post("/api/predict", json={"pixels": [0.5] * 784}).get_json()
+    assert pred["model_version"] == 2 and len(pred["hidden"][0]) == 8
+    status = client.get("/api/train").get_json()
+    assert status["running"] is False and status["job"]["state"] == "done"
+    assert len(status["job"]["history"]) == 2
+    # resuming the stream after the last event: nothing new, and it ends at once
+    assert events_of(client.get(f"/api/train/events?after={ids[-1]}")) == []
+    # a new job may start now
+    assert client.post("/api/train", json=QUICK_JOB).status_code == 202
+    assert events_of(client.get("/api/train/events"))[-1]["type"] == "done"
+
+
+def test_cancel(client):
+    assert client.post("/api/train/cancel").get_json()["cancelled"] is False
+    assert client.post("/api/train", json={"epochs": 100}).status_code == 202
+    r = client.post("/api/train/cancel").get_json()
+    assert r["cancelled"] is True
+    events = events_of(client.get("/api/train/events"))
+    assert events[-1]["type"] == "cancelled" and "cancelled by request" in events[-1]["message"]
+    status = client.get("/api/train").get_json()
+    assert status["running"] is False and status["job"]["state"] == "cancelled"
+    assert client.get("/api/model").get_json()["model"]["version"] == 1  # the old model stays
+
+
+def test_a_job_nobody_follows_stops_by_itself(model_path, tmp_path):
+    app = create_app(model_path, work_dir=tmp_path, idle_timeout=0.5)
+    manager = app.extensions["steepest_lab"].manager
+    try:
+        assert app.test_client().post("/api/train", json={"epochs": 100}).status_code == 202
+        # nobody polls or follows the events now ...
+        wait_for(lambda: manager.status()["job"]["state"] == "cancelled", timeout=60)
+        assert "no page has followed" in manager.status()["job"]["message"]
+    finally:
+        app.extensions["steepest_lab"].close()
+
+
+def test_without_a_model_it_trains_one_first(tmp_path):
+    spec = JobSpec(TrainConfig(epochs=1, batch_size=50), train_limit=1000)
+    app = create_app(None, startup_spec=spec, work_dir=tmp_path)
+    try:
+        c = app.test_client()
+        info = c.get("/api/model").get_json()
+        assert info["ready"] is False and info["training"]["job"]["startup"] is True
+        r = c.post("/api/predict", json={"pixels": [0.5] * 784})
+        if r.status_code != 200:  # unless that one epoch already finished
+            assert r.status_code == 503 and "still training" in r.get_json()["error"]
+        events = events_of(c.get("/api/train/events"))
+        assert events[-1]["type"] == "done"
+        info = c.get("/api/model").get_json()
+        assert info["ready"] is True and info["model"]["sizes"] == [784, 15, 10]
+        assert c.post("/api/predict", json={"pixels": [0.5] * 784}).status_code == 200
+    finally:
+        app.extensions["steepest_lab"].close()
