@@ -77,3 +77,94 @@ def test_default_run_reaches_the_lecture_accuracy(mnist_data):
     # Seeds 0, 1, 2 measured 93.49 %, 93.73 %, 94.09 %; this guards the defaults.
     _, hist = fit(TrainConfig(), mnist_data)
     assert hist[-1].test_accuracy >= 0.93
+
+
+# --- run(): validation, early stopping, augmentation, the whole config ---
+
+from steepest.training import TrainState, run, split_validation  # noqa: E402
+
+
+def test_split_validation_holds_out_the_last_images(mnist_data):
+    (x, y), _ = mnist_data
+    (xa, ya), (xv, yv) = split_validation((x, y), 10000)
+    assert xa.shape == (50000, 28, 28) and xv.shape == (10000, 28, 28)  # Nielsen's 50k/10k
+    assert (xv[0] == x[50000]).all() and (yv == y[50000:]).all()
+
+
+def test_validation_runs_score_the_test_set_once_at_the_end(mnist_data, monkeypatch):
+    import steepest.network
+
+    scored = []
+    real = steepest.network.Network.accuracy
+
+    def spy(self, x, y):
+        scored.append(len(x))
+        return real(self, x, y)
+
+    monkeypatch.setattr(steepest.network.Network, "accuracy", spy)
+    data = subset(mnist_data, 3000, 700)
+    result = run(TrainConfig(epochs=3, batch_size=20, validation=500), data)
+    assert all(r.test_accuracy is None for r in result.history)
+    assert all("val_accuracy" in r.extra for r in result.history)
+    assert scored == [700]  # one look at the test set, at the end
+    assert result.test_accuracy is not None
+
+
+def test_early_stopping_restores_the_best_validation_weights(mnist_data):
+    data = subset(mnist_data, 2000, 300)
+    # A learning rate this large makes validation accuracy bounce, so patience triggers.
+    cfg = TrainConfig(epochs=40, batch_size=50, learning_rate=8.0, validation=400, patience=2)
+    result = run(cfg, data)
+    vals = [r.extra["val_accuracy"] for r in result.history]
+    assert result.stopped_early and len(vals) < 40
+    assert result.history[-1].extra.get("stopped_early")
+    best = int(np.argmax(vals))
+    assert result.best_epoch == best + 1 and len(vals) - 1 - best == 2  # stopped 2 epochs later
+    (x, y), _ = data
+    (_, _), (xv, yv) = split_validation((x, y), 400)
+    assert result.network.accuracy(xv, yv) == max(vals) == result.validation_accuracy
+
+
+def test_patience_needs_validation():
+    with pytest.raises(ValueError, match="patience .* needs a validation split"):
+        TrainConfig(patience=3)
+
+
+def test_the_whole_ladder_of_options_trains_and_is_deterministic(mnist_data):
+    data = subset(mnist_data, 1500, 300)
+    cfg = TrainConfig(hidden=(32, 16), activation="relu", init="he", optimizer="adamw",
+                      learning_rate=3e-3, weight_decay=1e-2, schedule="cosine", warmup_epochs=1,
+                      l2=1e-4, dropout=0.2, input_dropout=0.1, max_norm=3.0, augment=True,
+                      epochs=4, batch_size=32, validation=300, seed=3)
+    a, b = run(cfg, data), run(cfg, data)
+    for p, q in zip(a.network.get_weights(), b.network.get_weights()):
+        assert p.tobytes() == q.tobytes()
+    losses = [r.train_loss for r in a.history]
+    assert losses[-1] < losses[0]
+    for layer in a.network.layers:
+        assert np.linalg.norm(layer.W.value, axis=0).max() <= 3.0 + 1e-4
+    plain = run(cfg.replace(augment=False), data)
+    assert plain.network.get_weights()[0].tobytes() != a.network.get_weights()[0].tobytes()
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("optimizer", "rmsprop", "unknown optimizer 'rmsprop'; choose one of: sgd, momentum"),
+    ("activation", "swish", "unknown activation 'swish'; choose one of: sigmoid, tanh"),
+    ("schedule", "linear", "unknown schedule 'linear'; choose one of: constant, step, cosine"),
+    ("dropout", 1.0, r"dropout must be in \[0, 1\), got 1.0"),
+    ("learning_rate", -1e-3, "learning_rate must be a positive number, got -0.001"),
+])
+def test_bad_settings_name_value_and_choices(key, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{key: value})
+
+
+def test_from_dict_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="unknown config key 'lr'; valid keys: hidden, activation"):
+        TrainConfig.from_dict({"lr": 0.1})
+
+
+def test_state_new_uses_the_seed_for_the_initial_weights():
+    a = TrainState.new(TrainConfig(seed=4), 784, 10).network.get_weights()
+    b = TrainState.new(TrainConfig(seed=4), 784, 10).network.get_weights()
+    assert all(p.tobytes() == q.tobytes() for p, q in zip(a, b))
