@@ -160,8 +160,9 @@ def _write_history(path: Path, records: list[dict], meta: dict) -> None:
     atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode())
 
 
-#: Keys of a --config file beyond TrainConfig's: where data comes from and goes.
-RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "plots")
+#: Keys of a --config file beyond TrainConfig's: where data comes from and goes,
+#: and a one-line description (shown by ``steepest ladder``).
+RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "plots", "description")
 
 
 def read_config_file(path: str) -> dict:
@@ -411,6 +412,71 @@ def train(**flags):
     stopped = " (stopped early)" if result.stopped_early else ""
     click.echo(f"done: {score} after {len(records)} epochs{stopped} in {seconds:.1f} s of "
                f"training; saved {output} and {history_path}{figures}")
+
+
+# ---------------------------------------------------------------------------
+# steepest ladder
+
+
+@main.command()
+@click.argument("configs", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--rungs", help="Only these bundled rungs, by number (e.g. 1,2).")
+@click.option("--data", type=click.Path(), default=None,
+              help="Directory with MNIST-format IDX files (default: bundled MNIST).")
+@click.option("--models", type=click.Path(file_okay=False), default="ladder", show_default=True,
+              help="Directory for each rung's model file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default="ladder.md",
+              show_default=True, help="Markdown table of the results.")
+def ladder(configs, rungs, data, models, output):
+    """Train the accuracy ladder, rung by rung, and write a Markdown table.
+
+    With no CONFIGS, the bundled rungs (configs/*.toml) from the lecture's
+    network to an augmented MLP.  Each rung selects its epoch on the last
+    10,000 training images and is scored once on the test set.  The full
+    ladder takes tens of minutes; try --rungs 1,2 first.
+    """
+    from tqdm import tqdm
+
+    from .ladder import Rung, bundled_configs, climb, markdown_table
+    from .modelfile import atomic_write_bytes, save_model
+
+    paths = [Path(c) for c in configs] or bundled_configs()
+    if rungs:
+        wanted = parse_ints(rungs, "--rungs")
+        paths = [p for p in paths if p.stem.split("-")[0].isdigit()
+                 and int(p.stem.split("-")[0]) in wanted]
+        if not paths:
+            raise ValueError(f"no bundled rung numbered {rungs!r}")
+    ladder_rungs = [Rung.from_file(p, read_config_file) for p in paths]
+    data_arrays = load_dataset(data)
+    models_dir = Path(models)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+
+    def on_rung(rung):
+        tqdm.write(f"rung {rung.name}: {rung.description}")
+
+    def on_epoch(rung, record):
+        tqdm.write(f"  epoch {record.epoch:>3}/{rung.config.epochs}  train loss "
+                   f"{record.train_loss:.4f}  validation accuracy "
+                   f"{100 * record.extra['val_accuracy']:.2f}%  {record.seconds:.1f} s")
+
+    def on_result(row):
+        done.append(row)
+        save_model(models_dir / f"{row.rung.name}.npz", row.result.network, {
+            "config": row.rung.config.to_dict(), "version": __version__,
+            "history": [r.to_dict() for r in row.result.history],
+            "result": {"test_accuracy": row.result.test_accuracy,
+                       "validation_accuracy": row.result.validation_accuracy,
+                       "best_epoch": row.result.best_epoch},
+        })
+        atomic_write_bytes(output, (markdown_table(done) + "\n").encode())
+        tqdm.write(f"  -> validation {100 * row.result.validation_accuracy:.2f}%, test "
+                   f"{100 * row.result.test_accuracy:.2f}%, {row.result.seconds:.0f} s")
+
+    climb(ladder_rungs, data_arrays, on_rung=on_rung, on_epoch=on_epoch, on_result=on_result)
+    click.echo(markdown_table(done))
+    click.echo(f"wrote {output} and {len(done)} models in {models_dir}")
 
 
 # ---------------------------------------------------------------------------

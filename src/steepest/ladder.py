@@ -1,0 +1,104 @@
+"""The accuracy ladder: train a sequence of configs and tabulate what each rung buys.
+
+Each rung is a TOML file of ``steepest train`` settings plus a one-line
+``description`` of what changed.  Every rung holds out the last 10,000
+training images for validation, selects its epoch on validation only, and
+scores the test set once at the end, so the test column is an honest
+estimate.  The bundled rungs live in ``steepest/configs/`` (the repository's
+``configs/``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .training import EpochRecord, RunResult, TrainConfig, TrainState, run
+
+
+def bundled_configs() -> list[Path]:
+    """The shipped rung files, in order (their names start with the rung number)."""
+    d = Path(str(resources.files("steepest") / "configs"))
+    return sorted(d.glob("*.toml"))
+
+
+@dataclass
+class Rung:
+    name: str  # file stem, e.g. "2-lecture-adam-l2"
+    description: str  # what changed
+    config: TrainConfig
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike, read: Callable[[str], dict]) -> Rung:
+        doc = dict(read(str(path)))
+        description = str(doc.pop("description", ""))
+        for key in ("data", "output", "checkpoint", "checkpoint_every", "plots"):
+            doc.pop(key, None)  # where to write is the ladder's business
+        if isinstance(doc.get("hidden"), int):
+            doc["hidden"] = [doc["hidden"]]
+        return cls(Path(path).stem, description, TrainConfig.from_dict(doc))
+
+
+@dataclass
+class LadderRow:
+    rung: Rung
+    result: RunResult
+
+    @property
+    def epochs(self) -> int:
+        return len(self.result.history)
+
+
+def climb(
+    rungs: Sequence[Rung],
+    data,
+    *,
+    on_rung: Callable[[Rung], None] | None = None,
+    on_epoch: Callable[[Rung, EpochRecord], None] | None = None,
+    on_result: Callable[[LadderRow], None] | None = None,
+) -> list[LadderRow]:
+    """Train every rung on ``data`` in order; return one row per rung."""
+    rows = []
+    (x_train, _), _ = data
+    n_in = int(x_train[0].size)
+    for rung in rungs:
+        if on_rung is not None:
+            on_rung(rung)
+        callback = None if on_epoch is None else (lambda rec, st, r=rung: on_epoch(r, rec))
+        state = TrainState.new(rung.config, n_in, 10)
+        result = run(rung.config, data, state=state, on_epoch=callback)
+        row = LadderRow(rung, result)
+        rows.append(row)
+        if on_result is not None:
+            on_result(row)
+    return rows
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f} %"
+
+
+def markdown_table(rows: Sequence[LadderRow]) -> str:
+    """The ladder as a Markdown table.
+
+    >>> print(markdown_table([]))
+    | rung | what changed | validation | test | epochs | wall time |
+    | --- | --- | ---: | ---: | ---: | ---: |
+    """
+    lines = [
+        "| rung | what changed | validation | test | epochs | wall time |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        r = row.result
+        epochs = f"{row.epochs}" + (f" (best {r.best_epoch})" if r.best_epoch != row.epochs else "")
+        minutes, seconds = divmod(r.seconds, 60)
+        wall = f"{int(minutes)} min {seconds:02.0f} s" if minutes else f"{seconds:.1f} s"
+        lines.append(
+            f"| {row.rung.name} | {row.rung.description} | {_percent(r.validation_accuracy)} | "
+            f"{_percent(r.test_accuracy)} | {epochs} | {wall} |"
+        )
+    return "\n".join(lines)
