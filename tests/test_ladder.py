@@ -1,0 +1,90 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from steepest.cli import main, read_config_file
+from steepest.ladder import Rung, bundled_configs, markdown_table
+
+
+def test_bundled_rungs_parse_and_are_in_order():
+    paths = bundled_configs()
+    assert len(paths) >= 2
+    numbers = [int(p.stem.split("-")[0]) for p in paths]
+    assert numbers == sorted(numbers) and numbers[0] == 1
+    for p in paths:
+        rung = Rung.from_file(p, read_config_file)
+        assert rung.description
+        assert rung.config.validation == 10000  # every rung selects on validation only
+    lecture = Rung.from_file(paths[0], read_config_file).config
+    assert lecture.hidden == (15,) and lecture.activation == "sigmoid"
+    assert lecture.init == "normal" and lecture.optimizer == "sgd"
+
+
+def test_ladder_command_writes_table_and_models(tmp_path, small_mnist_dir):
+    a, b = tmp_path / "1-small.toml", tmp_path / "2-adam.toml"
+    a.write_text('description = "small sgd"\nhidden = [10]\nepochs = 2\nvalidation = 300\n')
+    b.write_text('description = "adam"\nhidden = [10]\nepochs = 2\nvalidation = 300\n'
+                 'optimizer = "adam"\nlearning_rate = 0.01\ninit = "scaled"\n')
+    out = tmp_path / "ladder.md"
+    r = CliRunner().invoke(main, ["ladder", str(a), str(b), "--data", str(small_mnist_dir),
+                                  "--models", str(tmp_path / "models"), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    table = out.read_text().splitlines()
+    assert table[0] == "| rung | what changed | validation | test | epochs | wall time |"
+    assert table[2].startswith("| 1-small | small sgd | ")
+    assert table[3].startswith("| 2-adam | adam | ")
+    assert (tmp_path / "models" / "1-small.npz").exists()
+    assert (tmp_path / "models" / "2-adam.npz").exists()
+
+
+def test_ladder_rejects_unknown_keys(tmp_path):
+    bad = tmp_path / "1-bad.toml"
+    bad.write_text("lerning_rate = 0.1\n")
+    r = CliRunner().invoke(main, ["ladder", str(bad)])
+    assert r.exit_code == 1
+    assert "unknown config key 'lerning_rate'; valid keys: hidden" in r.output
+
+
+def test_markdown_table_header_only():
+    assert markdown_table([]).count("\n") == 1
+
+
+@pytest.fixture
+def config_file(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text('hidden = [12]\nepochs = 2\nbatch_size = 50\nlearning_rate = 0.5\n'
+                    'optimizer = "momentum"\nmomentum = 0.8\n')
+    return path
+
+
+def test_train_config_file_and_flags_override(tmp_path, small_mnist_dir, config_file):
+    out = tmp_path / "m.npz"
+    r = CliRunner().invoke(main, ["train", "--config", str(config_file), "--epochs", "1",
+                                  "--data", str(small_mnist_dir), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((tmp_path / "history.json").read_text())["meta"]
+    cfg = meta["config"]
+    assert cfg["hidden"] == [12] and cfg["optimizer"] == "momentum" and cfg["momentum"] == 0.8
+    assert cfg["epochs"] == 1  # the flag beat the file
+    assert meta["seed"] == 0 and meta["version"]
+    assert set(meta["data_sha256"]) == {"x_train", "y_train", "x_test", "y_test"}
+    from steepest.modelfile import load_model
+
+    _, info = load_model(out)
+    assert info["config"] == cfg and info["data_sha256"] == meta["data_sha256"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("epochs = 'ten'\n", "epochs must be a positive int, got 'ten'"),
+    ("optimizer = 'sgdd'\n", "unknown optimizer 'sgdd'; choose one of: sgd, momentum"),
+    ("dropout = 1.2\n", r"dropout must be in [0, 1), got 1.2"),
+    ("hidden = [\n", "not valid TOML"),
+])
+def test_train_config_file_errors_are_one_line(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    r = CliRunner().invoke(main, ["train", "--config", str(path), "-o", str(tmp_path / "m.npz")])
+    assert r.exit_code == 1
+    assert message in r.output and len(r.output.strip().splitlines()) == 1
+    assert not (tmp_path / "m.npz").exists()
