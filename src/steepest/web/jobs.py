@@ -96,6 +96,7 @@ class TrainingManager:
         self.served = served
         self._own_dir = work_dir is None
         self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="steepest-lab-"))
+        self.work_dir.mkdir(parents=True, exist_ok=True)
         self.idle_timeout = idle_timeout
         self.max_seconds = max_seconds
         self._cond = threading.Condition()

@@ -75,7 +75,7 @@ def run(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> None
         events.put({"type": "cancelled", "message": str(exc)})
     except TrainingDiverged as exc:
         events.put({"type": "error", "message": str(exc)})
-    except (ValueError, MemoryError) as exc:
+    except (ValueError, OSError, MemoryError) as exc:  # bad data, a full disk, too big a net
         events.put({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
 
 

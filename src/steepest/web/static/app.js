@@ -14,6 +14,7 @@ const state = {
   network: null,        // GET /api/network, for state.modelVersion
   lastPredict: null,    // POST /api/predict's answer for the current drawing
   hasInk: false,
+  drawingId: 0,         // changes on Clear and on loading an image: older answers are dropped
   events: null,         // EventSource following a training job
   curve: null,          // {job, epochs: [], loss: [], acc: []}
   surfaces: {},
@@ -205,6 +206,7 @@ const padCtx = pad.getContext("2d", { willReadFrequently: true });
 let stroke = null;
 
 function clearPad() {
+  state.drawingId += 1;
   padCtx.fillStyle = "#fff";
   padCtx.fillRect(0, 0, pad.width, pad.height);
   state.hasInk = false;
@@ -281,9 +283,10 @@ async function runPredict() {
   dirty = false;
   if (!state.hasInk) return;
   predicting = true;
+  const drawing = state.drawingId;
   try {
     const result = await api("/api/predict", { method: "POST", body: padPayload() });
-    if (!state.hasInk) return; // cleared meanwhile
+    if (drawing !== state.drawingId || !state.hasInk) return; // cleared or replaced meanwhile
     state.lastPredict = result;
     showPrediction(result);
   } catch (err) {
@@ -527,7 +530,9 @@ function resetCurve(job, epochs) {
 
 function drawCurves() {
   const c = state.curve || { epochs: [], loss: [], acc: [], total: 1 };
-  lineChart($("chart-loss"), c.epochs, c.loss, { xMax: c.total, yMin: 0, empty: "no epochs yet" });
+  lineChart($("chart-loss"), c.epochs, c.loss, {
+    xMax: c.total, yMin: 0, empty: "no epochs yet", yFormat: (y) => fmt(y, 3),
+  });
   lineChart($("chart-acc"), c.epochs, c.acc, {
     xMax: c.total, yMin: 0, yMax: 1, color: "#2166ac", empty: "no epochs yet",
     yFormat: (y) => `${Math.round(100 * y)}%`,
@@ -635,7 +640,12 @@ async function restoreTraining() {
     } else {
       drawCurves();
     }
-    if (s.running) followTraining();
+    if (s.running) {
+      followTraining();
+    } else if (state.modelVersion || (await api("/api/model")).ready) {
+      const net = await api("/api/network");
+      if (net.layers.length > 1) showTrainWeights(net.layers, `(model v${net.model_version}, in service)`);
+    }
   } catch (err) {
     showError($("train-error"), err);
   }

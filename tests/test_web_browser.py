@@ -1,0 +1,374 @@
+"""The web lab as a person uses it: headless Chromium against the real server.
+
+The server runs in a thread on a free loopback port with a small lecture
+network (784-15-10, two epochs); Chromium is Debian's (``/usr/bin/chromium``),
+driven by the ``playwright`` package -- never a browser that playwright
+downloads.  Screenshots of every tab, at 1280x800 and phone size, go to
+``artifacts/screenshots/``.
+
+Without Chromium or playwright these tests skip with the reason; under
+``CI=true`` they fail instead, so CI cannot pass without running them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+TIMEOUT = 30_000  # ms, for anything the page waits on
+
+
+def _missing() -> str:
+    reasons = []
+    for module, hint in (("playwright.sync_api", "pip install playwright"),
+                         ("flask", "pip install 'steepest[web]'")):
+        try:
+            __import__(module)
+        except ImportError:
+            reasons.append(f"{module.split('.')[0]} is not installed ({hint})")
+    if not os.path.exists(CHROMIUM):
+        reasons.append(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return "; ".join(reasons)
+
+
+MISSING = _missing()
+if MISSING:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"the browser tests must run under CI=true, but {MISSING}", pytrace=False)
+    pytest.skip(MISSING, allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+from steepest.modelfile import save_model  # noqa: E402
+from steepest.training import TrainConfig, fit  # noqa: E402
+from steepest.web.app import create_app, make_server  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, mnist_data):
+    """The real server, on a free loopback port, serving the lecture's network after 2 epochs."""
+    directory = tmp_path_factory.mktemp("lab")
+    config = TrainConfig(epochs=2, seed=0)
+    net, history = fit(config, mnist_data)
+    model = directory / "lecture.npz"
+    save_model(model, net, {"config": config.to_dict(), "history": [h.to_dict() for h in history]})
+    app = create_app(model, work_dir=directory / "jobs")
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, name="lab-server", daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.port}/", "dir": directory}
+    server.shutdown()
+    server.server_close()
+    app.extensions["steepest_lab"].close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(lab["url"])
+    expect(page.locator("#model-status")).to_contain_text("Model v")
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def draw(page: Page, *strokes: list[tuple[float, float]]) -> None:
+    """Draw strokes with the mouse; points are in the pad's own 280x280 coordinates."""
+    box = page.locator("#pad").bounding_box()
+    scale = box["width"] / 280
+    for points in strokes:
+        x, y = points[0]
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.down()
+        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+            for t in np.linspace(0, 1, 8)[1:]:  # several moves per segment, like a real hand
+                page.mouse.move(box["x"] + (x0 + t * (x1 - x0)) * scale,
+                                box["y"] + (y0 + t * (y1 - y0)) * scale)
+        page.mouse.up()
+
+
+def wait_for_prediction(page: Page) -> str:
+    page.wait_for_function("document.getElementById('digit').textContent !== '?'")
+    return page.locator("#digit").text_content()
+
+
+def tab(page: Page, name: str) -> None:
+    page.click(f"#tab-{name}")
+    expect(page.locator(f"#panel-{name}")).to_be_visible()
+
+
+def served_model(page: Page, lab, name: str) -> Path:
+    """The model the server serves right now, downloaded as the page's link does."""
+    response = page.request.get(lab["url"] + "api/model/download")
+    assert response.ok
+    path = lab["dir"] / name
+    path.write_bytes(response.body())
+    return path
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_drawing_with_the_mouse_gives_a_prediction(page):
+    draw(page, [(70, 60), (210, 60), (120, 240)])  # a 7
+    digit = wait_for_prediction(page)
+    assert digit in "0123456789"
+    items = page.locator("#probs li")
+    expect(items).to_have_count(10)
+    assert all("%" in items.nth(d).text_content() for d in range(10))
+    seen_ink = page.evaluate("""() => {
+        const c = document.getElementById('seen');
+        const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+        let s = 0; for (let i = 0; i < d.length; i += 4) s += d[i]; return s; }""")
+    assert seen_ink > 0  # the 28x28 input the server computed is shown
+    page.click("#clear")
+    expect(page.locator("#digit")).to_have_text("?")
+
+
+def test_mnist_digits_on_the_canvas_get_the_cli_prediction(page, lab, mnist_data):
+    """Real test digits, loaded onto the canvas by the page itself, vs ``steepest predict``."""
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from steepest.cli import main
+    from steepest.modelfile import load_model
+    from steepest.preprocess import to_mnist
+
+    model = served_model(page, lab, "served.npz")
+    net, _ = load_model(model)
+    _, (x_test, _) = mnist_data
+    # Digits the network is sure about (>= 95%), one per label, so that resampling
+    # on the canvas cannot tip a borderline case.
+    chosen: dict[int, int] = {}
+    for i in range(300):
+        p = net.predict_proba(to_mnist(x_test[i]).reshape(1, 784))[0]
+        if p.max() >= 0.95 and int(p.argmax()) not in chosen:
+            chosen[int(p.argmax())] = i
+        if len(chosen) == 6:
+            break
+    indices = sorted(chosen.values())
+    pngs = []
+    for i in indices:
+        pngs.append(str(lab["dir"] / f"test-{i}.png"))
+        Image.fromarray(x_test[i]).save(pngs[-1])
+    result = CliRunner().invoke(main, ["predict", str(model), *pngs, "--json"])
+    assert result.exit_code == 0, result.output
+    cli = [r["digit"] for r in json.loads(result.output)]
+
+    page_says = []
+    for i in indices:
+        page.click("#clear")
+        page.fill("#digit-index", str(i))
+        page.click("#load-digit")
+        expect(page.locator("#draw-note")).to_contain_text(f"#{i} ")
+        page_says.append(int(wait_for_prediction(page)))
+    assert page_says == cli
+
+
+def test_inside_the_network_shows_units_and_contributions(page):
+    draw(page, [(140, 40), (140, 240)])  # a 1
+    wait_for_prediction(page)
+    tab(page, "inside")
+    expect(page.locator("#diagram figure.unit:not(.out)")).to_have_count(15)
+    expect(page.locator("#diagram figure.unit.out")).to_have_count(10)
+    page.wait_for_function(
+        "Number(document.querySelector('#diagram svg.wires')?.dataset.lines) > 0")
+    assert "Activations for your current drawing" in page.locator("#inside-note").text_content()
+
+
+def test_tabs_work_from_the_keyboard(page):
+    page.focus("#tab-draw")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#tab-inside")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#tab-inside")).to_be_focused()
+    page.keyboard.press("End")
+    expect(page.locator("#panel-mistakes")).to_be_visible()
+
+
+def test_perceptron_sliders_change_the_table(page):
+    tab(page, "perceptron")
+    wx = page.locator("#p-table tbody td.wx")
+    expect(wx).to_have_count(8)
+    assert wx.all_text_contents() == ["10", "1", "7", "4", "9", "0", "3", "6"]
+    goes = page.locator("#p-table tbody tr.go")
+    expect(goes).to_have_count(1)  # t = 9: only "yes, yes, yes" (10 > 9)
+    page.focus("#p-w0")
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")  # w_cheap: 1 -> 3 in steps of 0.5
+    expect(page.locator("#p-w0-out")).to_have_text("3")
+    expect(page.locator("#p-caption")).to_contain_text("w = (3, 6, 3)")
+    expect(wx.first).to_have_text("12")
+    page.focus("#p-t")
+    page.keyboard.press("Home")  # t = -10: everything goes
+    expect(page.locator("#p-caption")).to_contain_text("t = -10")
+    expect(goes).to_have_count(8)
+
+
+def test_descent_runs_downhill_and_diverges_when_lambda_is_too_large(page):
+    tab(page, "descent")
+    expect(page.locator("#d-cost")).to_contain_text("step 0")
+    page.select_option("#d-surface", "bowl")
+    expect(page.locator("#d-lr")).to_have_value("0.1")
+    page.click("#d-run")
+    page.wait_for_function("document.getElementById('contour').dataset.steps === '30'")
+    cost = page.locator("#d-cost")
+    assert float(cost.get_attribute("data-cost")) < 0.01 * float(cost.get_attribute("data-start"))
+    expect(page.locator("#d-table tbody tr")).to_have_count(30)
+    expect(page.locator("#d-error")).to_be_hidden()
+    # a new start point by clicking on the contour plot
+    box = page.locator("#contour").bounding_box()
+    page.mouse.click(box["x"] + 0.2 * box["width"], box["y"] + 0.3 * box["height"])
+    page.wait_for_function("document.getElementById('contour').dataset.steps === '0'")
+    v1, v2 = (float(page.locator(f"#d-v{k}").input_value()) for k in (1, 2))
+    assert v1 < 0 < v2  # left of centre, above the middle
+    page.click("#d-step")
+    page.wait_for_function("document.getElementById('contour').dataset.steps === '1'")
+    # lambda = 1.5 > 1: each step overshoots the bowl's floor further
+    page.fill("#d-lr", "1.5")
+    page.press("#d-lr", "Tab")
+    page.wait_for_function("document.getElementById('contour').dataset.steps === '0'")
+    page.click("#d-run")
+    expect(page.locator("#d-error")).to_contain_text("Diverged")
+    assert float(cost.get_attribute("data-cost")) > 100 * float(cost.get_attribute("data-start"))
+
+
+def test_mistakes_gallery_loads_a_digit_into_draw(page):
+    tab(page, "mistakes")
+    cards = page.locator("#mistakes button.mistake")
+    expect(cards.first).to_be_visible()
+    assert cards.count() == 24
+    expect(page.locator("#mistakes-summary")).to_contain_text("test digits wrong")
+    index = cards.first.get_attribute("data-index")
+    cards.first.click()
+    expect(page.locator("#tab-draw")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#draw-note")).to_contain_text(f"Test digit #{index}")
+    wait_for_prediction(page)
+
+
+def test_bad_requests_show_the_servers_message(page, lab):
+    tab(page, "train")
+    page.fill("#t-hidden", "15,x")
+    page.click("#train-start")
+    expect(page.locator("#train-error")).to_contain_text("hidden must be comma-separated integers")
+    tab(page, "descent")
+    expect(page.locator("#d-cost")).to_contain_text("step 0")
+    page.fill("#d-lr", "0")
+    page.press("#d-lr", "Tab")
+    expect(page.locator("#d-error")).to_contain_text("learning_rate must be in (0, 10]")
+    tab(page, "draw")
+    page.fill("#digit-index", "12345")
+    page.click("#load-digit")
+    expect(page.locator("#draw-note")).to_contain_text("must be in 0..9999")
+    answers = page.evaluate("""async () => {
+        const out = [];
+        for (const [path, init] of [
+            ['/api/predict', {method: 'POST', body: '{"pixels": [0.5,'}],
+            ['/api/predict', {method: 'POST', body: JSON.stringify({pixels: [2, 0.5]})}],
+            ['/api/predict', {method: 'POST', body: 'x'.repeat(3 * 1024 * 1024)}],
+            ['/api/nowhere', {}],
+            ['/api/predict', {method: 'GET'}]]) {
+            const r = await fetch(path, init);
+            out.push([r.status, (await r.json()).error]);
+        }
+        return out; }""")
+    assert [status for status, _ in answers] == [400, 400, 413, 404, 405]
+    assert "malformed JSON" in answers[0][1] and "wrong pixel count" in answers[1][1]
+    # ... and the lab goes on working
+    draw(page, [(140, 40), (140, 240)])
+    wait_for_prediction(page)
+
+
+def test_training_in_the_page_grows_the_curve_and_switches_the_model(page, lab):
+    version = int(page.locator("#model-status").get_attribute("data-version"))
+    tab(page, "train")
+    page.evaluate("""() => {  // record every value the loss chart's point count takes
+        window.__points = [];
+        const c = document.getElementById('chart-loss');
+        new MutationObserver(() => window.__points.push(c.dataset.points))
+            .observe(c, {attributes: true, attributeFilter: ['data-points']}); }""")
+    page.fill("#t-hidden", "12")
+    page.fill("#t-epochs", "3")
+    page.select_option("#t-limit", "2000")
+    page.click("#train-start")
+    expect(page.locator("#train-status")).to_have_attribute("data-state", "done", timeout=90_000)
+    points = page.evaluate("window.__points")
+    assert [p for p in ["1", "2", "3"] if p in points] == ["1", "2", "3"], points
+    assert points.index("1") < points.index("2") < points.index("3")
+    expect(page.locator("#train-weights canvas")).to_have_count(12)
+    expect(page.locator("#train-weights-epoch")).to_contain_text("after epoch 3")
+    status = page.locator("#model-status")
+    expect(status).to_have_attribute("data-version", str(version + 1))
+    expect(status).to_contain_text("784 -> 12 sigmoid -> 10 softmax")
+    expect(page.locator("#train-start")).to_be_enabled()
+    # the Draw tab now asks the new model
+    tab(page, "draw")
+    page.fill("#digit-index", "0")
+    page.click("#load-digit")
+    wait_for_prediction(page)
+    expect(page.locator("#digit")).to_have_attribute("data-model-version", str(version + 1))
+    tab(page, "inside")
+    expect(page.locator("#diagram figure.unit:not(.out)")).to_have_count(12)
+    # and it can be downloaded
+    from steepest.modelfile import load_model
+
+    net, _ = load_model(served_model(page, lab, "trained.npz"))
+    assert net.sizes == (784, 12, 10)
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_screenshots_of_every_tab(browser, lab, viewport):
+    """Each tab in use, at 1280x800 and phone size, saved to artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        page.goto(lab["url"])
+        expect(page.locator("#model-status")).to_contain_text("Model v")
+        page.fill("#digit-index", "0")
+        page.click("#load-digit")
+        wait_for_prediction(page)
+        page.screenshot(path=SCREENSHOTS / f"{viewport}-draw.png", full_page=True)
+        tab(page, "inside")
+        page.wait_for_function(
+            "Number(document.querySelector('#diagram svg.wires')?.dataset.lines) > 0")
+        page.screenshot(path=SCREENSHOTS / f"{viewport}-inside.png", full_page=True)
+        tab(page, "train")
+        expect(page.locator("#chart-loss")).to_have_attribute("data-points", "3")  # the last job
+        page.screenshot(path=SCREENSHOTS / f"{viewport}-train.png", full_page=True)
+        tab(page, "descent")
+        expect(page.locator("#d-cost")).to_contain_text("step 0")
+        page.click("#d-run")
+        page.wait_for_function("document.getElementById('contour').dataset.steps === '30'")
+        page.screenshot(path=SCREENSHOTS / f"{viewport}-descent.png", full_page=True)
+        tab(page, "perceptron")
+        expect(page.locator("#p-table tbody tr")).to_have_count(8)
+        page.screenshot(path=SCREENSHOTS / f"{viewport}-perceptron.png", full_page=True)
+        tab(page, "mistakes")
+        expect(page.locator("#mistakes button.mistake").first).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / f"{viewport}-mistakes.png", full_page=True)
+    finally:
+        context.close()
+    assert len(list(SCREENSHOTS.glob(f"{viewport}-*.png"))) >= 6
