@@ -630,9 +630,10 @@ def serve(model, host, port):
     lab = app.extensions["steepest_lab"]
     try:
         server = make_server(app, host, port)
-    except (OSError, SystemExit):
+    except OSError as exc:
         lab.close()
-        raise UserError(f"cannot listen on {host}:{port} (in use? try --port 0)") from None
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+                        "(try another --port, or --port 0 for a free one)") from None
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"steepest web lab: http://{shown}:{server.port}/  (Ctrl+C to stop)")
     if model is None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -360,4 +361,11 @@ def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> BaseWS
     Call ``serve_forever()`` on it; ``shutdown()`` from another thread stops it.
     """
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    return werkzeug_make_server(host, port, app, threaded=True, request_handler=_Handler)
+    # Bind here, so that a port in use is an OSError for the caller (werkzeug would print and exit).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        return werkzeug_make_server(host, sock.getsockname()[1], app, threaded=True,
+                                    request_handler=_Handler, fd=sock.fileno())
