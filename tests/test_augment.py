@@ -267,3 +267,26 @@ def test_train_with_epoch_data_uses_a_fresh_copy_and_is_unchanged_without(mnist_
     assert augmented.tobytes() != plain.tobytes()
     with pytest.raises(ValueError, match="shape"):
         run(epoch_data=lambda e: x[:10])
+
+
+def test_prefetcher_makes_only_the_next_epoch_then_rests(digits):
+    import time
+
+    with AugmentedEpochs(digits[:100], AugmentConfig(), seed=0, ahead=1) as aug:
+        aug(1)
+        deadline = time.monotonic() + 10
+        while aug._ready.qsize() < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)
+        assert aug._ready.qsize() == 1  # epoch 2 ready, epoch 3 not started
+        aug(2)
+        assert aug(3).tobytes() == augmented_epoch(digits[:100], AugmentConfig(), 0, 3).tobytes()
+
+
+def test_bits_do_not_depend_on_the_number_of_blas_threads(digits):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    runs = []
+    for n in (1, 2):
+        with threadpoolctl.threadpool_limits(n):
+            runs.append(augmented_epoch(digits, AugmentConfig(), seed=5, epoch=1).tobytes())
+    assert runs[0] == runs[1]
