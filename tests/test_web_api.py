@@ -476,3 +476,32 @@ def test_without_a_model_it_trains_one_first(tmp_path):
         assert c.post("/api/predict", json={"pixels": [0.5] * 784}).status_code == 200
     finally:
         app.extensions["steepest_lab"].close()
+
+
+def test_closing_the_page_cancels_the_job(model_path, tmp_path):
+    """While a page follows the event stream the job runs; once it closes, the job stops."""
+    import socket
+
+    app = create_app(model_path, work_dir=tmp_path, idle_timeout=1.0, heartbeat=0.2)
+    manager = app.extensions["steepest_lab"].manager
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("POST", "/api/train", body=json.dumps({"epochs": 100}),
+                     headers={"Content-Type": "application/json"})
+        assert conn.getresponse().status == 202
+        conn.close()
+        page = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        page.sendall(b"GET /api/train/events HTTP/1.1\r\nHost: lab\r\n\r\n")
+        deadline = time.monotonic() + 2.5  # longer than idle_timeout: the open stream counts
+        while time.monotonic() < deadline:
+            assert page.recv(65536)
+        assert manager.status()["job"]["state"] in ("starting", "running")
+        page.close()  # the page goes away
+        wait_for(lambda: manager.status()["job"]["state"] == "cancelled", timeout=60)
+        assert "no page has followed" in manager.status()["job"]["message"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions["steepest_lab"].close()

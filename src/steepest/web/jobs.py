@@ -226,21 +226,20 @@ class TrainingManager:
                 msg = None
             except (EOFError, OSError):
                 msg = {"type": "error", "message": "lost contact with the training process"}
-            if msg is not None:
+            if msg is not None and self._handle(job, msg):
+                break
+            if msg is None and not job.process.is_alive():
+                with contextlib.suppress(queue.Empty, EOFError, OSError):
+                    msg = job.events.get(timeout=1.0)  # a last event may still be in the pipe
+                if msg is None:
+                    msg = {"type": "error", "message": "the training process stopped "
+                           f"unexpectedly (exit code {job.process.exitcode})"}
                 if self._handle(job, msg):
                     break
                 continue
+            # The limits, checked however busy the event queue is.
             now = time.monotonic()
-            if not job.process.is_alive():
-                with contextlib.suppress(queue.Empty, EOFError, OSError):
-                    msg = job.events.get(timeout=1.0)  # a last event may still be in the pipe
-                if msg is not None and self._handle(job, msg):
-                    break
-                if msg is None:
-                    self._handle(job, {"type": "error", "message": "the training process "
-                                       f"stopped unexpectedly (exit code {job.process.exitcode})"})
-                    break
-            elif job.cancel_requested is not None:
+            if job.cancel_requested is not None:
                 if now - job.cancel_requested > CANCEL_GRACE:
                     job.process.terminate()
                     self._handle(job, {"type": "cancelled",
