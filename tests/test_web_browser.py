@@ -337,6 +337,33 @@ def test_training_in_the_page_grows_the_curve_and_switches_the_model(page, lab):
     assert net.sizes == (784, 12, 10)
 
 
+def test_without_a_model_the_page_shows_training_then_predicts(browser, tmp_path):
+    """``steepest serve`` with no model: the lecture's network trains first, the page shows it."""
+    from steepest.web.trainer import JobSpec
+
+    spec = JobSpec(TrainConfig(epochs=40), train_limit=5000)  # the lecture's run, on less data
+    app = create_app(None, startup_spec=spec, work_dir=tmp_path)
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    try:
+        page.goto(f"http://127.0.0.1:{server.port}/#train")
+        expect(page.locator("#model-status")).to_contain_text("No model yet")
+        expect(page.locator("#train-status")).to_contain_text("Epoch")
+        expect(page.locator("#model-status")).to_contain_text("Model v1", timeout=90_000)
+        expect(page.locator("#chart-loss")).to_have_attribute("data-points", "40")
+        tab(page, "draw")
+        draw(page, [(140, 40), (140, 240)])
+        wait_for_prediction(page)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+        app.extensions["steepest_lab"].close()
+
+
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_screenshots_of_every_tab(browser, lab, viewport):
     """Each tab in use, at 1280x800 and phone size, saved to artifacts/screenshots/."""

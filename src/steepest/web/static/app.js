@@ -574,7 +574,8 @@ function followTraining() {
   const es = new EventSource("/api/train/events");
   state.events = es;
   setTraining(true);
-  const on = (type, fn) => es.addEventListener(type, (e) => fn(JSON.parse(e.data)));
+  // (a connection problem also fires "error", without data: es.onerror deals with that)
+  const on = (type, fn) => es.addEventListener(type, (e) => { if (e.data) fn(JSON.parse(e.data)); });
   const status = $("train-status");
   on("started", (ev) => { resetCurve(ev.job, ev.job_summary.config.epochs); status.textContent = ev.message; });
   on("status", (ev) => { status.textContent = ev.message; });
@@ -630,10 +631,28 @@ $("train-cancel").addEventListener("click", async () => {
   }
 });
 
+// The form shows what the running job (for instance the startup job) was asked to do.
+function showJobConfig(job) {
+  const c = job.config;
+  $("t-hidden").value = c.hidden.join(",");
+  $("t-activation").value = c.activation;
+  $("t-init").value = c.init;
+  $("t-lr").value = c.learning_rate;
+  $("t-batch").value = c.batch_size;
+  $("t-epochs").value = c.epochs;
+  $("t-seed").value = c.seed;
+  const limit = String(job.train_limit ?? "");
+  if (![...$("t-limit").options].some((o) => o.value === limit)) {
+    $("t-limit").add(new Option(`first ${Number(limit).toLocaleString("en")}`, limit));
+  }
+  $("t-limit").value = limit;
+}
+
 async function restoreTraining() {
   try {
     const s = await api("/api/train");
     if (s.job) {
+      if (s.running) showJobConfig(s.job);
       resetCurve(s.job.id, s.job.config.epochs);
       for (const h of s.job.history) addEpoch({ ...h, job: s.job.id });
       $("train-status").textContent = s.running ? `Job ${s.job.id} is running.` : `Last job: ${s.job.state}. ${s.job.message}`;
