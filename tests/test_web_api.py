@@ -21,7 +21,8 @@ flask = pytest.importorskip("flask", reason="the web lab needs Flask (pip instal
 from steepest.modelfile import load_model, save_model  # noqa: E402
 from steepest.preprocess import to_mnist  # noqa: E402
 from steepest.training import TrainConfig, fit  # noqa: E402
-from steepest.web.app import create_app, make_server  # noqa: E402
+from steepest.web.app import create_app  # noqa: E402
+from steepest.web.server import make_server  # noqa: E402
 from steepest.web.trainer import JobSpec  # noqa: E402
 
 QUICK_JOB = {"hidden": [8], "epochs": 2, "train_limit": 500, "batch_size": 50}
@@ -261,14 +262,33 @@ def test_body_over_the_size_limit_is_413(model_path, tmp_path):
         app.extensions["steepest_lab"].close()
 
 
+def test_at_most_max_streams_pages_follow_the_events(client):
+    from steepest.web.app import MAX_STREAMS
+
+    client.post("/api/train", json={"epochs": 100})
+    try:
+        streams = [client.get("/api/train/events", buffered=False) for _ in range(MAX_STREAMS)]
+        assert all(r.status_code == 200 for r in streams)
+        refused = client.get("/api/train/events")
+        assert refused.status_code == 429 and "already follow" in refused.get_json()["error"]
+        for r in streams:
+            r.close()  # the pages go away
+        again = client.get("/api/train/events", buffered=False)
+        assert again.status_code == 200
+        again.close()
+    finally:
+        client.post("/api/train/cancel")
+
+
 def test_wrong_method_keeps_the_allow_header(client):
     r = client.get("/api/train/cancel")
     assert r.status_code == 405 and "POST" in r.headers["Allow"]
 
 
-def test_real_server_survives_garbage(app):
+@pytest.mark.parametrize("engine", ["auto", "werkzeug"])
+def test_real_server_survives_garbage(app, engine):
     """Over a real socket: malformed HTTP, oversized and malformed bodies, then a good request."""
-    server = make_server(app, "127.0.0.1", 0)
+    server = make_server(app, "127.0.0.1", 0, engine=engine)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -292,6 +312,13 @@ def test_real_server_survives_garbage(app):
         assert status == 400 and "error" in out
         status, out = post(b"x" * (3 * 1024 * 1024))
         assert status == 413 and "too large" in out["error"]
+        if server.kind == "waitress":  # far past the limit: refused before the app reads it
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            conn.putrequest("POST", "/api/predict")
+            conn.putheader("Content-Length", str(10**9))
+            conn.endheaders()
+            assert conn.getresponse().status == 413
+            conn.close()
         status, out = post(json.dumps({"pixels": [0.5] * 784}).encode())
         assert status == 200 and len(out["probabilities"]) == 10
     finally:

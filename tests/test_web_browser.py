@@ -51,7 +51,8 @@ from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
 
 from steepest.modelfile import save_model  # noqa: E402
 from steepest.training import TrainConfig, fit  # noqa: E402
-from steepest.web.app import create_app, make_server  # noqa: E402
+from steepest.web.app import create_app  # noqa: E402
+from steepest.web.server import make_server  # noqa: E402
 
 
 @pytest.fixture(scope="module")

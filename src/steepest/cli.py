@@ -622,7 +622,8 @@ def serve(model, host, port):
     import signal
 
     try:
-        from .web.app import create_app, make_server
+        from .web.app import create_app
+        from .web.server import make_server
     except ImportError as exc:
         raise UserError(f"the web lab needs Flask ({exc}); pip install 'steepest[web]'") from None
 

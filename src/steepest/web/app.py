@@ -1,4 +1,4 @@
-"""The web lab's JSON API and page, as a Flask app; and the threaded server that runs it.
+"""The web lab's JSON API and page, as a Flask app (served by :mod:`.server`).
 
 ``create_app`` builds the app around a :class:`~.served.ServedModel` and a
 :class:`~.jobs.TrainingManager`.  Every route answers JSON; every refusal is
@@ -29,16 +29,13 @@ GET/POST /api/perceptron              the "go to the game?" table
 from __future__ import annotations
 
 import json
-import logging
 import math
-import socket
+import threading
 from pathlib import Path
 
 import numpy as np
 from flask import Flask, Response, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
-from werkzeug.serving import make_server as werkzeug_make_server
 
 from .. import descent as gd
 from ..perceptron import GAME_FEATURES, GAME_THRESHOLDS, GAME_WEIGHTS, game_table
@@ -60,6 +57,8 @@ MAX_UNITS = 20
 MAX_STEPS = 1000
 #: Grid points per side of a surface's contour data.
 GRID = 80
+#: Pages that may follow the training events at once (each holds a server thread).
+MAX_STREAMS = 8
 
 
 class Lab:
@@ -69,6 +68,7 @@ class Lab:
         self.served = served
         self.manager = manager
         self.heartbeat = heartbeat
+        self.streams = threading.BoundedSemaphore(MAX_STREAMS)
 
     def close(self) -> None:
         """Cancel training and clean up; the app answers nothing useful afterwards."""
@@ -272,6 +272,10 @@ def _register_routes(app: Flask, lab: Lab) -> None:
             raise v.ApiError(f"Last-Event-ID / after must be an integer, got {after[:40]!r}") \
                 from None
 
+        if not lab.streams.acquire(blocking=False):
+            raise v.ApiError(f"{MAX_STREAMS} pages already follow the training events; "
+                             "close one, or poll GET /api/train", status=429)
+
         def stream():
             cursor = after_id
             yield "retry: 2000\n\n"
@@ -287,8 +291,10 @@ def _register_routes(app: Flask, lab: Lab) -> None:
                 if not events:
                     yield ": keep-alive\n\n"  # also how a closed page is noticed
 
-        return Response(stream(), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        response = Response(stream(), mimetype="text/event-stream",
+                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        response.call_on_close(lab.streams.release)  # the stream ended, or the page went away
+        return response
 
     # -- descent and the perceptron ------------------------------------------
 
@@ -335,37 +341,3 @@ def _register_routes(app: Flask, lab: Lab) -> None:
             "features": list(GAME_FEATURES), "weights": weights, "threshold": threshold,
             "rows": [{"x": list(r["x"]), "wx": r["wx"], "go": r["go"][0]} for r in rows],
         })
-
-
-# ---------------------------------------------------------------------------
-# the server
-
-
-class _Handler(WSGIRequestHandler):
-    """Werkzeug's handler, without a log line per request and without Nagle's delay.
-
-    Small responses written in two pieces (headers, body) would otherwise wait
-    for the client's delayed ACK -- tens of milliseconds on loopback.
-    """
-
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"  # keep-alive: one connection serves many predictions
-
-    def log_request(self, code="-", size="-") -> None:
-        return None
-
-
-def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000) -> BaseWSGIServer:
-    """A threaded WSGI server (one thread per connection) for ``app``; port 0 picks a free one.
-
-    Call ``serve_forever()`` on it; ``shutdown()`` from another thread stops it.
-    """
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # Bind here, so that a port in use is an OSError for the caller (werkzeug would print and exit).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-        return werkzeug_make_server(host, sock.getsockname()[1], app, threaded=True,
-                                    request_handler=_Handler, fd=sock.fileno())
