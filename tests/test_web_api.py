@@ -86,10 +86,11 @@ def wait_for(predicate, timeout=60.0, interval=0.05):
 
 
 def test_page_and_static_files_are_served(client):
-    page = client.get("/")
-    assert page.status_code == 200 and b"steepest" in page.data and b"/static/app.js" in page.data
+    with client.get("/") as page:
+        assert page.status_code == 200 and b"/static/app.js" in page.data
     for name in ("app.js", "style.css"):
-        assert client.get(f"/static/{name}").status_code == 200
+        with client.get(f"/static/{name}") as r:
+            assert r.status_code == 200 and r.data
 
 
 def test_model_info(client):
