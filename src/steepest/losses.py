@@ -80,14 +80,20 @@ class NLL:
         # Not clipped: if a true class's probability underflows to exactly 0 the
         # loss is honestly infinite, which is how training notices divergence.
         with np.errstate(divide="ignore"):
-            return float(-np.mean(np.log(picked)))
+            # sum / N is np.mean's own arithmetic, without its Python-level overhead
+            # (half the cost of this function for a batch of 32).
+            return -float(np.log(picked).sum() / picked.size)
 
     @staticmethod
     def delta(o: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``dL/df = (o - onehot(y)) / N``, shape (N, K)."""
-        d = o.copy()
-        d[np.arange(o.shape[0]), y] -= 1  # o - onehot(y) without building the one-hot
-        d /= o.shape[0]
+        """``dL/df = (o - onehot(y)) / N``, shape (N, K).
+
+        Computed as ``o / N - onehot(y) / N``: the division makes the new
+        array, and the one-hot is subtracted where it is 1, without building it.
+        """
+        n = o.shape[0]
+        d = o / n  # (N, K)
+        d[np.arange(n), y] -= 1 / n
         return d
 
 

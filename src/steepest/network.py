@@ -103,12 +103,13 @@ class Dense:
         b = rng.standard_normal(n_out) if random_bias else np.zeros(n_out)
         self.W = Parameter("W", W.astype(dtype), np.zeros((n_in, n_out), dtype))
         self.b = Parameter("b", b.astype(dtype), np.zeros(n_out, dtype))
-        self._f = act.softmax if activation == "softmax" else act.ACTIVATIONS[activation]
+        self._f_ = act.IN_PLACE[activation]  # f, written over z's memory
         self._f_prime = None if activation == "softmax" else act.DERIVATIVES_FROM_OUTPUT[
             activation
         ]
         self.x: np.ndarray | None = None  # input saved by forward, for backward
         self.a: np.ndarray | None = None  # output saved by forward, for f'
+        self._buffers: dict[str, np.ndarray] = {}  # see _buffer
 
     @property
     def n_in(self) -> int:
@@ -121,19 +122,47 @@ class Dense:
     def parameters(self) -> list[Parameter]:
         return [self.W, self.b]
 
+    def _buffer(self, name: str, rows: int, cols: int) -> np.ndarray:
+        """A ``(rows, cols)`` scratch array that is reused from call to call.
+
+        Training calls forward and backward thousands of times per epoch with
+        the same batch size.  Writing into the same memory every time, rather
+        than into new arrays, saves the allocations -- for large layers, fresh
+        pages from the OS -- and keeps the data in cache.  The array grows for
+        a larger batch; a smaller one uses its first rows, still contiguous.
+        """
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape[0] < rows:
+            buf = self._buffers[name] = np.empty((rows, cols), self.W.value.dtype)
+        return buf[:rows]
+
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """``a = f(x W + b)``; saves ``x`` and ``a`` for :meth:`backward`."""
-        z = x @ self.W.value  # (N, n_in) @ (n_in, n_out) -> (N, n_out)
+        """``a = f(x W + b)``; saves ``x`` and ``a`` for :meth:`backward`.
+
+        A hidden layer writes ``a`` into a buffer that its next ``forward``
+        overwrites (copy it to keep it); a softmax (output) layer returns a new
+        array each time.
+        """
+        if self._f_prime is None:  # output layer: o is the caller's to keep
+            z = x @ self.W.value  # (N, n_in) @ (n_in, n_out) -> (N, n_out)
+        else:
+            z = self._buffer("a", x.shape[0], self.n_out)
+            np.matmul(x, self.W.value, out=z)  # (N, n_out)
         z += self.b.value  # broadcast the bias over the rows
-        self.x, self.a = x, self._f(z)
+        self.x, self.a = x, self._f_(z)  # a = f(z), in z's memory
         return self.a
 
     def backward(self, grad_a: np.ndarray, need_grad_x: bool = True) -> np.ndarray | None:
-        """Given ``dL/da`` (N, n_out), store ``dL/dW``, ``dL/db``; return ``dL/dx``."""
+        """Given ``dL/da`` (N, n_out), store ``dL/dW``, ``dL/db``; return ``dL/dx``.
+
+        ``grad_a`` is not modified.  The returned ``dL/dx`` is a buffer that
+        the next ``backward`` overwrites.
+        """
         if self._f_prime is None:
             grad_z = act.softmax_backward(self.a, grad_a)
         else:
-            grad_z = grad_a * self._f_prime(self.a)  # chain rule through f, elementwise
+            grad_z = self._buffer("grad_z", grad_a.shape[0], self.n_out)
+            np.multiply(grad_a, self._f_prime(self.a), out=grad_z)  # chain rule through f
         return self.backward_z(grad_z, need_grad_x)
 
     def backward_z(self, grad_z: np.ndarray, need_grad_x: bool = True) -> np.ndarray | None:
@@ -143,10 +172,11 @@ class Dense:
         ``dL/dx = dL/dz W^T``.
         """
         np.matmul(self.x.T, grad_z, out=self.W.grad)  # (n_in, N) @ (N, n_out)
-        np.sum(grad_z, axis=0, out=self.b.grad)  # (n_out,)
+        grad_z.sum(axis=0, out=self.b.grad)  # (n_out,)
         if not need_grad_x:  # the first layer's dL/dx is never used: skip a matmul
             return None
-        return grad_z @ self.W.value.T  # (N, n_out) @ (n_out, n_in) -> (N, n_in)
+        grad_x = self._buffer("grad_x", grad_z.shape[0], self.n_in)
+        return np.matmul(grad_z, self.W.value.T, out=grad_x)  # (N, n_out) @ (n_out, n_in)
 
 
 class Network:

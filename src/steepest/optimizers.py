@@ -92,12 +92,15 @@ class SGD(Optimizer):
 
     def __init__(self, params: Sequence[Parameter], learning_rate: float = 0.1) -> None:
         super().__init__(params, learning_rate)
+        # Room for lambda * g, reused every step: the update allocates nothing.
+        self._scaled = [np.empty_like(p.grad) for p in self.params]
 
     def step(self) -> None:
         self.steps += 1
-        for p in self.params:
-            # In place: the network's arrays are updated, no new arrays bound.
-            p.value -= p.value.dtype.type(self.learning_rate) * p.grad
+        lr = float(self.learning_rate)  # a Python float acts in each array's own dtype
+        for p, scaled in zip(self.params, self._scaled):
+            np.multiply(p.grad, lr, out=scaled)  # lambda * g
+            p.value -= scaled  # in place: the network's own arrays change
 
 
 class Momentum(Optimizer):
