@@ -3,9 +3,10 @@
 A digit stays the same digit when it is moved a pixel or two, turned a little,
 drawn a bit larger or slanted, or when the pen wobbled.  Showing the network a
 differently distorted copy of each training image in every epoch teaches it
-those invariances and is the single largest step from ~98.5 % to ~99.3 % on
-MNIST for a plain MLP (Simard, Steinkraus & Platt 2003, "Best Practices for
-Convolutional Neural Networks Applied to Visual Document Analysis", ICDAR).
+those invariances.  For a plain 784-800-10 MLP, Simard, Steinkraus & Platt
+(2003, "Best Practices for Convolutional Neural Networks Applied to Visual
+Document Analysis", ICDAR, table 1) report 1.6 % test error on MNIST without
+distortions, 1.1 % with affine ones and 0.7 % with elastic ones.
 
 One displacement field, one resampling
 --------------------------------------
@@ -27,8 +28,8 @@ with ``in`` continued by bilinear interpolation between pixels and by 0
 3. **shift**: the translation ``t``, whole pixels in [-shift, shift].
 
 So ``out = elastic(affine(in))``, each image is interpolated exactly once
-(resampling twice would blur it twice), and the whole batch is one set of
-array operations: no Python loop over images.
+(resampling twice would blur it twice), and every step is an array operation
+on a few hundred images at once: no Python loop over images.
 
 Smoothing in pure NumPy
 -----------------------
@@ -44,9 +45,9 @@ Determinism
 Images are augmented in fixed blocks of :data:`BLOCK` images; block ``b`` of
 epoch ``e`` draws its randomness from ``np.random.default_rng([seed, e, b])``.
 The augmented copy of epoch ``e`` therefore depends only on
-``(x, config, seed, e)`` -- not on which thread made it, in what order, or
-whether the run was interrupted and resumed -- and the same inputs give the
-same bytes.
+``(x, config, seed, e)`` -- not on which thread made it, in what order, how
+many BLAS threads ran, or whether the run was interrupted and resumed -- and
+the same inputs give the same bytes.
 
 >>> x = np.zeros((3, 28, 28), np.uint8); x[:, 10:18, 12:16] = 255
 >>> xa = augmented_epoch(x, AugmentConfig(), seed=0, epoch=1)
@@ -128,12 +129,12 @@ class AugmentConfig:
         positive("shift", 28)
         if self.shift is not None and int(self.shift) != self.shift:
             raise ValueError(f"shift must be a whole number of pixels, got {self.shift!r}")
-        positive("rotation", 180.000001)
+        positive("rotation", 180)
         positive("scale", 1)
         positive("shear")
         positive("elastic_alpha")
         positive("elastic_sigma")
-        if self.elastic_sigma <= 0 and self.elastic_alpha:
+        if self.elastic_alpha and not (self.elastic_sigma and self.elastic_sigma > 0):
             raise ValueError(f"elastic_sigma must be > 0, got {self.elastic_sigma!r}")
 
     @classmethod
@@ -353,7 +354,8 @@ def random_affine(
     """
     t = None
     if config.shift:
-        t = rng.integers(-config.shift, config.shift, size=(n, 2), endpoint=True)
+        most = int(config.shift)
+        t = rng.integers(-most, most, size=(n, 2), endpoint=True)
         t = t.astype(np.float32)  # (n, 2): (ty, tx)
     if not (config.rotation or config.scale or config.shear):
         return None, t
