@@ -10,6 +10,7 @@ import base64
 import http.client
 import io
 import json
+import sys
 import threading
 import time
 
@@ -159,6 +160,28 @@ def test_predict_agrees_with_the_cli(client, data, model_path, tmp_path):
     web = client.post("/api/predict", json={"pixels": img.ravel().tolist()}).get_json()
     assert web["digit"] == cli["digit"]
     np.testing.assert_allclose(web["probabilities"], cli["probabilities"], atol=1e-3)
+
+
+def test_concurrent_predictions_do_not_mix(app, data):
+    """Many threads at once (as the server runs them) each get their own digit's answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    bodies = [{"pixels": digit_image(data, i).ravel().tolist()} for i in range(16)]
+    expected = [app.test_client().post("/api/predict", json=b).get_json() for b in bodies]
+
+    def ask(i: int) -> dict:
+        return app.test_client().post("/api/predict", json=bodies[i % 16]).get_json()
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(ask, range(160)))
+    finally:
+        sys.setswitchinterval(switch)
+    for i, answer in enumerate(answers):
+        assert answer["probabilities"] == expected[i % 16]["probabilities"]
+        assert answer["hidden"] == expected[i % 16]["hidden"]
 
 
 def test_blank_drawing_gives_uniform_input(client):
