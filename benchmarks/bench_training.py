@@ -43,12 +43,12 @@ import os
 import subprocess
 import sys
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from steepest.blas import limit_blas_threads as blas_threads
 from steepest.datasets import mnist
 from steepest.network import Network
 from steepest.optimizers import SGD
@@ -95,13 +95,6 @@ def matmul_flops_per_sample(sizes: tuple[int, ...]) -> int:
     each, except the first layer's ``dL/dx`` (never needed, never computed)."""
     layers = [2 * n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
     return 3 * sum(layers) - layers[0]
-
-
-def blas_threads(n: int | None):
-    """A context that limits BLAS to ``n`` threads (no-op without threadpoolctl)."""
-    if threadpool_limits is None or n is None:
-        return nullcontext()
-    return threadpool_limits(limits=n, user_api="blas")
 
 
 def blas_kernel() -> str:

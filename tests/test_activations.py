@@ -96,3 +96,20 @@ def test_softmax_rows_are_distributions(z):
 def test_get_rejects_unknown_name_listing_choices():
     with pytest.raises(ValueError, match=r"unknown activation 'swish'; choose one of: step, relu"):
         act.get("swish")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(act.IN_PLACE))
+def test_in_place_versions_give_the_reference_bits(name, dtype):
+    # The training hot path (Dense) uses these; they must compute exactly what
+    # the readable reference functions compute, extremes and infinities included.
+    z = np.random.default_rng(0).normal(scale=30, size=(40, 7)).astype(dtype)
+    z[0] = EXTREMES
+    z[1, :2] = [np.inf, -np.inf]
+    reference = act.softmax(z[2:]) if name == "softmax" else act.ACTIVATIONS[name](z)
+    work = z[2:].copy() if name == "softmax" else z.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = act.IN_PLACE[name](work)
+    assert out is work and out.dtype == dtype
+    np.testing.assert_array_equal(out, reference)

@@ -1,0 +1,60 @@
+"""How many threads NumPy's matrix products (BLAS) may use while training.
+
+On a small machine more BLAS threads are not always faster.  Measured on a
+2-core box (benchmarks/bench_training.py): the lecture's 784-15-10 network at
+batch 128 trains at most 20 % faster with 2 threads than with 1 when the
+machine is idle, but **40x slower** with 2 as soon as other programs keep the
+cores busy -- OpenBLAS's second thread waits for a core that is not free.
+Only large products, like 784-800-800-10's at batch 128, gain much from a
+second thread (1.9x on an idle machine).
+
+:func:`suggested_blas_threads` turns that into a rule, and
+:func:`limit_blas_threads` applies it.  Both work through the optional
+``threadpoolctl`` package; without it they do nothing and BLAS keeps its
+default.
+
+>>> suggested_blas_threads((784, 15, 10), batch_size=32)
+1
+>>> suggested_blas_threads((784, 800, 800, 10), batch_size=128) is None
+True
+>>> with limit_blas_threads(1):
+...     pass  # matrix products here use one thread
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+#: A layer's forward product below this many FLOPs per mini-batch gains
+#: nothing from a second thread (784-100-10 at batch 32 is 5 MFLOP; 784-800 at
+#: batch 128 is 160 MFLOP).
+MULTITHREAD_MIN_FLOPS = 32e6
+
+
+def suggested_blas_threads(sizes: Sequence[int], batch_size: int) -> int | None:
+    """1 for networks whose largest layer product is small; None (BLAS's default) otherwise.
+
+    Args:
+        sizes: units per layer, input first, as for :class:`steepest.network.Network`.
+        batch_size: rows per mini-batch.
+    """
+    largest = max(2 * batch_size * n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return None if largest >= MULTITHREAD_MIN_FLOPS else 1
+
+
+@contextmanager
+def limit_blas_threads(n: int | None):
+    """Within the ``with`` block, BLAS uses at most ``n`` threads (``None``: no limit).
+
+    Does nothing when ``threadpoolctl`` is not installed.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        threadpool_limits = None
+    if n is None or threadpool_limits is None:
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
