@@ -162,7 +162,23 @@ def _write_history(path: Path, records: list[dict], meta: dict) -> None:
 
 #: Keys of a --config file beyond TrainConfig's: where data comes from and goes,
 #: and a one-line description (shown by ``steepest ladder``).
-RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "plots", "description")
+RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "plots", "description", "threads")
+
+
+def blas_threads_for(config, n_in: int, threads: int | None) -> int | None:
+    """BLAS threads for a run: the user's choice, else :mod:`steepest.blas`'s rule.
+
+    Augmented runs get one thread: the augmentation worker needs the other core.
+    """
+    from .blas import suggested_blas_threads
+
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        return threads
+    if config.augment:
+        return 1
+    return suggested_blas_threads((n_in, *config.hidden, 10), config.batch_size)
 
 
 def read_config_file(path: str) -> dict:
@@ -242,6 +258,9 @@ TRAIN_FLAGS = [
     _option("--restore-best/--no-restore-best",
             help="End with the best validation epoch's weights.  [default: on]"),
     _option("--seed", type=int, help="Random seed: same seed, same bits.  [default: 0]"),
+    _option("--threads", type=int,
+            help="BLAS threads for matrix products.  [default: 1, or all for large products "
+                 "without augmentation]"),
     _option("--data", type=click.Path(),
             help="Directory with the four MNIST-format IDX files.  [default: bundled MNIST]"),
     _option("--output", "-o", type=click.Path(dir_okay=False),
@@ -299,6 +318,7 @@ def train(**flags):
     """
     from tqdm import tqdm
 
+    from .blas import limit_blas_threads
     from .checkpoint import load_checkpoint, save_checkpoint
     from .modelfile import save_model
     from .training import TrainConfig, TrainingDiverged, TrainState
@@ -379,8 +399,11 @@ def train(**flags):
         tqdm.write(f"epoch {record.epoch:>3}/{config.epochs}  train loss {record.train_loss:.4f}  "
                    f"{score}  {record.seconds:.2f} s")
 
+    threads = blas_threads_for(config, n_in, opts.get("threads"))
     try:
-        result = run_training(config, data, state=state, on_batch=on_batch, on_epoch=on_epoch)
+        with limit_blas_threads(threads):
+            result = run_training(config, data, state=state, on_batch=on_batch,
+                                  on_epoch=on_epoch)
     except TrainingDiverged as exc:
         bar.close()
         kept = f"; the model of epoch {len(records)} is kept in {output}" if records else ""
@@ -427,7 +450,9 @@ def train(**flags):
               help="Directory for each rung's model file.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default="ladder.md",
               show_default=True, help="Markdown table of the results.")
-def ladder(configs, rungs, data, models, output):
+@click.option("--threads", type=int, default=None,
+              help="BLAS threads.  [default: chosen per rung, as for train]")
+def ladder(configs, rungs, data, models, output, threads):
     """Train the accuracy ladder, rung by rung, and write a Markdown table.
 
     With no CONFIGS, the bundled rungs (configs/*.toml) from the lecture's
@@ -437,6 +462,7 @@ def ladder(configs, rungs, data, models, output):
     """
     from tqdm import tqdm
 
+    from .blas import limit_blas_threads
     from .ladder import Rung, bundled_configs, climb, markdown_table
     from .modelfile import atomic_write_bytes, save_model
 
@@ -474,7 +500,10 @@ def ladder(configs, rungs, data, models, output):
         tqdm.write(f"  -> validation {100 * row.result.validation_accuracy:.2f}%, test "
                    f"{100 * row.result.test_accuracy:.2f}%, {row.result.seconds:.0f} s")
 
-    climb(ladder_rungs, data_arrays, on_rung=on_rung, on_epoch=on_epoch, on_result=on_result)
+    n_in = int(data_arrays[0][0][0].size)
+    for rung in ladder_rungs:  # one at a time: each rung gets its own BLAS thread count
+        with limit_blas_threads(blas_threads_for(rung.config, n_in, threads)):
+            climb([rung], data_arrays, on_rung=on_rung, on_epoch=on_epoch, on_result=on_result)
     click.echo(markdown_table(done))
     click.echo(f"wrote {output} and {len(done)} models in {models_dir}")
 
