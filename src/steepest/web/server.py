@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 from typing import Any
 
 #: Worker threads.  A page following a training job holds one for as long as
@@ -62,8 +63,18 @@ class LabServer:
         if self.kind == "waitress":
             server = self._server
             server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-            for channel in list(server._map.values()):  # the loop ends when its map is empty
-                channel.handle_close()
+            closed = threading.Event()
+
+            def close_channels() -> None:
+                for channel in list(server._map.values()):  # the loop ends when its map is empty
+                    channel.handle_close()
+                closed.set()
+
+            # Run the closing in the loop's own thread (the trigger wakes it up):
+            # closing sockets under a select() running in another thread makes
+            # that select fail with "Bad file descriptor".
+            server.trigger.pull_trigger(close_channels)
+            closed.wait(timeout=5)
         else:
             self._server.shutdown()
 
