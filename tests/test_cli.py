@@ -241,3 +241,13 @@ def test_bad_flags_exit_2():
 
 def test_no_traceback_env_debug_off():
     assert "STEEPEST_DEBUG" not in os.environ
+
+
+def test_train_plots_writes_the_runs_figures(tmp_path, small_mnist_dir):
+    figures = tmp_path / "figs"
+    r = run("train", "--data", small_mnist_dir, "--epochs", 2, "--batch-size", 50,
+            "-o", tmp_path / "m.npz", "--plots", figures)
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in figures.iterdir())
+    assert names == ["confusion.png", "history.png", "mistakes.png", "weights.png"]
+    assert "4 figures in" in r.output.strip().splitlines()[-1]
