@@ -84,3 +84,21 @@ def test_not_a_directory(tmp_path):
 
 def test_keras_style_api():
     assert mnist.to_categorical(np.array([3]), 10).argmax() == 3
+
+
+def test_wheel_ships_the_data_configs_and_web_page(tmp_path):
+    # Package data must reach an installed wheel, not only this checkout.
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path), str(root)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("steepest-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for name in mnist.FILES.values():
+        assert f"steepest/datasets/data/{name}.gz" in names
+    assert "steepest/configs/1-lecture.toml" in names
+    assert {"steepest/web/static/index.html", "steepest/web/static/app.js"} <= names

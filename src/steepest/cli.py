@@ -162,7 +162,8 @@ def _write_history(path: Path, records: list[dict], meta: dict) -> None:
 
 #: Keys of a --config file beyond TrainConfig's: where data comes from and goes,
 #: and a one-line description (shown by ``steepest ladder``).
-RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "plots", "description", "threads")
+RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "resume", "plots", "description",
+            "threads")
 
 
 def blas_threads_for(config, n_in: int, threads: int | None) -> int | None:
@@ -292,7 +293,7 @@ def _resolve_settings(flags: dict) -> tuple[dict, dict]:
     if flags.get("config_file"):
         settings.update(read_config_file(flags["config_file"]))
     for key, value in flags.items():
-        if value is not None and key not in ("config_file", "resume"):
+        if value is not None and key != "config_file":
             settings[key] = value
     if isinstance(settings.get("hidden"), str):
         settings["hidden"] = parse_ints(settings["hidden"], "hidden")
@@ -325,14 +326,15 @@ def train(**flags):
     from .training import run as run_training
 
     config_kwargs, opts = _resolve_settings(flags)
+    resume = opts.get("resume")
     state = None
-    if flags["resume"]:
-        state, extra = load_checkpoint(flags["resume"])
+    if resume:
+        state, extra = load_checkpoint(resume)
         saved = state.config
         for key, value in config_kwargs.items():
             if key != "epochs" and value != getattr(saved, key):
                 raise ValueError(
-                    f"{flags['resume']} was trained with {key}={getattr(saved, key)!r}, "
+                    f"{resume} was trained with {key}={getattr(saved, key)!r}, "
                     f"not {value!r}; drop that setting to resume, or start a new run"
                 )
         config = saved.replace(epochs=config_kwargs.get("epochs", saved.epochs))
@@ -353,7 +355,7 @@ def train(**flags):
     if state is None:
         state = TrainState.new(config, n_in, 10)
     elif state.network.sizes[0] != n_in:
-        raise ValueError(f"{flags['resume']} expects {state.network.sizes[0]} inputs, "
+        raise ValueError(f"{resume} expects {state.network.sizes[0]} inputs, "
                          f"the data has {n_in}")
     output.parent.mkdir(parents=True, exist_ok=True)
     net = state.network
@@ -374,7 +376,7 @@ def train(**flags):
         f"{config.learning_rate:g} ({config.schedule}), seed {config.seed}"
     )
     if state.epoch:
-        click.echo(f"resuming after epoch {state.epoch} from {flags['resume']}")
+        click.echo(f"resuming after epoch {state.epoch} from {resume}")
 
     bar = tqdm(total=-(-n_fit // config.batch_size), leave=False, disable=None, unit="batch",
                dynamic_ncols=True)
