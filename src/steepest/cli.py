@@ -528,10 +528,10 @@ def evaluate(model, data, as_json):
     if int(np.prod(x_test.shape[1:])) != net.sizes[0]:
         raise ValueError(f"{model} expects {net.sizes[0]} inputs, images have "
                          f"{int(np.prod(x_test.shape[1:]))} pixels")
-    pred = net.predict(x_test)
+    from .metrics import confusion_matrix
+
     k = net.sizes[-1]
-    confusion = np.zeros((k, k), dtype=np.int64)
-    np.add.at(confusion, (y_test.astype(np.intp), pred), 1)  # rows: true, cols: predicted
+    confusion = confusion_matrix(y_test, net.predict(x_test), k)  # rows: true, cols: predicted
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     accuracy = float(confusion.trace() / confusion.sum())
     if as_json:

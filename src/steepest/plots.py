@@ -44,6 +44,7 @@ import numpy as np
 from . import activations as act
 from .descent import Surface, descend, get_surface
 from .losses import NLL
+from .metrics import confusion_matrix, mistakes
 from .modelfile import atomic_write_bytes
 
 if TYPE_CHECKING:  # only for type hints: importing this module must not load matplotlib
@@ -680,17 +681,6 @@ def lines_with_gid(ax, gid: str) -> list:
 # (d) From a model: confusion matrix, weight images, mistakes.
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
-    """Counts ``M[i, j]`` of examples with true class ``i`` predicted as ``j``.
-
-    >>> confusion_matrix(np.array([0, 1, 1]), np.array([0, 1, 0]), 2).tolist()
-    [[1, 0], [1, 1]]
-    """
-    m = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(m, (np.asarray(y_true, dtype=np.intp), np.asarray(y_pred, dtype=np.intp)), 1)
-    return m
-
-
 def _check_data(network: Network, x: np.ndarray, y: np.ndarray) -> None:
     if x.shape[0] != y.shape[0] or x.shape[0] == 0:
         raise ValueError(f"need as many labels as images (and at least one), "
@@ -841,11 +831,8 @@ def find_mistakes(network: Network, x: np.ndarray, y: np.ndarray) -> list[dict]:
     _check_data(network, x, y)
     probs = network.predict_proba(x)
     pred = probs.argmax(axis=1)
-    wrong = np.flatnonzero(pred != y)
-    confidence = probs[wrong, pred[wrong]]
-    order = wrong[np.argsort(-confidence, kind="stable")]
     return [{"index": int(i), "true": int(y[i]), "predicted": int(pred[i]),
-             "confidence": float(probs[i, pred[i]])} for i in order]
+             "confidence": float(probs[i, pred[i]])} for i in mistakes(probs, y)]
 
 
 @_drawing

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..metrics import mistakes
 from ..modelfile import load_model
 from ..network import Network
 from ..preprocess import to_mnist
@@ -181,8 +182,6 @@ class ServedModel:
         net, _ = load_model(io.BytesIO(snap.file_bytes))
         probs = net.predict_proba(x_test)  # (10000, 10)
         pred = probs.argmax(axis=1)
-        wrong = np.flatnonzero(pred != y_test)
-        wrong = wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")]  # most confident first
         rows = [
             {
                 "index": int(i),
@@ -191,7 +190,7 @@ class ServedModel:
                 "confidence": round(float(probs[i, pred[i]]), 4),
                 "probabilities": views.rounded(probs[i]),
             }
-            for i in wrong
+            for i in mistakes(probs, y_test)  # most confident first
         ]
         return {"n_test": int(len(y_test)), "accuracy": float(np.mean(pred == y_test)),
                 "rows": rows}
