@@ -853,8 +853,8 @@ def mistakes_figure(network: Network, x: np.ndarray, y: np.ndarray, count: int =
         raise ValueError(f"count must be a positive int, got {count!r}")
     x = np.asarray(x)
     side = _image_side(network)
-    mistakes = find_mistakes(network, x, y)
-    shown = mistakes[:count]
+    found = find_mistakes(network, x, y)
+    shown = found[:count]
     rows, cols = _grid(max(len(shown), 1), 8)
     fig = new_figure(1.7 * cols + 0.4, 2.35 * rows + 1.0)
     axes = fig.subplots(rows, cols, squeeze=False)
@@ -870,14 +870,14 @@ def mistakes_figure(network: Network, x: np.ndarray, y: np.ndarray, count: int =
     for ax in axes.ravel()[len(shown):]:
         ax.set_visible(False)
     n = x.shape[0]
-    if not mistakes:
+    if not found:
         axes[0, 0].set_visible(True)
         axes[0, 0].text(0.5, 0.5, "no mistakes", ha="center", va="center",
                         transform=axes[0, 0].transAxes)
-    which = (f"the {len(shown)} most confident" if len(shown) < len(mistakes)
+    which = (f"the {len(shown)} most confident" if len(shown) < len(found)
              else "all, most confident first")
-    fig.suptitle(f"Misclassified test digits: {len(mistakes):,} of {n:,} wrong "
-                 f"({100 * len(mistakes) / n:.1f}%); {which}\n"
+    fig.suptitle(f"Misclassified test digits: {len(found):,} of {n:,} wrong "
+                 f"({100 * len(found) / n:.1f}%); {which}\n"
                  "title: true label → prediction, and the probability the network gave it")
     return fig
 
