@@ -1,0 +1,91 @@
+"""The ``steepest`` command group, its one-line errors and small shared helpers.
+
+User errors (bad files, bad flags, a diverging run) print one line on
+stderr and exit with status 1 (2 for a malformed command line); set
+``STEEPEST_DEBUG=1`` to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import numpy as np
+
+from .. import __version__
+
+
+class UserError(click.ClickException):
+    """One line on stderr, exit status 1."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"steepest: error: {self.format_message()}", err=True)
+
+
+class Steepest(click.Group):
+    """A click group that turns library errors about user input into one line."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:  # a malformed command line: one line, exit 2
+            hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+            click.echo(f"steepest: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("steepest: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)  # --help and --version return 0
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (ValueError, OSError, ArithmeticError) as exc:
+            if os.environ.get("STEEPEST_DEBUG"):
+                raise
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+            raise UserError(message) from None
+        except MemoryError:
+            raise UserError("out of memory; try a smaller batch or network") from None
+
+
+def parse_ints(value: str, what: str) -> tuple[int, ...]:
+    """``"800,800"`` -> ``(800, 800)``; ``""`` -> ``()``."""
+    value = value.strip()
+    if not value:
+        return ()
+    try:
+        ints = tuple(int(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{what} must be comma-separated ints, got {value!r}") from None
+    if any(v < 1 for v in ints):
+        raise click.BadParameter(f"{what} must be positive, got {value!r}")
+    return ints
+
+
+def parse_floats(value: str, what: str) -> tuple[float, ...]:
+    try:
+        floats = tuple(float(v) for v in value.replace(" ", "").split(","))
+    except ValueError:
+        raise click.BadParameter(f"{what} must be comma-separated numbers, got {value!r}") from None
+    if not all(np.isfinite(floats)):
+        raise click.BadParameter(f"{what} must be finite, got {value!r}")
+    return floats
+
+
+def load_dataset(data: str | None):
+    from ..datasets import mnist
+
+    return mnist.load_data(data)
+
+
+@click.group(cls=Steepest, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="steepest")
+def main() -> None:
+    """steepest: neural networks trained by gradient descent, from the perceptron to MNIST."""

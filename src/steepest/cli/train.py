@@ -1,0 +1,374 @@
+"""``steepest train`` and ``steepest ladder``: flags, config files, checkpoints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from .. import __version__
+from .. import activations as act
+from .app import UserError, load_dataset, main, parse_ints
+
+# ---------------------------------------------------------------------------
+# steepest train
+
+
+def _write_history(path: Path, records: list[dict], meta: dict) -> None:
+    from ..modelfile import atomic_write_bytes
+
+    doc = {"meta": meta, "epochs": records}
+    atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode())
+
+
+#: Keys of a --config file beyond TrainConfig's: where data comes from and goes,
+#: and a one-line description (shown by ``steepest ladder``).
+RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "resume", "plots", "description",
+            "threads")
+
+
+def blas_threads_for(config, n_in: int, threads: int | None) -> int | None:
+    """BLAS threads for a run: the user's choice, else :mod:`steepest.blas`'s rule.
+
+    Augmented runs get one thread: the augmentation worker needs the other core.
+    """
+    from ..blas import suggested_blas_threads
+
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        return threads
+    if config.augment:
+        return 1
+    return suggested_blas_threads((n_in, *config.hidden, 10), config.batch_size)
+
+
+def read_config_file(path: str) -> dict:
+    """A TOML file of ``steepest train`` settings, checked against the known keys."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    from ..training import TrainConfig
+
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    valid = TrainConfig.keys() + list(RUN_KEYS)
+    for key in doc:
+        if key not in valid:
+            raise ValueError(f"{path}: unknown config key {key!r}; valid keys: {', '.join(valid)}")
+    return doc
+
+
+def data_checksums(data) -> dict[str, str]:
+    """SHA-256 of each array's bytes: which data a model was trained and tested on."""
+    import hashlib
+
+    (x, y), (xt, yt) = data
+    arrays = {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt}
+    return {k: hashlib.sha256(np.ascontiguousarray(a).data).hexdigest() for k, a in arrays.items()}
+
+
+def _option(*names, **kwargs):
+    """A ``steepest train`` flag: default None, so unset flags defer to --config and defaults."""
+    return click.option(*names, default=None, **kwargs)
+
+
+TRAIN_FLAGS = [
+    _option("--config", "config_file", type=click.Path(dir_okay=False),
+            help="TOML file of settings (keys as the flags, with underscores); flags override it."),
+    _option("--hidden", help="Hidden layer sizes, comma-separated (e.g. 800,800).  [default: 15]"),
+    _option("--activation", type=click.Choice(list(act.HIDDEN_ACTIVATIONS)),
+            help="Hidden activation.  [default: sigmoid]"),
+    _option("--init", type=click.Choice(["normal", "scaled", "xavier", "glorot", "he"]),
+            help="Weight init; normal is the lecture's N(0, 1).  [default: normal]"),
+    _option("--epochs", type=int, help="Passes over the training set.  [default: 40]"),
+    _option("--batch-size", type=int, help="Examples per gradient step.  [default: 32]"),
+    _option("--learning-rate", "--lr", "learning_rate", type=float,
+            help="lambda in v <- v - lambda grad C (the peak, if scheduled).  [default: 1.0]"),
+    _option("--optimizer", type=click.Choice(["sgd", "momentum", "nesterov", "adam", "adamw"]),
+            help="Update rule.  [default: sgd]"),
+    _option("--momentum", type=float, help="mu for momentum/nesterov.  [default: 0.9]"),
+    _option("--beta1", type=float, help="Adam's beta1.  [default: 0.9]"),
+    _option("--beta2", type=float, help="Adam's beta2.  [default: 0.999]"),
+    _option("--weight-decay", type=float, help="AdamW's decoupled weight decay.  [default: 0]"),
+    _option("--schedule", type=click.Choice(["constant", "step", "cosine"]),
+            help="Learning-rate schedule.  [default: constant]"),
+    _option("--step-every", type=int, help="Step schedule: epochs per decay.  [default: 10]"),
+    _option("--step-gamma", type=float, help="Step schedule: factor per decay.  [default: 0.1]"),
+    _option("--warmup-epochs", type=float, help="Cosine schedule: warm-up epochs.  [default: 0]"),
+    _option("--l2", type=float, help="L2 penalty: C += (l2/2) sum W^2.  [default: 0]"),
+    _option("--dropout", type=float, help="Dropout probability on hidden units.  [default: 0]"),
+    _option("--input-dropout", type=float, help="Dropout probability on pixels.  [default: 0]"),
+    _option("--max-norm", type=float, help="Cap on incoming-weight norms; 0 = off.  [default: 0]"),
+    _option("--validation", type=int,
+            help="Hold out the last N training images for validation.  [default: 0]"),
+    _option("--augment/--no-augment", help="Distort training images afresh each epoch."),
+    _option("--shift", type=int, help="Augmentation: max shift, pixels.  [default: 2]"),
+    _option("--rotation", type=float, help="Augmentation: max rotation, degrees.  [default: 10]"),
+    _option("--scale", type=float, help="Augmentation: max zoom change.  [default: 0.1]"),
+    _option("--shear", type=float, help="Augmentation: max shear.  [default: 0.2]"),
+    _option("--elastic-alpha", type=float, help="Elastic strength; 0 = off.  [default: 34]"),
+    _option("--elastic-sigma", type=float, help="Elastic smoothness, pixels.  [default: 4]"),
+    _option("--patience", type=int,
+            help="Early stopping: epochs without a better validation score.  [default: off]"),
+    _option("--restore-best/--no-restore-best",
+            help="End with the best validation epoch's weights.  [default: on]"),
+    _option("--seed", type=int, help="Random seed: same seed, same bits.  [default: 0]"),
+    _option("--threads", type=int,
+            help="BLAS threads for matrix products.  [default: 1, or all for large products "
+                 "without augmentation]"),
+    _option("--data", type=click.Path(),
+            help="Directory with the four MNIST-format IDX files.  [default: bundled MNIST]"),
+    _option("--output", "-o", type=click.Path(dir_okay=False),
+            help="Model file; history.json goes beside it.  [default: model.npz]"),
+    _option("--checkpoint-every", type=int, help="Save a checkpoint every N epochs."),
+    _option("--checkpoint", type=click.Path(dir_okay=False),
+            help="Checkpoint file.  [default: checkpoint.npz beside the model]"),
+    _option("--resume", type=click.Path(dir_okay=False),
+            help="Continue the run saved in this checkpoint (its settings are kept)."),
+    _option("--plots", type=click.Path(file_okay=False),
+            help="Write the run's figures into this directory at the end."),
+]
+
+
+def _with_flags(flags):
+    def decorate(f):
+        for flag in reversed(flags):
+            f = flag(f)
+        return f
+
+    return decorate
+
+
+def _resolve_settings(flags: dict) -> tuple[dict, dict]:
+    """Merge defaults < --config file < flags; return (TrainConfig kwargs, run options)."""
+    from ..training import TrainConfig
+
+    settings: dict = {}
+    if flags.get("config_file"):
+        settings.update(read_config_file(flags["config_file"]))
+    for key, value in flags.items():
+        if value is not None and key != "config_file":
+            settings[key] = value
+    if isinstance(settings.get("hidden"), str):
+        settings["hidden"] = parse_ints(settings["hidden"], "hidden")
+    run_opts = {k: settings.pop(k) for k in RUN_KEYS if k in settings}
+    config_keys = set(TrainConfig.keys())
+    return {k: v for k, v in settings.items() if k in config_keys}, run_opts
+
+
+@main.command()
+@_with_flags(TRAIN_FLAGS)
+def train(**flags):
+    """Train a network on MNIST (default: the lecture's 784-15-10 network, plain SGD).
+
+    Every flag is also a key of a --config TOML file; flags given on the
+    command line override the file.  Examples:
+
+    \b
+      steepest train
+      steepest train --hidden 800,800 --activation relu --init he --optimizer adamw \\
+          --learning-rate 1e-3 --schedule cosine --dropout 0.2 --validation 10000
+      steepest train --config configs/mlp.toml --checkpoint-every 5
+      steepest train --resume checkpoint.npz
+    """
+    from tqdm import tqdm
+
+    from ..blas import limit_blas_threads
+    from ..checkpoint import load_checkpoint, save_checkpoint
+    from ..modelfile import save_model
+    from ..training import TrainConfig, TrainingDiverged, TrainState
+    from ..training import run as run_training
+
+    config_kwargs, opts = _resolve_settings(flags)
+    resume = opts.get("resume")
+    state = None
+    if resume:
+        state, extra = load_checkpoint(resume)
+        saved = state.config
+        for key, value in config_kwargs.items():
+            if key != "epochs" and value != getattr(saved, key):
+                raise ValueError(
+                    f"{resume} was trained with {key}={getattr(saved, key)!r}, "
+                    f"not {value!r}; drop that setting to resume, or start a new run"
+                )
+        config = saved.replace(epochs=config_kwargs.get("epochs", saved.epochs))
+        for key in RUN_KEYS:
+            opts.setdefault(key, extra.get(key))
+    else:
+        config = TrainConfig(**config_kwargs)
+    output = Path(opts.get("output") or "model.npz")
+    history_path = output.parent / "history.json"
+    every = opts.get("checkpoint_every") or 0
+    if every < 0:
+        raise ValueError(f"checkpoint_every must be >= 0, got {every!r}")
+    ckpt_path = Path(opts.get("checkpoint") or output.parent / "checkpoint.npz")
+
+    data = load_dataset(opts.get("data"))
+    (x_train, y_train), (x_test, y_test) = data
+    n_in = int(np.prod(x_train.shape[1:]))
+    if state is None:
+        state = TrainState.new(config, n_in, 10)
+    elif state.network.sizes[0] != n_in:
+        raise ValueError(f"{resume} expects {state.network.sizes[0]} inputs, "
+                         f"the data has {n_in}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    net = state.network
+    meta = {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "version": __version__,
+        "data": str(opts.get("data") or "bundled MNIST"),
+        "data_sha256": data_checksums(data),
+    }
+    n_fit = x_train.shape[0] - config.validation
+    click.echo(f"network: {net.describe()}")
+    click.echo(
+        f"data: {n_fit:,} training"
+        + (f" / {config.validation:,} validation" if config.validation else "")
+        + f" / {x_test.shape[0]:,} test images ({meta['data']}); {config.epochs} epochs, "
+        f"batch {config.batch_size}, {config.optimizer} at learning rate "
+        f"{config.learning_rate:g} ({config.schedule}), seed {config.seed}"
+    )
+    if state.epoch:
+        click.echo(f"resuming after epoch {state.epoch} from {resume}")
+
+    bar = tqdm(total=-(-n_fit // config.batch_size), leave=False, disable=None, unit="batch",
+               dynamic_ncols=True)
+    records = [r.to_dict() for r in state.history]
+
+    def on_batch(epoch, i, loss):
+        bar.update(1)
+
+    def on_epoch(record, state):
+        records.append(record.to_dict())
+        bar.reset()
+        # Saved every epoch, atomically: if a later epoch diverges or the run
+        # is interrupted, the last good model is on disk.
+        save_model(output, net, {**meta, "history": records})
+        _write_history(history_path, records, meta)
+        if every and record.epoch % every == 0:
+            save_checkpoint(ckpt_path, state, {"output": str(output), "data": opts.get("data"),
+                                               "plots": opts.get("plots")})
+        score = (f"validation accuracy {100 * record.extra['val_accuracy']:.2f}%"
+                 if "val_accuracy" in record.extra
+                 else f"test accuracy {100 * record.test_accuracy:.2f}%")
+        tqdm.write(f"epoch {record.epoch:>3}/{config.epochs}  train loss {record.train_loss:.4f}  "
+                   f"{score}  {record.seconds:.2f} s")
+
+    threads = blas_threads_for(config, n_in, opts.get("threads"))
+    try:
+        with limit_blas_threads(threads):
+            result = run_training(config, data, state=state, on_batch=on_batch,
+                                  on_epoch=on_epoch)
+    except TrainingDiverged as exc:
+        bar.close()
+        kept = f"; the model of epoch {len(records)} is kept in {output}" if records else ""
+        raise UserError(f"{exc}{kept}") from None
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(f"interrupted; {output} holds the model after epoch {len(records)}", err=True)
+        sys.exit(130)
+    bar.close()
+    summary = {"test_accuracy": result.test_accuracy,
+               "validation_accuracy": result.validation_accuracy,
+               "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
+               "epochs_run": len(records)}
+    meta["result"] = summary
+    save_model(output, net, {**meta, "history": records})
+    _write_history(history_path, records, meta)
+    figures = ""
+    if opts.get("plots"):
+        from ..plots import write_run_figures
+
+        written = write_run_figures(opts["plots"], net, records, (x_test, y_test), meta=meta)
+        figures = f"; {len(written)} figures in {opts['plots']}"
+    seconds = sum(r["seconds"] for r in records)
+    if result.validation_accuracy is not None:
+        score = (f"validation accuracy {100 * result.validation_accuracy:.2f}% (epoch "
+                 f"{result.best_epoch}), test accuracy {100 * result.test_accuracy:.2f}%")
+    else:
+        score = f"test accuracy {100 * result.test_accuracy:.2f}%"
+    stopped = " (stopped early)" if result.stopped_early else ""
+    click.echo(f"done: {score} after {len(records)} epochs{stopped} in {seconds:.1f} s of "
+               f"training; saved {output} and {history_path}{figures}")
+
+
+# ---------------------------------------------------------------------------
+# steepest ladder
+
+
+@main.command()
+@click.argument("configs", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--rungs", help="Only these bundled rungs, by number (e.g. 1,2).")
+@click.option("--data", type=click.Path(), default=None,
+              help="Directory with MNIST-format IDX files (default: bundled MNIST).")
+@click.option("--models", type=click.Path(file_okay=False), default="ladder", show_default=True,
+              help="Directory for each rung's model file.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default="ladder.md",
+              show_default=True, help="Markdown table of the results.")
+@click.option("--threads", type=int, default=None,
+              help="BLAS threads.  [default: chosen per rung, as for train]")
+def ladder(configs, rungs, data, models, output, threads):
+    """Train the accuracy ladder, rung by rung, and write a Markdown table.
+
+    With no CONFIGS, the bundled rungs (configs/*.toml) from the lecture's
+    network to an augmented MLP.  Each rung selects its epoch on the last
+    10,000 training images and is scored once on the test set.  The full
+    ladder takes tens of minutes; try --rungs 1,2 first.
+    """
+    from tqdm import tqdm
+
+    from ..blas import limit_blas_threads
+    from ..ladder import Rung, bundled_configs, climb, markdown_table
+    from ..modelfile import atomic_write_bytes, save_model
+
+    paths = [Path(c) for c in configs] or bundled_configs()
+    if rungs:
+        wanted = parse_ints(rungs, "--rungs")
+        paths = [p for p in paths if p.stem.split("-")[0].isdigit()
+                 and int(p.stem.split("-")[0]) in wanted]
+        if not paths:
+            raise ValueError(f"no bundled rung numbered {rungs!r}")
+    ladder_rungs = [Rung.from_file(p, read_config_file) for p in paths]
+    data_arrays = load_dataset(data)
+    models_dir = Path(models)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    done = []
+
+    def on_rung(rung):
+        tqdm.write(f"rung {rung.name}: {rung.description}")
+
+    def on_epoch(rung, record):
+        tqdm.write(f"  epoch {record.epoch:>3}/{rung.config.epochs}  train loss "
+                   f"{record.train_loss:.4f}  validation accuracy "
+                   f"{100 * record.extra['val_accuracy']:.2f}%  {record.seconds:.1f} s")
+
+    def on_result(row):
+        done.append(row)
+        save_model(models_dir / f"{row.rung.name}.npz", row.result.network, {
+            "config": row.rung.config.to_dict(), "version": __version__,
+            "history": [r.to_dict() for r in row.result.history],
+            "result": {"test_accuracy": row.result.test_accuracy,
+                       "validation_accuracy": row.result.validation_accuracy,
+                       "best_epoch": row.result.best_epoch},
+        })
+        atomic_write_bytes(output, (markdown_table(done) + "\n").encode())
+        tqdm.write(f"  -> validation {100 * row.result.validation_accuracy:.2f}%, test "
+                   f"{100 * row.result.test_accuracy:.2f}%, {row.result.seconds:.0f} s")
+
+    n_in = int(data_arrays[0][0][0].size)
+    for rung in ladder_rungs:  # one at a time: each rung gets its own BLAS thread count
+        with limit_blas_threads(blas_threads_for(rung.config, n_in, threads)):
+            climb([rung], data_arrays, on_rung=on_rung, on_epoch=on_epoch, on_result=on_result)
+    click.echo(markdown_table(done))
+    click.echo(f"wrote {output} and {len(done)} models in {models_dir}")
