@@ -88,3 +88,29 @@ def test_train_config_file_errors_are_one_line(tmp_path, text, message):
     assert r.exit_code == 1
     assert message in r.output and len(r.output.strip().splitlines()) == 1
     assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_model_file_reruns_its_own_config(tmp_path, small_mnist_dir):
+    first = tmp_path / "a" / "model.npz"
+    r = CliRunner().invoke(main, ["train", "--hidden", "9", "--optimizer", "adam", "--lr", "0.01",
+                                  "--epochs", "2", "--seed", "5", "--data", str(small_mnist_dir),
+                                  "-o", str(first)])
+    assert r.exit_code == 0, r.output
+    again = tmp_path / "b" / "model.npz"
+    for source in (first, first.parent / "history.json"):
+        r = CliRunner().invoke(main, ["train", "--config", str(source), "--data",
+                                      str(small_mnist_dir), "-o", str(again)])
+        assert r.exit_code == 0, r.output
+        from steepest.modelfile import load_model
+
+        (net_a, info_a), (net_b, info_b) = load_model(first), load_model(again)
+        assert info_a["config"] == info_b["config"]
+        assert all(a.tobytes() == b.tobytes()
+                   for a, b in zip(net_a.get_weights(), net_b.get_weights()))
+
+
+def test_config_from_a_file_without_one(tmp_path):
+    bad = tmp_path / "h.json"
+    bad.write_text('{"epochs": []}')
+    r = CliRunner().invoke(main, ["train", "--config", str(bad)])
+    assert r.exit_code == 1 and "records no training config" in r.output

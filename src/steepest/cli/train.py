@@ -47,13 +47,20 @@ def blas_threads_for(config, n_in: int, threads: int | None) -> int | None:
 
 
 def read_config_file(path: str) -> dict:
-    """A TOML file of ``steepest train`` settings, checked against the known keys."""
+    """``steepest train`` settings from a TOML file, checked against the known keys.
+
+    A model file (``.npz``) or a ``history.json`` written by ``steepest train``
+    works too: its recorded config is read, so any result can be rerun from
+    the model file alone.
+    """
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
     from ..training import TrainConfig
 
+    if str(path).endswith((".npz", ".json")):
+        return _recorded_config(path)
     try:
         with open(path, "rb") as fh:
             doc = tomllib.load(fh)
@@ -66,6 +73,26 @@ def read_config_file(path: str) -> dict:
         if key not in valid:
             raise ValueError(f"{path}: unknown config key {key!r}; valid keys: {', '.join(valid)}")
     return doc
+
+
+def _recorded_config(path: str) -> dict:
+    """The ``config`` that ``steepest train`` recorded in a model file or history.json."""
+    if str(path).endswith(".npz"):
+        from ..modelfile import load_model
+
+        _, info = load_model(path)
+    else:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                info = json.load(fh).get("meta", {})
+        except FileNotFoundError:
+            raise ValueError(f"{path}: no such file") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
+            raise ValueError(f"{path}: not a history.json ({exc})") from None
+    config = info.get("config") if isinstance(info, dict) else None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: records no training config")
+    return config
 
 
 def data_checksums(data) -> dict[str, str]:
