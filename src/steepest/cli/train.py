@@ -368,6 +368,7 @@ def ladder(configs, rungs, data, models, output, threads):
             raise ValueError(f"no bundled rung numbered {rungs!r}")
     ladder_rungs = [Rung.from_file(p, read_config_file) for p in paths]
     data_arrays = load_dataset(data)
+    checksums = data_checksums(data_arrays)
     models_dir = Path(models)
     models_dir.mkdir(parents=True, exist_ok=True)
     done = []
@@ -384,6 +385,8 @@ def ladder(configs, rungs, data, models, output, threads):
         done.append(row)
         save_model(models_dir / f"{row.rung.name}.npz", row.result.network, {
             "config": row.rung.config.to_dict(), "version": __version__,
+            "seed": row.rung.config.seed, "data": str(data or "bundled MNIST"),
+            "data_sha256": checksums,
             "history": [r.to_dict() for r in row.result.history],
             "result": {"test_accuracy": row.result.test_accuracy,
                        "validation_accuracy": row.result.validation_accuracy,
