@@ -379,6 +379,7 @@ def test_screenshots_of_every_tab(browser, lab, viewport):
         page.fill("#digit-index", "0")
         page.click("#load-digit")
         wait_for_prediction(page)
+        page.wait_for_timeout(300)  # let the probability bars finish their 0.15 s transition
         page.screenshot(path=SCREENSHOTS / f"{viewport}-draw.png", full_page=True)
         tab(page, "inside")
         page.wait_for_function(
