@@ -255,7 +255,7 @@ BAD_REQUESTS = [
     ("POST", "/api/train", {"learning_rate": None}, 400, "learning_rate"),
     ("POST", "/api/train", {"batch_size": 1.5}, 400, "batch_size"),
     ("POST", "/api/train", {"train_limit": 5}, 400, "train_limit"),
-    ("POST", "/api/train", {"optimizer": "adam"}, 400, "unknown field"),
+    ("POST", "/api/train", {"momentum": 0.9}, 400, "unknown field"),
 ]
 
 
@@ -484,6 +484,30 @@ def test_training_job_streams_events_and_switches_the_model(client):
     # a new job may start now
     assert client.post("/api/train", json=QUICK_JOB).status_code == 202
     assert events_of(client.get("/api/train/events"))[-1]["type"] == "done"
+
+
+def test_training_job_takes_the_ladders_options(client):
+    job = {**QUICK_JOB, "optimizer": "adam", "learning_rate": 0.01, "schedule": "cosine",
+           "l2": 1e-4, "dropout": 0.2}
+    r = client.post("/api/train", json=job)
+    assert r.status_code == 202, r.get_json()
+    config = r.get_json()["config"]
+    assert (config["optimizer"], config["schedule"], config["l2"], config["dropout"]) == (
+        "adam", "cosine", 1e-4, 0.2)
+    events = events_of(client.get("/api/train/events"))
+    assert events[-1]["type"] == "done", events[-1]
+    assert client.get("/api/model").get_json()["model"]["config"]["optimizer"] == "adam"
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("optimizer", "rmsprop", "optimizer must be one of: sgd, momentum, nesterov, adam, adamw"),
+    ("schedule", "linear", "schedule must be one of: constant, step, cosine"),
+    ("dropout", 0.95, "dropout"),
+    ("l2", -1, "l2"),
+])
+def test_training_options_are_checked(client, field, value, message):
+    r = client.post("/api/train", json={**QUICK_JOB, field: value})
+    assert r.status_code == 400 and message in r.get_json()["error"]
 
 
 def test_cancel(client):

@@ -35,6 +35,8 @@ from pathlib import Path
 
 from ..activations import HIDDEN_ACTIVATIONS
 from ..network import INITS
+from ..optimizers import OPTIMIZERS
+from ..schedules import SCHEDULES
 from ..training import TrainConfig
 from . import trainer
 from . import validate as v
@@ -297,7 +299,7 @@ class TrainingManager:
 
 #: Fields ``POST /api/train`` accepts; anything else is refused.
 TRAIN_FIELDS = ("hidden", "activation", "init", "learning_rate", "batch_size", "epochs",
-                "seed", "train_limit")
+                "seed", "optimizer", "schedule", "l2", "dropout", "train_limit")
 
 
 def spec_from_json(body: dict, max_units: int) -> trainer.JobSpec:
@@ -315,6 +317,10 @@ def spec_from_json(body: dict, max_units: int) -> trainer.JobSpec:
         batch_size=v.integer(body.get("batch_size", d.batch_size), "batch_size", 1, 60000),
         epochs=v.integer(body.get("epochs", d.epochs), "epochs", 1, MAX_EPOCHS),
         seed=v.integer(body.get("seed", d.seed), "seed", 0, 2**32 - 1),
+        optimizer=v.choice(body.get("optimizer", d.optimizer), "optimizer", tuple(OPTIMIZERS)),
+        schedule=v.choice(body.get("schedule", d.schedule), "schedule", SCHEDULES),
+        l2=v.number(body.get("l2", d.l2), "l2", 0, 1),
+        dropout=v.number(body.get("dropout", d.dropout), "dropout", 0, 0.9),
     )
     train_limit = None if limit is None else v.integer(limit, "train_limit", 10, 60000)
     return trainer.JobSpec(config, train_limit, max_units)

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..blas import limit_blas_threads
 from ..modelfile import save_model
-from ..optimizers import SGD
-from ..training import TrainConfig, TrainingDiverged, build_network, train
+from ..training import TrainConfig, TrainingDiverged, TrainState
+from ..training import run as run_training
 from . import views
 
 #: How much the training process lowers its priority (0 = normal, 19 = lowest).
@@ -69,7 +70,7 @@ def run(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> None
     with contextlib.suppress(OSError, AttributeError):
         os.nice(NICENESS)
     try:
-        with _one_blas_thread():
+        with limit_blas_threads(1):  # leave the other core to the server
             _train(spec, model_path, events, cancel, parent_pid)
     except Cancelled as exc:
         events.put({"type": "cancelled", "message": str(exc)})
@@ -87,9 +88,8 @@ def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> N
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     if spec.train_limit is not None:
         x_train, y_train = x_train[: spec.train_limit], y_train[: spec.train_limit]
-    rng = np.random.default_rng(config.seed)
-    net = build_network(config, int(np.prod(x_train.shape[1:])), mnist.NUM_CLASSES, rng)
-    opt = SGD(net.parameters(), config.learning_rate)
+    state = TrainState.new(config, int(np.prod(x_train.shape[1:])), mnist.NUM_CLASSES)
+    net = state.network
     batches = -(-x_train.shape[0] // config.batch_size)
     report_every = max(1, batches // PROGRESS_PER_EPOCH)
     info = {"config": config.to_dict(), "train_limit": spec.train_limit,
@@ -109,24 +109,13 @@ def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> N
             events.put({"type": "progress", "epoch": epoch, "batch": i + 1,
                         "batches": batches, "loss": float(loss)})
 
-    def on_epoch(record) -> None:
+    def on_epoch(record, state) -> None:
         info["history"].append(record.to_dict())
         save_model(model_path, net, info)  # atomic: the server never reads half a file
         events.put({"type": "epoch", "epochs": config.epochs, **record.to_dict(),
                     "layers": views.hidden_weight_images(net, spec.max_units)})
 
-    train(net, opt, x_train, y_train, epochs=config.epochs, batch_size=config.batch_size,
-          rng=rng, x_test=x_test, y_test=y_test, on_batch=on_batch, on_epoch=on_epoch)
+    # The same loop as ``steepest train``: any optimizer, schedule, L2 or dropout.
+    run_training(config, ((x_train, y_train), (x_test, y_test)), state=state,
+                 on_batch=on_batch, on_epoch=on_epoch)
     events.put({"type": "finished", "message": f"trained {config.epochs} epochs"})
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """Limit NumPy's BLAS to one thread, so training leaves the other core to the server."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its default
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield

@@ -514,6 +514,10 @@ function trainBody() {
     batch_size: num("t-batch"),
     epochs: num("t-epochs"),
     seed: num("t-seed"),
+    optimizer: $("t-optimizer").value,
+    schedule: $("t-schedule").value,
+    l2: num("t-l2"),
+    dropout: num("t-dropout"),
     train_limit: limit === "" ? null : Number(limit),
   };
 }
@@ -641,6 +645,10 @@ function showJobConfig(job) {
   $("t-batch").value = c.batch_size;
   $("t-epochs").value = c.epochs;
   $("t-seed").value = c.seed;
+  $("t-optimizer").value = c.optimizer;
+  $("t-schedule").value = c.schedule;
+  $("t-l2").value = c.l2;
+  $("t-dropout").value = c.dropout;
   const limit = String(job.train_limit ?? "");
   if (![...$("t-limit").options].some((o) => o.value === limit)) {
     $("t-limit").add(new Option(`first ${Number(limit).toLocaleString("en")}`, limit));
