@@ -251,3 +251,10 @@ def test_train_plots_writes_the_runs_figures(tmp_path, small_mnist_dir):
     names = sorted(p.name for p in figures.iterdir())
     assert names == ["confusion.png", "history.png", "mistakes.png", "weights.png"]
     assert "4 figures in" in r.output.strip().splitlines()[-1]
+
+
+def test_predict_a_blank_image_says_so(good_model, tmp_path):
+    blank = tmp_path / "blank.png"
+    Image.new("L", (64, 64), 255).save(blank)
+    r = run_process("predict", good_model, blank)
+    assert_one_line_error(r, "blank.png: no ink found")

@@ -128,7 +128,11 @@ def predict(model, images, as_json):
     net, _ = load_model(model)
     if net.sizes[0] != 784:
         raise ValueError(f"{model} expects {net.sizes[0]} inputs, not 28x28 = 784 pixels")
-    x = np.stack([preprocess_file(p).reshape(784) for p in images])  # all read before output
+    digits = [preprocess_file(p) for p in images]  # all read before any output
+    for path, digit in zip(images, digits):
+        if not digit.any():
+            raise ValueError(f"{path}: no ink found: the image is blank")
+    x = np.stack([d.reshape(784) for d in digits])  # (n_images, 784)
     probs = net.predict_proba(x)  # (n_images, 10)
     results = [
         {"image": str(p), "digit": int(pr.argmax()), "probabilities": [float(v) for v in pr]}
