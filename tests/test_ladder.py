@@ -114,3 +114,11 @@ def test_config_from_a_file_without_one(tmp_path):
     bad.write_text('{"epochs": []}')
     r = CliRunner().invoke(main, ["train", "--config", str(bad)])
     assert r.exit_code == 1 and "records no training config" in r.output
+
+
+def test_a_rung_file_may_carry_run_keys(tmp_path):
+    # Where data comes from and goes, and BLAS threads, are not training settings.
+    path = tmp_path / "1-r.toml"
+    path.write_text('description = "d"\nhidden = 12\nthreads = 1\noutput = "x.npz"\n')
+    rung = Rung.from_file(path, read_config_file)
+    assert rung.config.hidden == (12,) and rung.description == "d"

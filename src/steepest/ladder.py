@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .training import EpochRecord, RunResult, TrainConfig, TrainState, run
+from .training import EpochRecord, RunResult, TrainConfig, run
 
 
 def bundled_configs() -> list[Path]:
@@ -33,13 +33,10 @@ class Rung:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, read: Callable[[str], dict]) -> Rung:
-        doc = dict(read(str(path)))
-        description = str(doc.pop("description", ""))
-        for key in ("data", "output", "checkpoint", "checkpoint_every", "plots"):
-            doc.pop(key, None)  # where to write is the ladder's business
-        if isinstance(doc.get("hidden"), int):
-            doc["hidden"] = [doc["hidden"]]
-        return cls(Path(path).stem, description, TrainConfig.from_dict(doc))
+        doc = read(str(path))
+        # Only the training settings: where data comes from and goes is the ladder's business.
+        settings = {k: v for k, v in doc.items() if k in TrainConfig.keys()}
+        return cls(Path(path).stem, str(doc.get("description", "")), TrainConfig(**settings))
 
 
 @dataclass
@@ -62,14 +59,11 @@ def climb(
 ) -> list[LadderRow]:
     """Train every rung on ``data`` in order; return one row per rung."""
     rows = []
-    (x_train, _), _ = data
-    n_in = int(x_train[0].size)
     for rung in rungs:
         if on_rung is not None:
             on_rung(rung)
         callback = None if on_epoch is None else (lambda rec, st, r=rung: on_epoch(r, rec))
-        state = TrainState.new(rung.config, n_in, 10)
-        result = run(rung.config, data, state=state, on_epoch=callback)
+        result = run(rung.config, data, on_epoch=callback)
         row = LadderRow(rung, result)
         rows.append(row)
         if on_result is not None:
