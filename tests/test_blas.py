@@ -33,3 +33,7 @@ def test_without_threadpoolctl_it_does_nothing(monkeypatch):
     monkeypatch.setitem(sys.modules, "threadpoolctl", None)  # import now raises ImportError
     with limit_blas_threads(1):
         assert (np.eye(3) @ np.eye(3)).trace() == 3
+
+
+def test_augmented_runs_keep_the_second_core_for_the_augmentation_worker():
+    assert suggested_blas_threads((784, 800, 800, 10), 128, augment=True) == 1

@@ -32,13 +32,19 @@ from contextlib import contextmanager
 MULTITHREAD_MIN_FLOPS = 32e6
 
 
-def suggested_blas_threads(sizes: Sequence[int], batch_size: int) -> int | None:
+def suggested_blas_threads(
+    sizes: Sequence[int], batch_size: int, augment: bool = False
+) -> int | None:
     """1 for networks whose largest layer product is small; None (BLAS's default) otherwise.
 
     Args:
         sizes: units per layer, input first, as for :class:`steepest.network.Network`.
         batch_size: rows per mini-batch.
+        augment: the run augments its data in a background thread, which needs
+            the second core: then always 1 (benchmarks/bench_augment.py).
     """
+    if augment:
+        return 1
     largest = max(2 * batch_size * n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     return None if largest >= MULTITHREAD_MIN_FLOPS else 1
 
