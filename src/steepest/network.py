@@ -235,6 +235,7 @@ class Network:
             Dense(n_in, n_out, f, rng, init, dtype)
             for n_in, n_out, f in zip(sizes[:-1], sizes[1:], self.activations)
         ]
+        self._masks: list[np.ndarray | None] = [None] * len(self.layers)  # dropout, per forward
 
     def parameters(self) -> list[Parameter]:
         """All parameters, in order ``W1, b1, W2, b2, ...``."""
@@ -280,7 +281,7 @@ class Network:
         pre-activation (the logits), as returned by a loss's ``delta``.
         """
         last = len(self.layers) - 1
-        masks = getattr(self, "_masks", None) or [None] * len(self.layers)
+        masks = self._masks
         grad = self.layers[last].backward_z(delta, need_grad_x=last > 0)  # dL/dh (N, n_hidden)
         for i in range(last - 1, -1, -1):
             if masks[i + 1] is not None:
