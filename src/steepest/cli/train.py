@@ -226,7 +226,7 @@ def train(**flags):
       steepest train
       steepest train --hidden 800,800 --activation relu --init he --optimizer adamw \\
           --learning-rate 1e-3 --schedule cosine --dropout 0.2 --validation 10000
-      steepest train --config configs/mlp.toml --checkpoint-every 5
+      steepest train --config configs/4-mlp-dropout.toml --checkpoint-every 5
       steepest train --resume checkpoint.npz
     """
     from tqdm import tqdm
