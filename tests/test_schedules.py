@@ -27,3 +27,10 @@ def test_cosine_with_warmup():
 def test_unknown_schedule_lists_choices():
     with pytest.raises(ValueError, match="unknown schedule 'linear'; choose one of: constant, st"):
         schedules.make("linear", 1.0, steps_per_epoch=1, epochs=1)
+
+
+def test_cosine_last_step_still_moves_and_zero_would_come_one_step_later():
+    # What the module docstring says: steps run 0..T-1, the cosine reaches 0 at t = T.
+    f = schedules.cosine(1.0, total_steps=10, warmup_steps=0)
+    assert f(9) == pytest.approx((1 - math.cos(math.pi / 10)) / 2) and f(9) > 0
+    assert f(10) == pytest.approx(0, abs=1e-15)

@@ -9,9 +9,8 @@ Only large products, like 784-800-800-10's at batch 128, gain much from a
 second thread (1.9x on an idle machine).
 
 :func:`suggested_blas_threads` turns that into a rule, and
-:func:`limit_blas_threads` applies it.  Both work through the optional
-``threadpoolctl`` package; without it they do nothing and BLAS keeps its
-default.
+:func:`limit_blas_threads` applies it through ``threadpoolctl`` (a dependency
+of steepest for this reason).
 
 >>> suggested_blas_threads((784, 15, 10), batch_size=32)
 1
@@ -51,15 +50,10 @@ def suggested_blas_threads(
 
 @contextmanager
 def limit_blas_threads(n: int | None):
-    """Within the ``with`` block, BLAS uses at most ``n`` threads (``None``: no limit).
+    """Within the ``with`` block, BLAS uses at most ``n`` threads (``None``: no limit)."""
+    from threadpoolctl import threadpool_limits
 
-    Does nothing when ``threadpoolctl`` is not installed.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        threadpool_limits = None
-    if n is None or threadpool_limits is None:
+    if n is None:
         yield
         return
     with threadpool_limits(limits=n, user_api="blas"):

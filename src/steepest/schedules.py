@@ -8,9 +8,12 @@ for that step.
 * ``step``: ``lambda_t = lambda * gamma ** floor(epoch / every)``, the classic
   "divide by 10 every 30 epochs" (here ``gamma`` and ``every`` are yours).
 * ``cosine``: a linear warm-up from ``lambda / W`` to ``lambda`` over the first
-  ``W`` steps (Goyal et al. 2017), then half a cosine down to 0 at the last
-  step (Loshchilov & Hutter 2017, SGDR without restarts):
-  ``lambda_t = lambda * (1 + cos(pi * (t - W) / (T - W))) / 2``.
+  ``W`` steps (Goyal et al. 2017), then half a cosine towards 0 (Loshchilov &
+  Hutter 2017, SGDR without restarts):
+  ``lambda_t = lambda * (1 + cos(pi * (t - W) / (T - W))) / 2`` for ``T`` steps
+  ``t = 0 .. T - 1``.  It would reach 0 at ``t = T``, one step after the last,
+  so the last step still moves (by ``lambda * (1 - cos(pi / (T - W))) / 2``,
+  tiny for long runs).
 """
 
 from __future__ import annotations
@@ -45,7 +48,9 @@ def step_decay(
 
 
 def cosine(base: float, total_steps: int, warmup_steps: int = 0) -> Callable[[int], float]:
-    """Linear warm-up for ``warmup_steps``, then cosine decay to 0 at ``total_steps``.
+    """Linear warm-up for ``warmup_steps``, then cosine decay that would reach 0 at ``total_steps``.
+
+    Steps run from 0 to ``total_steps - 1``, so the rate never quite reaches 0.
 
     >>> f = cosine(1.0, total_steps=10, warmup_steps=2)
     >>> [round(f(t), 3) for t in (0, 1, 2, 6, 9)]
