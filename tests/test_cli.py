@@ -18,10 +18,11 @@ def run(*args, **kwargs):
     return CliRunner().invoke(main, [str(a) for a in args], **kwargs)
 
 
-def run_process(*args, cwd=None):
+def run_process(*args, cwd=None, env=None):
     """A real process: proves there is no traceback and the exit status is right."""
+    env = {k: v for k, v in os.environ.items() if k != "STEEPEST_DEBUG"} | (env or {})
     return subprocess.run([sys.executable, "-m", "steepest", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=300)
+                          text=True, cwd=cwd, timeout=300, env=env)
 
 
 def assert_one_line_error(result, *fragments):
@@ -202,7 +203,7 @@ def test_divergence_stops_with_one_line_and_keeps_old_model(trained, tmp_path, s
     target = tmp_path / "m.npz"
     target.write_bytes(out.read_bytes())
     before = target.read_bytes()
-    r = run_process("train", "--data", small_mnist_dir, "--learning-rate", "1e6", "-o", target)
+    r = run_process("train", "--data", small_mnist_dir, "--learning-rate", "1e38", "-o", target)
     assert_one_line_error(r, "diverged in epoch 1", "smaller learning rate")
     assert target.read_bytes() == before
 
@@ -215,9 +216,9 @@ def test_divergence_mid_run_keeps_last_good_epoch(tmp_path, small_mnist_dir, mon
     real = training.nll
     batches_per_epoch = 2000 // 100
 
-    def flaky(o, y):
+    def flaky(o, y, logits=None):
         calls["n"] += 1
-        value, delta = real(o, y)
+        value, delta = real(o, y, logits)
         return (np.inf if calls["n"] > batches_per_epoch else value), delta
 
     monkeypatch.setattr(training, "nll", flaky)
@@ -239,8 +240,13 @@ def test_bad_flags_exit_2():
     assert r.returncode == 2 and "swish" in r.stderr
 
 
-def test_no_traceback_env_debug_off():
-    assert "STEEPEST_DEBUG" not in os.environ
+def test_steepest_debug_shows_the_traceback_that_is_otherwise_one_line(tmp_path):
+    missing = tmp_path / "missing.npz"
+    quiet = run_process("evaluate", missing)
+    assert_one_line_error(quiet, "missing.npz")
+    loud = run_process("evaluate", missing, env={"STEEPEST_DEBUG": "1"})
+    assert loud.returncode != 0
+    assert "Traceback (most recent call last)" in loud.stderr and "missing.npz" in loud.stderr
 
 
 def test_train_plots_writes_the_runs_figures(tmp_path, small_mnist_dir):
@@ -258,3 +264,108 @@ def test_predict_a_blank_image_says_so(good_model, tmp_path):
     Image.new("L", (64, 64), 255).save(blank)
     r = run_process("predict", good_model, blank)
     assert_one_line_error(r, "blank.png: no ink found")
+
+
+# --- issue 7: numbers, types and paths are checked before a run, files are strict ---
+
+
+def strict_json(text: str):
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_history_json_is_strict_json_with_validation(tmp_path, small_mnist_dir):
+    r = run("train", "--data", small_mnist_dir, "--epochs", 2, "--batch-size", 50,
+            "--validation", 300, "-o", tmp_path / "m.npz")
+    assert r.exit_code == 0, r.output
+    doc = strict_json((tmp_path / "history.json").read_text())
+    assert all(np.isfinite(e["val_loss"]) for e in doc["epochs"])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam"])
+def test_weight_decay_without_adamw_is_a_one_line_error(tmp_path, optimizer):
+    r = run_process("train", "--weight-decay", "0.05", "--optimizer", optimizer,
+                    "-o", tmp_path / "m.npz")
+    assert_one_line_error(r, "weight_decay 0.05 needs optimizer 'adamw'", "use l2")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_help_says_what_l2_and_weight_decay_act_on():
+    text = " ".join(run("train", "--help").output.split())
+    assert "L2 penalty on the weights W, not biases" in text
+    assert "decoupled decay of the weights W, not biases; needs --optimizer adamw" in text
+
+
+@pytest.mark.parametrize("line, fragments", [
+    ('augment = "no"', ["bad.toml: augment must be true or false (a boolean), got 'no' (a str)"]),
+    ('restore_best = "false"', ["bad.toml: restore_best must be true or false", "'false'"]),
+    ("hidden = [15.7]", ["bad.toml: hidden must be a list of positive ints, got [15.7]",
+                         "15.7 (a float)"]),
+    ('threads = "2"', ["bad.toml: threads must be an int, got '2' (a str)"]),
+    ("output = 3", ["bad.toml: output must be a string, got 3 (a int)"]),
+])
+def test_config_file_values_are_checked_by_type(tmp_path, line, fragments):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(line + "\n")
+    r = run_process("train", "--config", bad, "-o", tmp_path / "m.npz")
+    assert_one_line_error(r, *fragments)
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_a_flag_overrides_a_bad_file_value_and_errors_name_their_source(tmp_path, small_mnist_dir):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('optimizer = "adam"\nweight_decay = 0.01\n')
+    r = run_process("train", "--config", cfg, "--optimizer", "sgd", "-o", tmp_path / "m.npz")
+    assert_one_line_error(r, "c.toml: weight_decay 0.01 needs optimizer 'adamw'")
+    r = run("train", "--config", cfg, "--optimizer", "adamw", "--epochs", 1, "--data",
+            small_mnist_dir, "-o", tmp_path / "m.npz")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("flag", [["--plots", "/proc/steepest-figures"],
+                                  ["-o", "/proc/steepest/m.npz"],
+                                  ["--checkpoint", "/proc/steepest/c.npz",
+                                   "--checkpoint-every", "1"]])
+def test_unwritable_paths_are_refused_before_training(tmp_path, small_mnist_dir, flag):
+    args = ["train", "--data", small_mnist_dir, "--epochs", 1, *flag]
+    if "-o" not in flag:
+        args += ["-o", tmp_path / "m.npz"]
+    r = run_process(*args)
+    assert_one_line_error(r, "cannot write into /proc")
+    assert "epoch" not in r.stdout  # nothing was trained
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_one_epoch_is_singular(tmp_path, small_mnist_dir):
+    r = run("train", "--data", small_mnist_dir, "--epochs", 1, "-o", tmp_path / "m.npz")
+    assert r.exit_code == 0, r.output
+    assert "after 1 epoch in" in r.output.splitlines()[-1]
+
+
+def fake_distribution(monkeypatch, direct_url):
+    import importlib.metadata
+
+    class Dist:
+        def read_text(self, name):
+            return direct_url
+
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: Dist())
+
+
+def test_install_hint_for_an_editable_checkout(monkeypatch):
+    from steepest.cli.app import install_hint
+
+    fake_distribution(monkeypatch, '{"dir_info": {"editable": true}, '
+                                   '"url": "file:///home/me/my%20steepest"}')
+    assert install_hint("web") == 'python -m pip install -e "/home/me/my steepest[web]"'
+
+
+@pytest.mark.parametrize("direct_url", [None, '{"url": "https://example.org/steepest.whl", '
+                                              '"archive_info": {}}'])
+def test_install_hint_for_an_installed_package(monkeypatch, direct_url):
+    from steepest.cli.app import install_hint
+
+    fake_distribution(monkeypatch, direct_url)
+    assert install_hint("plots") == "python -m pip install 'steepest[plots]'"

@@ -78,7 +78,7 @@ def test_train_config_file_and_flags_override(tmp_path, small_mnist_dir, config_
 @pytest.mark.parametrize("text, message", [
     ("epochs = 'ten'\n", "epochs must be a positive int, got 'ten'"),
     ("optimizer = 'sgdd'\n", "unknown optimizer 'sgdd'; choose one of: sgd, momentum"),
-    ("dropout = 1.2\n", r"dropout must be in [0, 1), got 1.2"),
+    ("dropout = 1.2\n", r"dropout must be a number in [0, 1), got 1.2"),
     ("hidden = [\n", "not valid TOML"),
 ])
 def test_train_config_file_errors_are_one_line(tmp_path, text, message):
@@ -122,3 +122,31 @@ def test_a_rung_file_may_carry_run_keys(tmp_path):
     path.write_text('description = "d"\nhidden = 12\nthreads = 1\noutput = "x.npz"\n')
     rung = Rung.from_file(path, read_config_file)
     assert rung.config.hidden == (12,) and rung.description == "d"
+
+
+def test_a_rung_without_validation_shows_a_dash(tmp_path, small_mnist_dir):
+    # It used to train and then die with "TypeError ... NoneType".
+    rung = tmp_path / "1-plain.toml"
+    rung.write_text('description = "no validation"\nhidden = [10]\nepochs = 1\n')
+    out = tmp_path / "ladder.md"
+    r = CliRunner().invoke(main, ["ladder", str(rung), "--data", str(small_mnist_dir),
+                                  "--models", str(tmp_path / "models"), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    row = out.read_text().splitlines()[2].split(" | ")
+    assert row[0] == "| 1-plain" and row[2] == "—" and row[3].endswith(" %")
+    assert "validation —, test " in r.output
+    assert "1 model in" in r.output.splitlines()[-1]
+
+
+@pytest.mark.parametrize("second", ['augment = "no"\n', "validation = 5000\n"])
+def test_every_rung_is_checked_before_any_training(tmp_path, small_mnist_dir, second):
+    good, bad = tmp_path / "1-good.toml", tmp_path / "2-bad.toml"
+    good.write_text("hidden = [10]\nepochs = 1\nvalidation = 300\n")
+    bad.write_text("hidden = [10]\nepochs = 1\n" + second)
+    r = CliRunner().invoke(main, ["ladder", str(good), str(bad), "--data", str(small_mnist_dir),
+                                  "--models", str(tmp_path / "models"),
+                                  "-o", str(tmp_path / "ladder.md")])
+    assert r.exit_code == 1
+    assert "2-bad" in r.output and "error" in r.output
+    assert "epoch" not in r.output  # rung 1 never started
+    assert not list((tmp_path / "models").glob("*.npz"))

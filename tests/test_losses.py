@@ -48,3 +48,37 @@ def test_delta_matches_finite_difference_through_softmax():
         fm[idx] -= eps
         numeric[idx] = (NLL.value(softmax(fp), y) - NLL.value(softmax(fm), y)) / (2 * eps)
     np.testing.assert_allclose(delta, numeric, atol=1e-9)
+
+
+def test_nll_from_logits_is_logsumexp_minus_the_true_logit():
+    from steepest.activations import softmax
+
+    rng = np.random.default_rng(1)
+    f = rng.normal(size=(6, 4)) * 5
+    y = np.array([0, 1, 2, 3, 0, 1])
+    exact = -np.mean(np.log(softmax(f))[np.arange(6), y])
+    assert NLL.value(softmax(f), y, logits=f) == pytest.approx(exact, rel=1e-12)
+
+
+def test_nll_from_logits_is_finite_where_the_probability_underflows():
+    # logits (0, 120), label 0: in float32 o[0] = e^-120 / (1 + e^-120) rounds to 0
+    f = np.array([[0.0, 120.0]], np.float32)
+    from steepest.activations import softmax
+
+    o = softmax(f)
+    assert o[0, 0] == 0 and NLL.value(o, np.array([0])) == np.inf  # from o: infinite
+    assert NLL.value(o, np.array([0]), logits=f) == pytest.approx(120, rel=1e-7)
+    # even a gap no float32 can hold as a difference is a finite loss
+    wide = np.array([[-3e38, 3e38]], np.float32)
+    with np.errstate(over="ignore"):  # softmax's own z - max overflows to -inf: o = (0, 1)
+        o_wide = softmax(wide)
+    assert NLL.value(o_wide, np.array([0]), logits=wide) == pytest.approx(6e38, rel=1e-6)
+
+
+def test_nll_from_non_finite_logits_is_not_finite_and_silent():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = np.array([[np.inf, 0.0], [np.nan, 1.0]], np.float32)
+        assert not np.isfinite(NLL.value(np.full((2, 2), 0.5), np.array([1, 1]), logits=f))

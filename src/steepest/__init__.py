@@ -11,7 +11,8 @@ derived by hand and checked against finite differences.
 >>> net = Network((784, 15, 10), rng=np.random.default_rng(0))  # the lecture's network
 >>> opt = SGD(net.parameters(), learning_rate=1.0)
 >>> x = x_train[:32].reshape(32, 784) / np.float32(255)        # (32, 784) float32
->>> loss, delta = nll(net.forward(x), y_train[:32])             # value, dL/df = (o - y)/N
+>>> o = net.forward(x)                                          # (32, 10) probabilities
+>>> loss, delta = nll(o, y_train[:32], net.logits)              # value, dL/df = (o - y)/N
 >>> net.backward(delta); opt.step()                             # v <- v - lambda grad C
 """
 

@@ -172,6 +172,24 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log o_k = z_k - log sum_j e^(z_j)``, computed without forming ``o``.
+
+    ``log(softmax(z))`` fails where a probability underflows to 0 (its log is
+    ``-inf``, although ``z`` is finite): in float32 that happens once a logit
+    trails the row's largest by more than about 104.  Here the log-sum-exp is
+    taken around the row maximum ``m``:
+    ``log sum_j e^(z_j) = m + log sum_j e^(z_j - m)``, and the sum is at least 1,
+    so every result is finite whenever ``z`` is.
+
+    >>> log_softmax(np.array([[0.0, 120.0]], dtype=np.float32))
+    array([[-120.,    0.]], dtype=float32)
+    """
+    z = np.asarray(z)
+    shifted = z - z.max(axis=axis, keepdims=True)  # <= 0, with a 0 in every row
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
 def softmax_jacobian(z: np.ndarray) -> np.ndarray:
     """Jacobian ``d o_i / d z_j = o_i (delta_ij - o_j)`` for each row of ``z``.
 

@@ -36,7 +36,11 @@ class Rung:
         doc = read(str(path))
         # Only the training settings: where data comes from and goes is the ladder's business.
         settings = {k: v for k, v in doc.items() if k in TrainConfig.keys()}
-        return cls(Path(path).stem, str(doc.get("description", "")), TrainConfig(**settings))
+        try:
+            config = TrainConfig(**settings)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
+        return cls(Path(path).stem, str(doc.get("description", "")), config)
 
 
 @dataclass
@@ -71,8 +75,13 @@ def climb(
     return rows
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f} %"
+def percent(value: float | None) -> str:
+    """``"95.68 %"``, or ``"—"`` for a score that was not measured (a rung without validation).
+
+    >>> percent(0.9568), percent(None)
+    ('95.68 %', '—')
+    """
+    return "—" if value is None else f"{100 * value:.2f} %"
 
 
 def markdown_table(rows: Sequence[LadderRow]) -> str:
@@ -92,7 +101,7 @@ def markdown_table(rows: Sequence[LadderRow]) -> str:
         minutes, seconds = divmod(r.seconds, 60)
         wall = f"{int(minutes)} min {seconds:02.0f} s" if minutes else f"{seconds:.1f} s"
         lines.append(
-            f"| {row.rung.name} | {row.rung.description} | {_percent(r.validation_accuracy)} | "
-            f"{_percent(r.test_accuracy)} | {epochs} | {wall} |"
+            f"| {row.rung.name} | {row.rung.description} | {percent(r.validation_accuracy)} | "
+            f"{percent(r.test_accuracy)} | {epochs} | {wall} |"
         )
     return "\n".join(lines)

@@ -69,20 +69,39 @@ class NLL:
     because ``d(-log o_y)/df_k = -(1/o_y) * o_y (delta_yk - o_k) = o_k - delta_yk``:
     the gradient goes through both the log and the softmax, and they cancel.
     The ``1/N`` is from averaging over the mini-batch.
+
+    Training computes the value from the logits, ``-log o_y = logsumexp(f) - f_y``
+    (see :func:`steepest.activations.log_softmax`): in float32 ``o_y`` rounds to 0
+    once ``f_y`` trails the largest logit by about 104, and ``-log 0`` would report
+    an infinite loss although the delta ``o - onehot(y)`` is perfectly fine.
     """
 
     name = "nll"
 
     @staticmethod
-    def value(o: np.ndarray, y: np.ndarray) -> float:
-        """Mean ``-log o[n, y_n]`` for probabilities ``o`` (N, K) and labels ``y`` (N,)."""
-        picked = o[np.arange(o.shape[0]), y]  # (N,) probability of the right class
-        # Not clipped: if a true class's probability underflows to exactly 0 the
-        # loss is honestly infinite, which is how training notices divergence.
+    def value(o: np.ndarray, y: np.ndarray, logits: np.ndarray | None = None) -> float:
+        """Mean ``-log o[n, y_n]`` for probabilities ``o`` (N, K) and labels ``y`` (N,).
+
+        With ``logits`` (the ``f`` with ``o = softmax(f)``), the value comes from
+        them and is finite whenever they are; without, from ``o``, and it is
+        honestly infinite where a true class's probability is exactly 0.
+        """
+        n = o.shape[0]
+        rows = np.arange(n)
+        if logits is not None:
+            # Non-finite logits (weights that blew up) give a NaN or inf value,
+            # which is how training notices; no warning needed for that.
+            with np.errstate(invalid="ignore", over="ignore"):
+                m = logits.max(axis=1)  # (N,)
+                log_sum = np.log(np.exp(logits - m[:, None]).sum(axis=1))  # (N,) in [0, log K]
+                # -log o_y = (m - f_y) + log sum_j e^(f_j - m); float64, so that no gap
+                # between two finite float32 logits can overflow.
+                gaps = m.astype(np.float64) - logits[rows, y]
+                return float((gaps + log_sum).sum() / n)
+        picked = o[rows, y]  # (N,) probability of the right class
         with np.errstate(divide="ignore"):
-            # sum / N is np.mean's own arithmetic, without its Python-level overhead
-            # (half the cost of this function for a batch of 32).
-            return -float(np.log(picked).sum() / picked.size)
+            # sum / N is np.mean's own arithmetic, without its Python-level overhead.
+            return -float(np.log(picked).sum() / n)
 
     @staticmethod
     def delta(o: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -97,12 +116,17 @@ class NLL:
         return d
 
 
-def nll(o: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+def nll(
+    o: np.ndarray, y: np.ndarray, logits: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
     """Value and delta of the negative log-likelihood: ``(L, dL/df)``.
+
+    Pass ``logits`` (e.g. ``network.logits`` after ``network.forward``) to take
+    the value from them, finite whenever they are (see :class:`NLL`).
 
     >>> o = np.array([[0.7, 0.2, 0.1]])
     >>> value, delta = nll(o, np.array([0]))
     >>> round(value, 4), delta.tolist()
     (0.3567, [[-0.30000000000000004, 0.2, 0.1]])
     """
-    return NLL.value(o, y), NLL.delta(o, y)
+    return NLL.value(o, y, logits), NLL.delta(o, y)

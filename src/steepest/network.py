@@ -108,6 +108,7 @@ class Dense:
             activation
         ]
         self.x: np.ndarray | None = None  # input saved by forward, for backward
+        self.z: np.ndarray | None = None  # an output layer's logits, saved by forward
         self.a: np.ndarray | None = None  # output saved by forward, for f'
         self._buffers: dict[str, np.ndarray] = {}  # see _buffer
 
@@ -141,14 +142,17 @@ class Dense:
 
         A hidden layer writes ``a`` into a buffer that its next ``forward``
         overwrites (copy it to keep it); a softmax (output) layer returns a new
-        array each time.
+        array each time and keeps its logits ``z`` in such a buffer.
         """
-        if self._f_prime is None:  # output layer: o is the caller's to keep
-            z = x @ self.W.value  # (N, n_in) @ (n_in, n_out) -> (N, n_out)
-        else:
-            z = self._buffer("a", x.shape[0], self.n_out)
-            np.matmul(x, self.W.value, out=z)  # (N, n_out)
+        output = self._f_prime is None
+        z = self._buffer("z" if output else "a", x.shape[0], self.n_out)
+        np.matmul(x, self.W.value, out=z)  # (N, n_in) @ (n_in, n_out) -> (N, n_out)
         z += self.b.value  # broadcast the bias over the rows
+        if output:
+            # Keep the logits: the loss is taken from them (see steepest.losses.NLL),
+            # and o = softmax(f) is a new array, the caller's to keep.
+            self.z = z
+            z = z.copy()
         self.x, self.a = x, self._f_(z)  # a = f(z), in z's memory
         return self.a
 
@@ -274,6 +278,14 @@ class Network:
             a = layer.forward(a)  # (N, n_out) of that layer
         return a
 
+    @property
+    def logits(self) -> np.ndarray:
+        """The last :meth:`forward`'s logits ``f`` (N, K), before the softmax.
+
+        Overwritten by the next ``forward``; copy them to keep them.
+        """
+        return self.layers[-1].z
+
     def backward(self, delta: np.ndarray) -> None:
         """Backpropagate ``delta = dL/df`` (N, K), filling every ``Parameter.grad``.
 
@@ -294,13 +306,23 @@ class Network:
         Accepts uint8 pixels (scaled by 1/255) or floats in [0, 1], shaped
         ``(N, 28, 28)`` or ``(N, 784)``.
         """
+        return self._predict(x, batch_size, log=False)
+
+    def predict_log_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
+        """``log o`` (N, K) from the logits, finite wherever they are, even where ``o`` is 0.
+
+        Takes the same inputs as :meth:`predict_proba`.
+        """
+        return self._predict(x, batch_size, log=True)
+
+    def _predict(self, x: np.ndarray, batch_size: int, log: bool) -> np.ndarray:
         x = np.asarray(x)
         x = x.reshape(x.shape[0], -1) if x.ndim > 2 else x
         out = []
         for start in range(0, x.shape[0], batch_size):
-            chunk = x[start : start + batch_size]
-            chunk = to_float(chunk, self.dtype)
-            out.append(self.forward(chunk))
+            chunk = to_float(x[start : start + batch_size], self.dtype)
+            o = self.forward(chunk)  # (n, K)
+            out.append(act.log_softmax(self.logits) if log else o)
         if not out:
             return np.zeros((0, self.sizes[-1]), self.dtype)
         return np.concatenate(out)

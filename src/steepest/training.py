@@ -17,166 +17,39 @@ Nothing here prints: progress goes to ``on_batch`` / ``on_epoch`` callbacks.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import schedules
-from .activations import HIDDEN_ACTIVATIONS
+from .config import TrainConfig
 from .losses import nll
-from .network import INITS, Network
+from .network import Network
 from .optimizers import OPTIMIZERS, Optimizer
 from .regularizers import l2_penalty
 from .regularizers import max_norm as apply_max_norm
 
 
 class TrainingDiverged(ArithmeticError):
-    """The loss became NaN or infinite; ``epoch`` is where it happened."""
+    """A logit, the loss or a weight became NaN or infinite; ``epoch`` is where.
 
-    def __init__(self, epoch: int, loss: float, learning_rate: float) -> None:
+    The loss is taken from the logits (see :class:`steepest.losses.NLL`), so it
+    is finite whenever they are: a non-finite loss means non-finite logits,
+    i.e. the weights themselves blew up -- not a merely confident network.
+    """
+
+    def __init__(self, epoch: int, loss: float, learning_rate: float, what: str = "loss") -> None:
         self.epoch, self.loss, self.learning_rate = epoch, loss, learning_rate
         super().__init__(
-            f"training diverged in epoch {epoch}: loss is {loss}; "
+            f"training diverged in epoch {epoch}: {what} is {loss}; "
             f"try a smaller learning rate than {learning_rate:g}"
         )
 
 
 class TrainingStopped(Exception):
     """Raised by a callback to end a run early (e.g. a cancel button)."""
-
-
-def _choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}")
-
-
-@dataclass
-class TrainConfig:
-    """Every hyperparameter of a training run, in one place.
-
-    The defaults are the lecture's network and plain SGD.  Each field is also a
-    ``steepest train`` flag (``--batch-size`` for ``batch_size``) and a key of a
-    ``--config`` TOML file.
-    """
-
-    # -- the network
-    hidden: tuple[int, ...] = (15,)  # hidden layer sizes; (15,) is the lecture's 784-15-10
-    activation: str = "sigmoid"  # hidden activation: sigmoid, tanh, relu, softplus
-    init: str = "normal"  # weight init: the lecture's N(0, 1), or scaled/xavier/he
-    # -- the descent
-    epochs: int = 40  # passes over the training images
-    batch_size: int = 32  # examples per gradient step
-    learning_rate: float = 1.0  # lambda in v <- v - lambda * grad C (peak value if scheduled)
-    optimizer: str = "sgd"  # sgd, momentum, nesterov, adam, adamw
-    momentum: float = 0.9  # mu for momentum / nesterov
-    beta1: float = 0.9  # Adam's decay of the gradient average
-    beta2: float = 0.999  # Adam's decay of the squared-gradient average
-    weight_decay: float = 0.0  # AdamW's decoupled weight decay (per unit learning rate)
-    schedule: str = "constant"  # learning-rate schedule: constant, step, cosine
-    step_every: int = 10  # step schedule: epochs between decays
-    step_gamma: float = 0.1  # step schedule: factor per decay
-    warmup_epochs: float = 0.0  # cosine schedule: linear warm-up length, in epochs
-    # -- regularisation
-    l2: float = 0.0  # L2 penalty: C += (l2 / 2) * sum of squared weights
-    dropout: float = 0.0  # dropout probability on hidden units
-    input_dropout: float = 0.0  # dropout probability on input pixels
-    max_norm: float = 0.0  # cap on each unit's incoming-weight norm; 0 = off
-    # -- data
-    validation: int = 0  # hold out the last N training images for validation (Nielsen: 10000)
-    augment: bool = False  # distort the training images afresh every epoch
-    shift: int = 2  # augmentation: max translation, pixels
-    rotation: float = 10.0  # augmentation: max rotation, degrees
-    scale: float = 0.1  # augmentation: zoom in [1 - scale, 1 + scale]
-    shear: float = 0.2  # augmentation: max horizontal shear
-    elastic_alpha: float = 34.0  # augmentation: elastic strength (Simard 2003); 0 = off
-    elastic_sigma: float = 4.0  # augmentation: elastic smoothness, pixels
-    # -- model selection (validation only)
-    patience: int = 0  # stop after this many epochs without a better validation score; 0 = off
-    restore_best: bool = True  # end with the weights of the best validation epoch
-    seed: int = 0  # one seed for init, shuffling and dropout: same seed, same bits
-
-    def __post_init__(self) -> None:
-        if isinstance(self.hidden, int):
-            self.hidden = (self.hidden,)
-        try:
-            self.hidden = tuple(int(h) for h in self.hidden)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"hidden must be a list of positive ints, got {self.hidden!r}"
-            ) from None
-        if any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden sizes must be positive ints, got {self.hidden!r}")
-        _choice("activation", self.activation, HIDDEN_ACTIVATIONS)
-        _choice("init", self.init, INITS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("schedule", self.schedule, schedules.SCHEDULES)
-        for name in ("epochs", "batch_size", "step_every"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        for name in ("validation", "patience", "seed", "shift"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-        for name in ("learning_rate",):
-            value = getattr(self, name)
-            if not _is_number(value) or value <= 0:
-                raise ValueError(f"{name} must be a positive number, got {value!r}")
-        for name in ("weight_decay", "l2", "max_norm", "warmup_epochs", "rotation", "scale",
-                     "shear", "elastic_alpha", "elastic_sigma"):
-            value = getattr(self, name)
-            if not _is_number(value) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        for name in ("dropout", "input_dropout", "momentum", "beta1", "beta2"):
-            value = getattr(self, name)
-            if not _is_number(value) or not 0 <= value < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-        if not 0 < self.step_gamma <= 1:
-            raise ValueError(f"step_gamma must be in (0, 1], got {self.step_gamma!r}")
-        if self.patience and not self.validation:
-            raise ValueError("patience (early stopping) needs a validation split: set validation")
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["hidden"] = list(self.hidden)
-        return d
-
-    @classmethod
-    def keys(cls) -> list[str]:
-        return [f.name for f in dataclasses.fields(cls)]
-
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        """Build from a dict (a config file, a model file); unknown keys are an error."""
-        unknown = sorted(set(d) - set(cls.keys()))
-        if unknown:
-            raise ValueError(
-                f"unknown config key {unknown[0]!r}; valid keys: {', '.join(cls.keys())}"
-            )
-        return cls(**d)
-
-    def replace(self, **changes) -> TrainConfig:
-        return dataclasses.replace(self, **changes)
-
-    def augment_config(self):
-        """The :class:`steepest.augment.AugmentConfig` these fields describe."""
-        from .augment import AugmentConfig
-
-        return AugmentConfig(
-            shift=self.shift, rotation=self.rotation, scale=self.scale, shear=self.shear,
-            elastic_alpha=self.elastic_alpha, elastic_sigma=self.elastic_sigma,
-        )
-
-
-def _is_number(value) -> bool:
-    return (
-        isinstance(value, (int, float, np.integer, np.floating))
-        and not isinstance(value, bool)
-        and bool(np.isfinite(value))
-    )
 
 
 def build_network(config: TrainConfig, n_in: int, n_out: int, rng: np.random.Generator) -> Network:
@@ -307,45 +180,65 @@ def train(
         One :class:`EpochRecord` per epoch.
 
     Raises:
-        TrainingDiverged: when a mini-batch loss is NaN or infinite; the
-            network then holds the weights of the step that produced it.
+        TrainingDiverged: when a mini-batch loss (taken from the logits) or,
+            at the end of an epoch, a weight is NaN or infinite; the network
+            then holds the weights of the step that produced it.
     """
     if dropout is not None and not any(dropout):
         dropout = None
-    params = network.parameters()
     steps_per_epoch = -(-x_train.shape[0] // batch_size)
     history = []
     for epoch in range(start_epoch, start_epoch + epochs):
         t0 = time.perf_counter()
-        total, count = 0.0, 0
         x_epoch = x_train if epoch_data is None else _checked_epoch_data(epoch_data, epoch, x_train)
-        step = (epoch - 1) * steps_per_epoch  # global step: the schedule's position
-        for i, (xb, yb) in enumerate(iterate_minibatches(x_epoch, y_train, batch_size, rng)):
-            o = network.forward(xb, dropout, rng)  # (B, 10) probabilities
-            loss, delta = nll(o, yb)  # scalar, (B, 10) = (o - onehot(y)) / B
-            network.backward(delta)  # fills every Parameter.grad
-            if l2:
-                loss += l2_penalty(params, l2)  # C += (l2/2) sum W^2; grad += l2 W
-            if not np.isfinite(loss):
-                raise TrainingDiverged(epoch, loss, optimizer.learning_rate)
-            if schedule is not None:
-                optimizer.learning_rate = schedule(step + i)
-            optimizer.step()  # e.g. v <- v - lambda * grad
-            if max_norm:
-                apply_max_norm(params, max_norm)
-            total += loss * xb.shape[0]
-            count += xb.shape[0]
-            if on_batch is not None:
-                on_batch(epoch, i, loss)
+        # Overflow is caught below and reported as TrainingDiverged: NumPy's
+        # warnings about it would only say the same thing less clearly.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean_loss = _one_epoch(
+                network, optimizer, x_epoch, y_train, batch_size, rng, epoch,
+                first_step=(epoch - 1) * steps_per_epoch, schedule=schedule, l2=l2,
+                max_norm=max_norm, dropout=dropout, on_batch=on_batch,
+            )
         test_acc = None
         if x_test is not None and y_test is not None:
             test_acc = network.accuracy(x_test, y_test)
-        record = EpochRecord(epoch, total / count, test_acc, time.perf_counter() - t0,
+        record = EpochRecord(epoch, mean_loss, test_acc, time.perf_counter() - t0,
                              {"learning_rate": optimizer.learning_rate})
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
     return history
+
+
+def _one_epoch(network, optimizer, x, y, batch_size, rng, epoch, *, first_step, schedule, l2,
+               max_norm, dropout, on_batch) -> float:
+    """One pass of mini-batch gradient descent over ``x``; returns the mean loss."""
+    params = network.parameters()
+    total, count = 0.0, 0
+    for i, (xb, yb) in enumerate(iterate_minibatches(x, y, batch_size, rng)):
+        o = network.forward(xb, dropout, rng)  # (B, 10) probabilities
+        loss, delta = nll(o, yb, network.logits)  # value from the logits; (o - onehot(y)) / B
+        network.backward(delta)  # fills every Parameter.grad
+        if l2:
+            loss += l2_penalty(params, l2)  # C += (l2/2) sum W^2; grad += l2 W
+        if not np.isfinite(loss):
+            raise TrainingDiverged(epoch, loss, optimizer.learning_rate)
+        if schedule is not None:
+            optimizer.learning_rate = schedule(first_step + i)  # global step t
+        optimizer.step()  # e.g. v <- v - lambda * grad
+        if max_norm:
+            apply_max_norm(params, max_norm)
+        total += loss * xb.shape[0]
+        count += xb.shape[0]
+        if on_batch is not None:
+            on_batch(epoch, i, loss)
+    # A step whose gradient overflowed leaves non-finite weights; the next
+    # step's logits would show it, but an epoch's last step has no next one.
+    for k, p in enumerate(params):
+        if not np.isfinite(p.value).all():
+            raise TrainingDiverged(epoch, float("nan"), optimizer.learning_rate,
+                                   f"a weight in {p.name}{k // 2 + 1}")
+    return total / count
 
 
 def _checked_epoch_data(
@@ -483,10 +376,14 @@ def run(
                 schedule=schedule, l2=config.l2, max_norm=config.max_norm, dropout=dropout,
             )
             if x_val is not None:
-                probs = net.predict_proba(x_val)
-                val_acc = float(np.mean(probs.argmax(axis=1) == y_val))
+                log_probs = net.predict_log_proba(x_val)  # (n_val, K), finite if the logits are
+                val_acc = float(np.mean(log_probs.argmax(axis=1) == y_val))
+                val_loss = -float(log_probs[np.arange(len(y_val)), y_val].mean(dtype=np.float64))
+                if not np.isfinite(val_loss):
+                    raise TrainingDiverged(epoch, val_loss, state.optimizer.learning_rate,
+                                           "the validation loss")
                 record.extra["val_accuracy"] = val_acc
-                record.extra["val_loss"] = nll(probs, y_val.astype(np.intp))[0]
+                record.extra["val_loss"] = val_loss
                 record.test_accuracy = None  # the test set is scored once, at the end
                 if val_acc > state.best_score:
                     state.best_score, state.best_epoch = val_acc, epoch

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 import numpy as np
@@ -77,6 +78,61 @@ def parse_floats(value: str, what: str) -> tuple[float, ...]:
     if not all(np.isfinite(floats)):
         raise click.BadParameter(f"{what} must be finite, got {value!r}")
     return floats
+
+
+def plural(n: int, word: str) -> str:
+    """``plural(1, "epoch")`` -> ``"1 epoch"``; ``plural(3, "epoch")`` -> ``"3 epochs"``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
+
+
+def install_hint(extra: str) -> str:
+    """The pip command that adds ``extra`` to *this* installation of steepest.
+
+    An editable install from a checkout (the README's ``pip install -e .``) needs
+    ``pip install -e "DIR[extra]"``: ``pip install 'steepest[extra]'`` would
+    fetch another steepest from PyPI instead.
+    """
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+    from urllib.parse import unquote, urlparse
+
+    try:
+        origin = json.loads(distribution("steepest").read_text("direct_url.json") or "{}")
+    except (PackageNotFoundError, ValueError):
+        origin = {}
+    url = origin.get("url", "") if isinstance(origin, dict) else ""
+    if url.startswith("file://") and origin.get("dir_info", {}).get("editable"):
+        checkout = unquote(urlparse(url).path)
+        return f"python -m pip install -e \"{checkout}[{extra}]\""
+    return f"python -m pip install 'steepest[{extra}]'"
+
+
+def writable_file(path: str | os.PathLike) -> Path:
+    """Check, before any work is done, that ``path`` can be written at the end.
+
+    Creates the parent directories and a scratch file beside ``path`` (removed
+    at once), so a long run cannot end in "permission denied".
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"cannot write {path}: it is a directory")
+    writable_dir(path.parent if str(path.parent) else Path("."))
+    return path
+
+
+def writable_dir(path: str | os.PathLike) -> Path:
+    """Create directory ``path`` if needed and check that files can be written into it."""
+    import tempfile
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(prefix=".steepest-check-", dir=path)
+        os.close(fd)
+        os.unlink(scratch)
+    except OSError as exc:
+        raise ValueError(f"cannot write into {path}: {exc.strerror or exc}") from None
+    return path
 
 
 def load_dataset(data: str | None):

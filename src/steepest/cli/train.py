@@ -14,7 +14,7 @@ from .. import activations as act
 from ..network import INITS
 from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
-from .app import UserError, load_dataset, main, parse_ints
+from .app import UserError, load_dataset, main, parse_ints, plural, writable_dir, writable_file
 
 # ---------------------------------------------------------------------------
 # steepest train
@@ -24,13 +24,14 @@ def _write_history(path: Path, records: list[dict], meta: dict) -> None:
     from ..modelfile import atomic_write_bytes
 
     doc = {"meta": meta, "epochs": records}
-    atomic_write_bytes(path, (json.dumps(doc, indent=1) + "\n").encode())
+    # Strict JSON: training raises before a NaN or an infinity could be recorded.
+    atomic_write_bytes(path, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode())
 
 
-#: Keys of a --config file beyond TrainConfig's: where data comes from and goes,
-#: and a one-line description (shown by ``steepest ladder``).
-RUN_KEYS = ("data", "output", "checkpoint", "checkpoint_every", "resume", "plots", "description",
-            "threads")
+#: Keys of a --config file beyond TrainConfig's -- where data comes from and goes,
+#: and a one-line description (shown by ``steepest ladder``) -- and their types.
+RUN_KEYS = {"data": str, "output": str, "checkpoint": str, "checkpoint_every": int,
+            "resume": str, "plots": str, "description": str, "threads": int}
 
 
 def blas_threads_for(config, n_in: int, threads: int | None) -> int | None:
@@ -67,9 +68,14 @@ def read_config_file(path: str) -> dict:
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
     valid = TrainConfig.keys() + list(RUN_KEYS)
-    for key in doc:
+    for key, value in doc.items():
         if key not in valid:
             raise ValueError(f"{path}: unknown config key {key!r}; valid keys: {', '.join(valid)}")
+        kind = RUN_KEYS.get(key)
+        if kind is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            what = "a string" if kind is str else "an int"
+            raise ValueError(f"{path}: {key} must be {what}, got {value!r} "
+                             f"(a {type(value).__name__})")
     return doc
 
 
@@ -147,13 +153,16 @@ TRAIN_FLAGS = [
     _option("--momentum", type=float, help="mu for momentum/nesterov.  [default: 0.9]"),
     _option("--beta1", type=float, help="Adam's beta1.  [default: 0.9]"),
     _option("--beta2", type=float, help="Adam's beta2.  [default: 0.999]"),
-    _option("--weight-decay", type=float, help="AdamW's decoupled weight decay.  [default: 0]"),
+    _option("--weight-decay", type=float,
+            help="AdamW's decoupled decay of the weights W, not biases; needs --optimizer adamw "
+                 "(use --l2 with the others).  [default: 0]"),
     _option("--schedule", type=click.Choice(list(SCHEDULES)),
             help="Learning-rate schedule.  [default: constant]"),
     _option("--step-every", type=int, help="Step schedule: epochs per decay.  [default: 10]"),
     _option("--step-gamma", type=float, help="Step schedule: factor per decay.  [default: 0.1]"),
     _option("--warmup-epochs", type=float, help="Cosine schedule: warm-up epochs.  [default: 0]"),
-    _option("--l2", type=float, help="L2 penalty: C += (l2/2) sum W^2.  [default: 0]"),
+    _option("--l2", type=float,
+            help="L2 penalty on the weights W, not biases: C += (l2/2) sum W^2.  [default: 0]"),
     _option("--dropout", type=float, help="Dropout probability on hidden units.  [default: 0]"),
     _option("--input-dropout", type=float, help="Dropout probability on pixels.  [default: 0]"),
     _option("--max-norm", type=float, help="Cap on incoming-weight norms; 0 = off.  [default: 0]"),
@@ -204,12 +213,15 @@ def _resolve_settings(flags: dict) -> tuple[dict, dict]:
     settings: dict = {}
     if flags.get("config_file"):
         settings.update(read_config_file(flags["config_file"]))
+    from_file = set(settings)
     for key, value in flags.items():
         if value is not None and key != "config_file":
             settings[key] = value
+            from_file.discard(key)
     if isinstance(settings.get("hidden"), str):
         settings["hidden"] = parse_ints(settings["hidden"], "hidden")
     run_opts = {k: settings.pop(k) for k in RUN_KEYS if k in settings}
+    run_opts["from_file"] = from_file  # keys whose value came from --config
     config_keys = set(TrainConfig.keys())
     return {k: v for k, v in settings.items() if k in config_keys}, run_opts
 
@@ -233,6 +245,7 @@ def train(**flags):
 
     from ..blas import limit_blas_threads
     from ..checkpoint import load_checkpoint, save_checkpoint
+    from ..config import ConfigError
     from ..modelfile import save_model
     from ..training import TrainConfig, TrainingDiverged, TrainState
     from ..training import run as run_training
@@ -253,13 +266,23 @@ def train(**flags):
         for key in RUN_KEYS:
             opts.setdefault(key, extra.get(key))
     else:
-        config = TrainConfig(**config_kwargs)
-    output = Path(opts.get("output") or "model.npz")
-    history_path = output.parent / "history.json"
+        try:
+            config = TrainConfig(**config_kwargs)
+        except ConfigError as exc:  # name the file when the bad value came from it
+            if exc.key in opts["from_file"]:
+                raise ValueError(f"{flags['config_file']}: {exc}") from None
+            raise
+    # Every path the run will write is checked now, not after the run.
+    output = writable_file(opts.get("output") or "model.npz")
+    history_path = writable_file(output.parent / "history.json")
     every = opts.get("checkpoint_every") or 0
-    if every < 0:
-        raise ValueError(f"checkpoint_every must be >= 0, got {every!r}")
+    if not isinstance(every, int) or isinstance(every, bool) or every < 0:
+        raise ValueError(f"checkpoint_every must be an int >= 0, got {every!r}")
     ckpt_path = Path(opts.get("checkpoint") or output.parent / "checkpoint.npz")
+    if every:
+        writable_file(ckpt_path)
+    if opts.get("plots"):
+        writable_dir(opts["plots"])
 
     data = load_dataset(opts.get("data"))
     (x_train, y_train), (x_test, y_test) = data
@@ -269,7 +292,6 @@ def train(**flags):
     elif state.network.sizes[0] != n_in:
         raise ValueError(f"{resume} expects {state.network.sizes[0]} inputs, "
                          f"the data has {n_in}")
-    output.parent.mkdir(parents=True, exist_ok=True)
     net = state.network
     meta = run_meta(config, opts.get("data"), data_checksums(data))
     n_fit = x_train.shape[0] - config.validation
@@ -333,8 +355,8 @@ def train(**flags):
     else:
         score = f"test accuracy {100 * result.test_accuracy:.2f}%"
     stopped = " (stopped early)" if result.stopped_early else ""
-    click.echo(f"done: {score} after {len(records)} epochs{stopped} in {seconds:.1f} s of "
-               f"training; saved {output} and {history_path}{figures}")
+    click.echo(f"done: {score} after {plural(len(records), 'epoch')}{stopped} in "
+               f"{seconds:.1f} s of training; saved {output} and {history_path}{figures}")
 
 
 # ---------------------------------------------------------------------------
@@ -363,7 +385,7 @@ def ladder(configs, rungs, data, models, output, threads):
     from tqdm import tqdm
 
     from ..blas import limit_blas_threads
-    from ..ladder import Rung, bundled_configs, climb, markdown_table
+    from ..ladder import Rung, bundled_configs, climb, markdown_table, percent
     from ..modelfile import atomic_write_bytes, save_model
 
     paths = [Path(c) for c in configs] or bundled_configs()
@@ -373,11 +395,17 @@ def ladder(configs, rungs, data, models, output, threads):
                  and int(p.stem.split("-")[0]) in wanted]
         if not paths:
             raise ValueError(f"no bundled rung numbered {rungs!r}")
+    # Every rung file, the data and the output paths are checked before any training.
     ladder_rungs = [Rung.from_file(p, read_config_file) for p in paths]
+    output = writable_file(output)
+    models_dir = writable_dir(models)
     data_arrays = load_dataset(data)
+    n_train = len(data_arrays[0][0])
+    for rung in ladder_rungs:
+        if rung.config.validation >= n_train:
+            raise ValueError(f"rung {rung.name}: validation {rung.config.validation:,} must be "
+                             f"smaller than the {n_train:,} training images")
     checksums = data_checksums(data_arrays)
-    models_dir = Path(models)
-    models_dir.mkdir(parents=True, exist_ok=True)
     done = []
 
     def on_rung(rung):
@@ -394,12 +422,12 @@ def ladder(configs, rungs, data, models, output, threads):
             "result": result_summary(row.result, len(history)),
         })
         atomic_write_bytes(output, (markdown_table(done) + "\n").encode())
-        tqdm.write(f"  -> validation {100 * row.result.validation_accuracy:.2f}%, test "
-                   f"{100 * row.result.test_accuracy:.2f}%, {row.result.seconds:.0f} s")
+        tqdm.write(f"  -> validation {percent(row.result.validation_accuracy)}, test "
+                   f"{percent(row.result.test_accuracy)}, {row.result.seconds:.0f} s")
 
     n_in = int(data_arrays[0][0][0].size)
     for rung in ladder_rungs:  # one at a time: each rung gets its own BLAS thread count
         with limit_blas_threads(blas_threads_for(rung.config, n_in, threads)):
             climb([rung], data_arrays, on_rung=on_rung, on_epoch=on_epoch, on_result=on_result)
     click.echo(markdown_table(done))
-    click.echo(f"wrote {output} and {len(done)} models in {models_dir}")
+    click.echo(f"wrote {output} and {plural(len(done), 'model')} in {models_dir}")

@@ -1,0 +1,209 @@
+"""Every hyperparameter of a training run, in one checked dataclass.
+
+:class:`TrainConfig` is what ``steepest train`` flags, ``--config`` TOML files,
+the web lab's training form and a model file's recorded settings all turn
+into.  Its values are checked by type as well as range, because a config file
+can say anything: ``augment = "no"`` is a string, not a boolean (and a
+non-empty string would act as true), and ``hidden = [15.7]`` is not a layer
+size.  Each refusal is one line naming the key, the value and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from . import schedules
+from .activations import HIDDEN_ACTIVATIONS
+from .network import INITS
+from .optimizers import OPTIMIZERS
+
+
+class ConfigError(ValueError):
+    """A bad setting; ``key`` names it, so callers can say which file it came from."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+@dataclass
+class TrainConfig:
+    """Every hyperparameter of a training run, in one place.
+
+    The defaults are the lecture's network and plain SGD.  Each field is also a
+    ``steepest train`` flag (``--batch-size`` for ``batch_size``) and a key of a
+    ``--config`` TOML file.
+
+    >>> TrainConfig(hidden=[800, 800], activation="relu").hidden
+    (800, 800)
+    >>> TrainConfig(augment="no")
+    Traceback (most recent call last):
+    ...
+    steepest.config.ConfigError: augment must be true or false (a boolean), got 'no' (a str)
+    """
+
+    # -- the network
+    hidden: tuple[int, ...] = (15,)  # hidden layer sizes; (15,) is the lecture's 784-15-10
+    activation: str = "sigmoid"  # hidden activation: sigmoid, tanh, relu, softplus
+    init: str = "normal"  # weight init: the lecture's N(0, 1), or scaled/xavier/he
+    # -- the descent
+    epochs: int = 40  # passes over the training images
+    batch_size: int = 32  # examples per gradient step
+    learning_rate: float = 1.0  # lambda in v <- v - lambda * grad C (peak value if scheduled)
+    optimizer: str = "sgd"  # sgd, momentum, nesterov, adam, adamw
+    momentum: float = 0.9  # mu for momentum / nesterov
+    beta1: float = 0.9  # Adam's decay of the gradient average
+    beta2: float = 0.999  # Adam's decay of the squared-gradient average
+    weight_decay: float = 0.0  # AdamW's decoupled decay of the weights W (not biases); adamw only
+    schedule: str = "constant"  # learning-rate schedule: constant, step, cosine
+    step_every: int = 10  # step schedule: epochs between decays
+    step_gamma: float = 0.1  # step schedule: factor per decay
+    warmup_epochs: float = 0.0  # cosine schedule: linear warm-up length, in epochs
+    # -- regularisation
+    l2: float = 0.0  # L2 penalty on the weights W (not biases): C += (l2 / 2) * sum W^2
+    dropout: float = 0.0  # dropout probability on hidden units
+    input_dropout: float = 0.0  # dropout probability on input pixels
+    max_norm: float = 0.0  # cap on each unit's incoming-weight norm; 0 = off
+    # -- data
+    validation: int = 0  # hold out the last N training images for validation (Nielsen: 10000)
+    augment: bool = False  # distort the training images afresh every epoch
+    shift: int = 2  # augmentation: max translation, pixels
+    rotation: float = 10.0  # augmentation: max rotation, degrees
+    scale: float = 0.1  # augmentation: zoom in [1 - scale, 1 + scale]
+    shear: float = 0.2  # augmentation: max horizontal shear
+    elastic_alpha: float = 34.0  # augmentation: elastic strength (Simard 2003); 0 = off
+    elastic_sigma: float = 4.0  # augmentation: elastic smoothness, pixels
+    # -- model selection (validation only)
+    patience: int = 0  # stop after this many epochs without a better validation score; 0 = off
+    restore_best: bool = True  # end with the weights of the best validation epoch
+    seed: int = 0  # one seed for init, shuffling and dropout: same seed, same bits
+
+    def __post_init__(self) -> None:
+        self.hidden = _layer_sizes(self.hidden)
+        for name, choices in _CHOICES.items():
+            _choice(name, getattr(self, name), choices)
+        for name in _BOOLS:
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ConfigError(name, f"{name} must be true or false (a boolean), "
+                                        f"got {_show(value)}")
+            setattr(self, name, bool(value))
+        for name, low in _INTS.items():
+            value = getattr(self, name)
+            if not _is_int(value) or value < low:
+                kind = "a positive int" if low else "an int >= 0"
+                raise ConfigError(name, f"{name} must be {kind}, got {_show(value)}")
+            setattr(self, name, int(value))
+        for name, (low, high, what) in _FLOATS.items():
+            value = getattr(self, name)
+            ok = _is_number(value) and (value > low if what == "positive" else value >= low)
+            if not ok or (high is not None and not value < high):
+                raise ConfigError(name, f"{name} must be {_FLOAT_KINDS[what]}, "
+                                        f"got {_show(value)}")
+            setattr(self, name, float(value))
+        if self.step_gamma > 1:
+            raise ConfigError("step_gamma", f"step_gamma must be in (0, 1], "
+                                            f"got {self.step_gamma!r}")
+        if self.weight_decay and self.optimizer != "adamw":
+            raise ConfigError(
+                "weight_decay",
+                f"weight_decay {self.weight_decay:g} needs optimizer 'adamw' (decoupled decay), "
+                f"not {self.optimizer!r}; with {self.optimizer} use l2 (a penalty in the loss)"
+            )
+        if self.patience and not self.validation:
+            raise ConfigError("patience",
+                              "patience (early stopping) needs a validation split: set validation")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def keys(cls) -> list[str]:
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        """Build from a dict (a config file, a model file); unknown keys are an error."""
+        unknown = sorted(set(d) - set(cls.keys()))
+        if unknown:
+            raise ConfigError(
+                unknown[0],
+                f"unknown config key {unknown[0]!r}; valid keys: {', '.join(cls.keys())}",
+            )
+        return cls(**d)
+
+    def replace(self, **changes) -> TrainConfig:
+        return dataclasses.replace(self, **changes)
+
+    def augment_config(self):
+        """The :class:`steepest.augment.AugmentConfig` these fields describe."""
+        from .augment import AugmentConfig
+
+        return AugmentConfig(
+            shift=self.shift, rotation=self.rotation, scale=self.scale, shear=self.shear,
+            elastic_alpha=self.elastic_alpha, elastic_sigma=self.elastic_sigma,
+        )
+
+
+# What each field holds: these tables drive TrainConfig's checks.
+_CHOICES = {"activation": HIDDEN_ACTIVATIONS, "init": tuple(INITS),
+            "optimizer": tuple(OPTIMIZERS), "schedule": schedules.SCHEDULES}
+_BOOLS = ("augment", "restore_best")
+#: int fields -> smallest allowed value
+_INTS = {"epochs": 1, "batch_size": 1, "step_every": 1,
+         "validation": 0, "patience": 0, "seed": 0, "shift": 0}
+#: float fields -> (lower bound, upper bound (exclusive) or None, kind)
+_FLOATS = {
+    "learning_rate": (0, None, "positive"), "step_gamma": (0, None, "positive"),
+    **{name: (0, None, "non-negative") for name in (
+        "weight_decay", "l2", "max_norm", "warmup_epochs", "rotation", "scale", "shear",
+        "elastic_alpha", "elastic_sigma")},
+    **{name: (0, 1, "fraction") for name in (
+        "dropout", "input_dropout", "momentum", "beta1", "beta2")},
+}
+_FLOAT_KINDS = {"positive": "a positive number", "non-negative": "a number >= 0",
+                "fraction": "a number in [0, 1)"}
+
+
+def _show(value) -> str:
+    """``'no' (a str)``: a bad value and its type, for error messages."""
+    return f"{value!r} (a {type(value).__name__})"
+
+
+def _choice(name: str, value, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(name, f"unknown {name} {value!r}; choose one of: {', '.join(choices)}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value) -> bool:
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+    )
+
+
+def _layer_sizes(hidden) -> tuple[int, ...]:
+    """``hidden`` as a tuple of positive ints: an int, or a list or tuple of them."""
+    if _is_int(hidden):
+        hidden = (hidden,)
+    if not isinstance(hidden, (list, tuple)):
+        raise ConfigError("hidden", f"hidden must be a list of positive ints, got {_show(hidden)}")
+    for h in hidden:
+        if not _is_int(h):
+            raise ConfigError("hidden", f"hidden must be a list of positive ints, "
+                                        f"got {list(hidden)!r}: {_show(h)}")
+        if h < 1:
+            raise ConfigError("hidden", f"hidden sizes must be positive ints, "
+                                        f"got {list(hidden)!r}")
+    return tuple(int(h) for h in hidden)

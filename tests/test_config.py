@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from steepest.config import TrainConfig
+
+
+@pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", -1),
+                                          ("learning_rate", -0.1), ("learning_rate", float("nan"))])
+def test_config_rejects_bad_values(field, value):
+    with pytest.raises(ValueError, match=f"{field} must be a positive"):
+        TrainConfig(**{field: value})
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("optimizer", "rmsprop", "unknown optimizer 'rmsprop'; choose one of: sgd, momentum"),
+    ("activation", "swish", "unknown activation 'swish'; choose one of: sigmoid, tanh"),
+    ("schedule", "linear", "unknown schedule 'linear'; choose one of: constant, step, cosine"),
+    ("dropout", 1.0, r"dropout must be a number in \[0, 1\), got 1.0 \(a float\)"),
+    ("learning_rate", -1e-3, r"learning_rate must be a positive number, got -0.001 \(a float\)"),
+])
+def test_bad_settings_name_value_and_choices(key, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{key: value})
+
+
+@pytest.mark.parametrize("key, value, message", [
+    # a non-empty string is truthy: these used to train *with* augmentation
+    ("augment", "no", r"augment must be true or false \(a boolean\), got 'no' \(a str\)"),
+    ("restore_best", "false",
+     r"restore_best must be true or false \(a boolean\), got 'false' \(a str\)"),
+    ("augment", 1, r"augment must be true or false \(a boolean\), got 1 \(a int\)"),
+    # 15.7 used to become 15 units
+    ("hidden", [15.7], r"hidden must be a list of positive ints, got \[15.7\]: 15.7 \(a float\)"),
+    ("hidden", [True], r"hidden must be a list of positive ints, got \[True\]: True \(a bool\)"),
+    ("hidden", "15", r"hidden must be a list of positive ints, got '15' \(a str\)"),
+    ("hidden", [15, 0], r"hidden sizes must be positive ints, got \[15, 0\]"),
+    ("epochs", 2.0, r"epochs must be a positive int, got 2.0 \(a float\)"),
+    ("seed", "0", r"seed must be an int >= 0, got '0' \(a str\)"),
+    ("batch_size", True, r"batch_size must be a positive int, got True \(a bool\)"),
+    ("learning_rate", "0.1", r"learning_rate must be a positive number, got '0.1' \(a str\)"),
+    ("l2", False, r"l2 must be a number >= 0, got False \(a bool\)"),
+    ("activation", 3, r"unknown activation 3; choose one of"),
+])
+def test_values_are_checked_by_type_naming_key_value_and_type(key, value, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**{key: value})
+
+
+def test_numpy_scalars_are_accepted_and_stored_as_python_numbers():
+    # e.g. from a scikit-learn parameter grid
+    cfg = TrainConfig(hidden=[np.int64(20)], epochs=np.int64(3), learning_rate=np.float32(0.5),
+                      augment=np.bool_(False), warmup_epochs=1)
+    assert cfg.hidden == (20,) and type(cfg.hidden[0]) is int
+    assert type(cfg.epochs) is int and type(cfg.learning_rate) is float
+    assert cfg.augment is False and cfg.warmup_epochs == 1.0 and type(cfg.warmup_epochs) is float
+    import json
+
+    json.dumps(cfg.to_dict())  # plain JSON types only
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam"])
+def test_weight_decay_without_adamw_is_refused(optimizer):
+    # It used to be silently ignored while the model file recorded it.
+    with pytest.raises(ValueError, match=f"weight_decay 0.05 needs optimizer 'adamw' .*not "
+                                         f"'{optimizer}'; with {optimizer} use l2"):
+        TrainConfig(optimizer=optimizer, weight_decay=0.05)
+    assert TrainConfig(optimizer="adamw", weight_decay=0.05).weight_decay == 0.05
+
+
+def test_patience_needs_validation():
+    with pytest.raises(ValueError, match="patience .* needs a validation split"):
+        TrainConfig(patience=3)
+
+
+def test_from_dict_rejects_unknown_keys():
+    with pytest.raises(ValueError, match="unknown config key 'lr'; valid keys: hidden, activation"):
+        TrainConfig.from_dict({"lr": 0.1})
+
+
+def test_a_config_survives_its_dict():
+    cfg = TrainConfig(hidden=(32, 16), optimizer="adamw", weight_decay=0.01, augment=True)
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
