@@ -78,7 +78,22 @@ def test_nll_from_logits_is_finite_where_the_probability_underflows():
 def test_nll_from_non_finite_logits_is_not_finite_and_silent():
     import warnings
 
+    from steepest.activations import softmax
+
+    f = np.array([[np.inf, 0.0], [np.nan, 1.0]], np.float32)
+    with np.errstate(invalid="ignore"):
+        o = softmax(f)  # NaN rows, as the network's forward pass gives them
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        f = np.array([[np.inf, 0.0], [np.nan, 1.0]], np.float32)
-        assert not np.isfinite(NLL.value(np.full((2, 2), 0.5), np.array([1, 1]), logits=f))
+        assert not np.isfinite(NLL.value(o, np.array([1, 1]), logits=f))
+
+
+@pytest.mark.parametrize("gap", [1.0, 30.0, 60.0, 68.0, 70.0, 90.0, 104.0, 110.0])
+def test_nll_with_logits_is_exact_on_both_sides_of_the_fast_path(gap):
+    # o_y = e^-gap / (1 + e^-gap): above 1e-30 (gap < 69) the value comes from o,
+    # below from the logits; both must give -log o_y = gap + log(1 + e^-gap).
+    from steepest.activations import softmax
+
+    f = np.array([[0.0, gap]], np.float32)
+    value = NLL.value(softmax(f), np.array([0]), logits=f)
+    assert value == pytest.approx(gap + np.log1p(np.exp(-gap)), rel=2e-7)

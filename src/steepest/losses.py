@@ -57,6 +57,10 @@ def one_hot(y: np.ndarray, num_classes: int = 10, dtype=np.float32) -> np.ndarra
 to_categorical = one_hot
 
 
+#: Below this a float32 probability is subnormal (float32's smallest normal is 1.2e-38).
+_SMALLEST_EXACT = 1e-30
+
+
 class NLL:
     """Negative log-likelihood of softmax outputs, averaged over the batch.
 
@@ -88,7 +92,11 @@ class NLL:
         """
         n = o.shape[0]
         rows = np.arange(n)
-        if logits is not None:
+        picked = o[rows, y]  # (N,) probability of the right class
+        # While every o_y is a normal number, -log o_y is as exact as the logits'
+        # formula and costs half as much (this runs once per mini-batch); below,
+        # o_y loses digits, and at 0 it would make the loss infinite.
+        if logits is not None and not picked.min() > _SMALLEST_EXACT:
             # Non-finite logits (weights that blew up) give a NaN or inf value,
             # which is how training notices; no warning needed for that.
             with np.errstate(invalid="ignore", over="ignore"):
@@ -98,7 +106,6 @@ class NLL:
                 # between two finite float32 logits can overflow.
                 gaps = m.astype(np.float64) - logits[rows, y]
                 return float((gaps + log_sum).sum() / n)
-        picked = o[rows, y]  # (N,) probability of the right class
         with np.errstate(divide="ignore"):
             # sum / N is np.mean's own arithmetic, without its Python-level overhead.
             return -float(np.log(picked).sum() / n)
