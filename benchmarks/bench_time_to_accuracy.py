@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from record import Recorder, run_mode
+from render import reached
 from steepest.blas import limit_blas_threads
 from steepest.datasets import mnist
 from steepest.network import Network
@@ -86,10 +87,6 @@ def torch_run(target: float, max_epochs: int) -> tuple[list[dict], str] | None:
     out = subprocess.run([sys.executable, str(script)], input=json.dumps(spec),
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout), torch.__version__
-
-
-def reached(epochs: list[dict], target: float) -> dict | None:
-    return next((e for e in epochs if e["test_accuracy"] >= target), None)
 
 
 def main() -> None:

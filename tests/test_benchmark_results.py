@@ -152,3 +152,45 @@ def test_a_quick_benchmark_run_records_well_formed_results(tmp_path):
     assert run["seed"] == 0 and run["epochs"] == 4
     assert 0 < run["test_accuracy"] <= 1 and run["peak_rss_mb"] > 0
     assert (tmp_path / "default_train.md").read_text() == render.benchmark_markdown(doc)
+
+
+def _with(results: dict, name: str, **figures) -> dict:
+    """``results`` with one benchmark's figures changed (a deep copy: the fixture stays)."""
+    changed = json.loads(json.dumps(results))
+    changed[name]["figures"].update(figures)
+    return changed
+
+
+def test_full_runs_are_quoted_without_a_mode_note(results):
+    full = json.loads(json.dumps(results))
+    for doc in full.values():
+        doc["mode"] = "full"
+    table = report.speed_table(full)
+    assert "quick run" not in table and "Not yet full runs" not in table
+    assert "Not yet full runs" in report.speed_table(_with(results, "augment"))
+
+
+def test_time_to_accuracy_quotes_both_times_once_both_sides_reach_the_target(results):
+    f = results["time_to_accuracy"]["figures"]
+    target = min(f["steepest"][0]["test_accuracy"], f["pytorch"][0]["test_accuracy"])
+    table = report.speed_table(_with(results, "time_to_accuracy", target=target))
+    s, p = f["steepest"][0]["seconds"], f["pytorch"][0]["seconds"]
+    assert f"steepest {s:.1f} s, PyTorch {p:.1f} s: PyTorch / steepest = {p / s:.2f}×" in table
+
+
+def test_runs_without_pytorch_say_not_measured(results):
+    cases = [dict(c, torch_samples_per_s=None) for c in results["training"]["figures"]["cases"]]
+    training = _with(results, "training", torch_version=None, cases=cases)["training"]
+    assert "not measured (no PyTorch)" in render.benchmark_markdown(training)
+    assert "PyTorch" not in report._lecture(training["figures"])[1]
+    tta = _with(results, "time_to_accuracy", pytorch=None, torch_version=None)
+    assert "| PyTorch | not measured (no PyTorch) |" in render.benchmark_markdown(
+        tta["time_to_accuracy"])
+    assert "PyTorch" not in report._time_to_accuracy(tta["time_to_accuracy"]["figures"])[1]
+
+
+def test_web_latency_without_training_says_so(results):
+    settings = dict(results["web_latency"]["figures"]["settings"], training=False)
+    doc = _with(results, "web_latency", settings=settings)["web_latency"]
+    assert "No training job" in render.benchmark_markdown(doc)
+    assert "no training job" in report._web_latency(doc["figures"])[0]
