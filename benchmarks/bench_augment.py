@@ -18,7 +18,9 @@ during it (and only then: it rests while the plain epoch runs).  The first
 pair is a warm-up; the first augmented epoch, which has to wait for its own
 images, is reported separately as the cold start.
 
-Run:  python benchmarks/bench_augment.py [--epochs 4] [--threads 1 2]
+Results: benchmarks/results/augment.json and .md (record.py), which the READMEs quote.
+
+Run:  python benchmarks/bench_augment.py [--epochs 4] [--threads 1 2] [--quick]
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from record import Recorder, run_mode
 from steepest.augment import AugmentConfig, AugmentedEpochs, augmented_epoch
 from steepest.datasets import mnist
 from steepest.network import Network
 from steepest.optimizers import SGD
 from steepest.training import train
+
+GOAL_RATIO = 1.5  # issue 3: an augmented epoch costs at most 1.5x a plain one
 
 
 def time_augmentation(x: np.ndarray, config: AugmentConfig, repeats: int) -> list[float]:
@@ -85,9 +90,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="augmentation-only repeats")
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true",
+                        help="1 timed pair, 1 BLAS thread, 1 augmentation repeat (about 40 s)")
     args = parser.parse_args()
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
+    recorder = Recorder("augment", run_mode(parser, args))
+    if args.quick:
+        args.epochs, args.threads, args.repeats = 1, [1], 1
 
     (x, y), (x_test, y_test) = mnist.load_data()
     config = AugmentConfig()
@@ -104,13 +114,12 @@ def main() -> None:
     print("\n784-800-800-10 relu/he, batch 128, SGD; seconds per epoch")
     print("| BLAS threads | plain | augmented | cold start | ratio | pairs plain/augmented |")
     print("|---|---|---|---|---|---|")
-    accuracies = []
+    rows = []
     for n in args.threads:
         with threadpool_limits(n):
             plain, augmented, cold, runs = paired_epochs(
                 x, y, config, epochs=args.epochs, lr=args.lr, seed=args.seed
             )
-        accuracies.append([run.net.accuracy(x_test, y_test) for run in runs])
         p, a = float(np.mean(plain)), float(np.mean(augmented))
         p_min, a_min = min(plain), min(augmented)
         pairs = ", ".join(f"{u:.1f}/{v:.1f}" for u, v in zip(plain, augmented))
@@ -118,12 +127,24 @@ def main() -> None:
             f"| {n} | {p:.2f} (min {p_min:.2f}) | {a:.2f} (min {a_min:.2f}) | {cold:.2f} "
             f"| {a / p:.2f}x (min/min {a_min / p_min:.2f}x) | {pairs} |"
         )
-    for n, (p, a) in zip(args.threads, accuracies):
+        rows.append({"threads": n, "plain_s": plain, "augmented_s": augmented, "cold_start_s": cold,
+                     "ratio_means": a / p, "ratio_minima": a_min / p_min,
+                     "test_accuracy": {"plain": runs[0].net.accuracy(x_test, y_test),
+                                       "augmented": runs[1].net.accuracy(x_test, y_test)}})
+    for row in rows:
+        acc = row["test_accuracy"]
         print(
-            f"sanity, {n} BLAS thread(s), after {args.epochs + 1} epochs: test accuracy "
-            f"plain {p:.2%}, augmented {a:.2%}"
+            f"sanity, {row['threads']} BLAS thread(s), after {args.epochs + 1} epochs: test "
+            f"accuracy plain {acc['plain']:.2%}, augmented {acc['augmented']:.2%}"
         )
     print(f"load average {os.getloadavg()[0]:.2f} at end")
+    settings = {k: getattr(args, k) for k in ("epochs", "threads", "repeats", "lr", "seed")}
+    path = recorder.write({
+        "settings": settings, "goal_ratio": GOAL_RATIO,
+        "augment_only": {"images": len(x), "seconds": aug_times, "images_per_s": len(x) / best},
+        "epochs": rows,
+    })
+    print(f"results: {path} and {path.with_suffix('.md').name}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ PyTorch runs in a separate process (``_torch_time_to_accuracy.py``) so its
 threads and allocator do not share a process with NumPy's.  Without torch it
 prints "PyTorch not installed; skipped" and only steepest's figures.
 
-Run:  python benchmarks/bench_time_to_accuracy.py [--target 0.98] [--max-epochs 20]
+Results: benchmarks/results/time_to_accuracy.json and .md (record.py), which the READMEs
+quote.  ``--quick`` stops each side after 2 epochs, usually short of the target.
+
+Run:  python benchmarks/bench_time_to_accuracy.py [--target 0.98] [--max-epochs 20] [--quick]
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from record import Recorder, run_mode
+from render import reached
 from steepest.blas import limit_blas_threads
 from steepest.datasets import mnist
 from steepest.network import Network
@@ -71,37 +76,38 @@ def steepest_run(target: float, max_epochs: int) -> list[dict]:
     return epochs
 
 
-def torch_run(target: float, max_epochs: int) -> list[dict] | None:
+def torch_run(target: float, max_epochs: int) -> tuple[list[dict], str] | None:
+    """PyTorch's epochs and torch's version, or None without torch."""
     try:
-        import torch  # noqa: F401
+        import torch
     except ImportError:
         return None
     script = Path(__file__).with_name("_torch_time_to_accuracy.py")
     spec = {**RECIPE, "target": target, "max_epochs": max_epochs}
     out = subprocess.run([sys.executable, str(script)], input=json.dumps(spec),
                          capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
-def reached(epochs: list[dict], target: float) -> dict | None:
-    return next((e for e in epochs if e["test_accuracy"] >= target), None)
+    return json.loads(out.stdout), torch.__version__
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--target", type=float, default=0.98)
     ap.add_argument("--max-epochs", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="at most 2 epochs a side (about 15 s)")
     args = ap.parse_args()
+    recorder = Recorder("time_to_accuracy", run_mode(ap, args))
+    if args.quick:
+        args.max_epochs = min(args.max_epochs, 2)
     r = RECIPE
     print(f"recipe: {'-'.join(map(str, r['sizes']))} {r['activation']}, {r['init']} init, Adam "
           f"lr {r['learning_rate']:g}, batch {r['batch_size']}, {r['threads']} thread; target "
           f"{100 * args.target:.1f} % test accuracy")
     results = {"steepest": steepest_run(args.target, args.max_epochs)}
-    torch_epochs = torch_run(args.target, args.max_epochs)
-    if torch_epochs is None:
+    torch_side = torch_run(args.target, args.max_epochs)
+    if torch_side is None:
         print("PyTorch not installed; skipped")
     else:
-        results["pytorch"] = torch_epochs
+        results["pytorch"] = torch_side[0]
     for name, epochs in results.items():
         trail = "  ".join(f"{e['epoch']}: {100 * e['test_accuracy']:.2f}% @ {e['seconds']:.1f}s"
                           for e in epochs)
@@ -117,6 +123,12 @@ def main() -> None:
         ratio = hit["pytorch"]["seconds"] / hit["steepest"]["seconds"]
         verdict = "steepest is faster" if ratio > 1 else "PyTorch is faster"
         print(f"time to {100 * args.target:.1f} %: PyTorch / steepest = {ratio:.2f}x ({verdict})")
+    path = recorder.write({
+        "recipe": RECIPE, "target": args.target, "max_epochs": args.max_epochs,
+        "torch_version": None if torch_side is None else torch_side[1],
+        "steepest": results["steepest"], "pytorch": results.get("pytorch"),
+    })
+    print(f"results: {path} and {path.with_suffix('.md').name}")
 
 
 if __name__ == "__main__":

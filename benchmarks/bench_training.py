@@ -32,6 +32,8 @@ thread counts are measured and the faster is "chosen" for each network; the
 last column says which.  ``OPENBLAS_CORETYPE`` / ``OPENBLAS_L2_SIZE`` are left
 as the environment sets them; the kernel in use is printed at the top.
 
+Results: benchmarks/results/training.json and .md (record.py), which the READMEs quote.
+
 Run:  python benchmarks/bench_training.py [--quick] [--threads 1,2] [--repeat N] [--no-torch]
 """
 
@@ -48,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from record import Recorder, run_mode
 from steepest.blas import limit_blas_threads as blas_threads
 from steepest.datasets import mnist
 from steepest.network import Network
@@ -201,6 +204,7 @@ def main(argv=None) -> int:
                         help="timed epochs per case and thread count (default 5, quick 3)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
     args = parser.parse_args(argv)
+    recorder = Recorder("training", run_mode(parser, args), argv)
 
     repeats = args.repeat or (3 if args.quick else 5)
     budget = 3.0 if args.quick else 10.0  # seconds of timed epochs per case and thread count
@@ -252,13 +256,14 @@ def main(argv=None) -> int:
             print(f"  {r['case'].name:<21} {per_cpu:>10,.0f} samples/s  {share:>4.0%} of peak")
 
     print()
-    torch_rates = None
+    torch_rates = torch_version = None
     if args.no_torch:
         print("PyTorch comparison skipped (--no-torch)")
     elif not torch_available():
         print("PyTorch not installed; skipped")
     else:
         torch_out = time_torch(CASES, ns, threads, repeats, budget)
+        torch_version = torch_out[0]["version"]
         print(f"PyTorch {torch_out[0]['version']}, in a separate process: same initial weights, "
               "plain SGD, float32 tensors,\nbatches sliced from tensors shuffled before the "
               "timer, torch.set_num_threads matched; ratio = steepest / PyTorch samples/s")
@@ -288,7 +293,43 @@ def main(argv=None) -> int:
           f"peak (goal >= {BIG_SHARE_OF_PEAK:.0%}): {verdict}")
     print(f"load average now {os.getloadavg()[0]:.2f} (2 cores): "
           "figures taken under load understate what the code does alone")
+    settings = {"threads": [_tk(t) for t in threads], "repeats": repeats, "budget_s": budget,
+                "peak_n": peak_n}
+    path = recorder.write(figures(settings, peak, results, torch_rates, torch_version))
+    print(f"results: {path} and {path.with_suffix('.md').name}")
     return 0
+
+
+def figures(settings: dict, peak: dict, results: list, torch_rates, torch_version) -> dict:
+    """What the run measured, for benchmarks/results/training.json (thread counts as keys)."""
+    cases = []
+    for i, r in enumerate(results):
+        case, timing, rates = r["case"], r["timing"], r["rates"]
+        flops = matmul_flops_per_sample(case.sizes)
+        per_cpu = None
+        if 1 in timing:
+            cpu_rate = r["n"] / timing[1]["cpu"]
+            per_cpu = {"samples_per_s": cpu_rate, "share_of_peak": flops * cpu_rate / 1e9 / peak[1]}
+        cases.append({
+            "case": case.name, "sizes": list(case.sizes), "activation": case.activation,
+            "batch_size": case.batch_size, "images": r["n"],
+            "samples_per_s": {_tk(t): v for t, v in rates.items()},
+            "gflops": {_tk(t): flops * v / 1e9 for t, v in rates.items()},
+            "share_of_peak": {_tk(t): flops * v / 1e9 / peak[t] for t, v in rates.items()},
+            "epochs_timed": {_tk(t): timing[t]["runs"] for t in timing},
+            "chosen_threads": _tk(r["chosen"]), "loss": timing[r["chosen"]]["loss"],
+            "per_cpu_1_thread": per_cpu,
+            "torch_samples_per_s": (None if torch_rates is None else
+                                    {_tk(t): v for t, v in torch_rates[i].items()}),
+        })
+    return {"settings": settings, "peak_gflops": {_tk(t): g for t, g in peak.items()},
+            "torch_version": torch_version, "cases": cases,
+            "goals": {"lecture_vs_torch": LECTURE_VS_TORCH, "big_share_of_peak": BIG_SHARE_OF_PEAK}}
+
+
+def _tk(t) -> str:
+    """A thread count as a JSON key: "1", "2", or "default" (no threadpoolctl)."""
+    return "default" if t is None else str(t)
 
 
 def _tn(t) -> str:

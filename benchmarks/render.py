@@ -1,0 +1,200 @@
+"""Results documents (record.py) as markdown: one table per benchmark, and the README's rows.
+
+Nothing here measures or rounds differently from one place to another: every
+figure the READMEs show is formatted here, from ``benchmarks/results/*.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from steepest.machine import blas_label
+
+MODE_NOTE = {
+    "full": "full run",
+    "quick": "**quick run** (`--quick`: shorter and noisier than the full benchmark)",
+    "custom": "**custom run** (not the benchmark's defaults: see the command)",
+}
+
+
+def threads_label(key: str) -> str:
+    return "default threads" if key == "default" else f"{key} thread" + ("s" if key != "1" else "")
+
+
+def pct(share: float) -> str:
+    return f"{100 * share:.0f} %"
+
+
+def environment_line(doc: dict) -> str:
+    """Where and how a run happened, in one sentence: date, command, mode, CPU, BLAS, load."""
+    m, load = doc["machine"], doc["load_average"]
+    limits = ", ".join(str(p.get("num_threads")) for p in m.get("blas", []))
+    env = ", ".join(f"`{k}={v}`" for k, v in sorted(m.get("blas_env", {}).items()))
+    return (
+        f"Recorded {doc['started'][:16].replace('T', ' ')} UTC by `{doc['command']}`, "
+        f"{MODE_NOTE[doc['mode']]}, {doc['seconds']:.0f} s; {m['cpu_model']}, "
+        f"{m['logical_cores']} logical cores; {blas_label(m)}"
+        + (f" (up to {limits} threads)" if limits else "")
+        + (f", {env}" if env else "")
+        + f"; NumPy {m['numpy']}, Python {m['python']}; load average {load['start'][0]:.2f} "
+        f"at start, {load['end'][0]:.2f} at end."
+    )
+
+
+def run_label(doc: dict) -> str:
+    """The short provenance each quoted figure carries: date, BLAS kernel, and the mode."""
+    mode = "" if doc["mode"] == "full" else f", {doc['mode']} run"
+    return f"{doc['started'][:10]}, {blas_label(doc['machine'])}{mode}"
+
+
+# ---------------------------------------------------------------------------
+# One table per benchmark
+
+
+def training_table(f: dict) -> str:
+    threads = f["settings"]["threads"]
+    torch = f["torch_version"] is not None
+    head = (["case", "images/epoch"] + [f"samples/s, {threads_label(t)}" for t in threads]
+            + ["chosen", "GFLOP/s, share of peak"])
+    if torch:
+        head += ["PyTorch samples/s (same threads)", "steepest / PyTorch"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---:|" + "---:|" * len(threads) + "---|---|"
+             + ("---:|---:|" if torch else "")]
+    for c in f["cases"]:
+        t = c["chosen_threads"]
+        cells = [c["case"], f"{c['images']:,}"] + [f"{c['samples_per_s'][k]:,.0f}" for k in threads]
+        cells += [threads_label(t), f"{c['gflops'][t]:.1f}, {pct(c['share_of_peak'][t])}"]
+        if torch:
+            ratio = c["samples_per_s"][t] / c["torch_samples_per_s"][t]
+            cells += [f"{c['torch_samples_per_s'][t]:,.0f}", f"{ratio:.1f}x"]
+        lines.append("| " + " | ".join(cells) + " |")
+    peak = ", ".join(f"{g:.0f} GFLOP/s on {threads_label(t)}" for t, g in f["peak_gflops"].items())
+    lines += ["", f"Float32 matmul peak (best square sgemm): {peak}."]
+    per_cpu = [c for c in f["cases"] if c["per_cpu_1_thread"]]
+    if per_cpu:
+        lines.append("On 1 thread, per CPU-second of the training thread: " + "; ".join(
+            f"{c['case']} {c['per_cpu_1_thread']['samples_per_s']:,.0f} samples/s "
+            f"({pct(c['per_cpu_1_thread']['share_of_peak'])} of peak)" for c in per_cpu) + ".")
+    lecture, big = find_case(f, "lecture b32"), find_case(f, "784-800-800-10 b128")
+    goal = f["goals"]
+    if torch:
+        ratio = torch_ratio(lecture)
+        verdict = "met" if ratio >= goal["lecture_vs_torch"] else "not met"
+        lecture_goal = f"{ratio:.1f}x, {verdict}"
+    else:
+        lecture_goal = "not measured (no PyTorch)"
+    share = big["share_of_peak"][big["chosen_threads"]]
+    verdict = "met" if share >= goal["big_share_of_peak"] else "not met"
+    lines.append(
+        f"Goals (issue 2): lecture net at batch 32 >= {goal['lecture_vs_torch']:g}x PyTorch: "
+        f"{lecture_goal}; 784-800-800-10 at batch 128 >= {pct(goal['big_share_of_peak'])} of "
+        f"the peak: {pct(share)}, {verdict}.")
+    if torch:
+        lines.append(f"PyTorch {f['torch_version']}.")
+    return "\n".join(lines)
+
+
+def find_case(f: dict, name: str) -> dict:
+    return next(c for c in f["cases"] if c["case"] == name)
+
+
+def torch_ratio(case: dict) -> float:
+    t = case["chosen_threads"]
+    return case["samples_per_s"][t] / case["torch_samples_per_s"][t]
+
+
+def augment_table(f: dict) -> str:
+    lines = ["| BLAS threads | plain epoch, mean / min | augmented epoch, mean / min | cold start "
+             "| augmented / plain, means / minima | timed pairs |", "|---|---|---|---|---|---:|"]
+    for r in f["epochs"]:
+        p, a = r["plain_s"], r["augmented_s"]
+        lines.append(
+            f"| {r['threads']} | {sum(p) / len(p):.2f} s / {min(p):.2f} s "
+            f"| {sum(a) / len(a):.2f} s / {min(a):.2f} s | {r['cold_start_s']:.2f} s "
+            f"| **{r['ratio_means']:.2f}x** / {r['ratio_minima']:.2f}x | {len(p)} |")
+    aug = f["augment_only"]
+    lines += ["", f"Augmentation alone, 1 thread: {min(aug['seconds']):.2f} s per "
+              f"{aug['images']:,} images ({aug['images_per_s']:,.0f} images/s), best of "
+              f"{len(aug['seconds'])}. Test accuracy after {f['settings']['epochs'] + 1} epochs: "
+              + "; ".join(f"{r['threads']} thread(s) plain {100 * r['test_accuracy']['plain']:.2f}"
+                          f" %, augmented {100 * r['test_accuracy']['augmented']:.2f} %"
+                          for r in f["epochs"]) + ".",
+              f"Goal (issue 3): augmented / plain <= {f['goal_ratio']:g}x: " + "; ".join(
+                  f"{r['ratio_means']:.2f}x at {r['threads']} thread(s), "
+                  + ("met" if r["ratio_means"] <= f["goal_ratio"] else "not met")
+                  for r in f["epochs"]) + "."]
+    return "\n".join(lines)
+
+
+def reached(epochs: list[dict], target: float) -> dict | None:
+    """The first epoch at or above ``target`` test accuracy, if any."""
+    return next((e for e in epochs if e["test_accuracy"] >= target), None)
+
+
+def time_to_accuracy_table(f: dict) -> str:
+    target = f"{100 * f['target']:.1f} %"
+    lines = [f"| | epochs | training seconds to {target} | test accuracy then |",
+             "|---|---:|---:|---:|"]
+    sides = {"steepest": f["steepest"], "PyTorch": f["pytorch"]}
+    for name, epochs in sides.items():
+        if epochs is None:
+            lines.append(f"| {name} | not measured (no PyTorch) | | |")
+            continue
+        hit = reached(epochs, f["target"])
+        if hit is None:
+            last = epochs[-1]
+            lines.append(f"| {name} | {last['epoch']} | not reached ({last['seconds']:.1f} s "
+                         f"run) | {100 * last['test_accuracy']:.2f} % |")
+        else:
+            lines.append(f"| {name} | {hit['epoch']} | {hit['seconds']:.1f} s "
+                         f"| {100 * hit['test_accuracy']:.2f} % |")
+    r = f["recipe"]
+    lines += ["", f"Recipe: {'-'.join(map(str, r['sizes']))} {r['activation']}, {r['init']} init, "
+              f"Adam lr {r['learning_rate']:g}, batch {r['batch_size']}, {r['threads']} thread, "
+              f"seed {r['seed']}, at most {f['max_epochs']} epochs"
+              + (f"; PyTorch {f['torch_version']}." if f["torch_version"] else ".")]
+    return "\n".join(lines)
+
+
+def web_latency_table(f: dict) -> str:
+    s, ms = f["settings"], f["latency_ms"]
+    lines = ["| clients | interval | load | requests | errors | p50 | p95 | p99 | max "
+             f"| p99 <= {f['goal_p99_ms']:g} ms |", "|" + "---:|" * 9 + "---|",
+             f"| {s['clients']} | {s['interval_s']:g} s | {s['duration_s']:g} s "
+             f"| {f['requests']:,} ({f['requests_per_s']:.0f}/s) | {f['errors']} "
+             f"| {ms['p50']:.2f} ms | {ms['p95']:.2f} ms | {ms['p99']:.2f} ms | {ms['max']:.2f} ms "
+             f"| {'yes' if f['met'] else 'no'} |", ""]
+    if s["training"]:
+        before, after = f["epochs_during"]
+        running = "yes" if f["still_training"] else "no"
+        lines.append(f"A training job ran throughout: epochs {before} -> {after} during the "
+                     f"measurement, still running at the end: {running}.")
+    else:
+        lines.append("No training job (`--no-training`).")
+    return "\n".join(lines)
+
+
+def default_train_table(f: dict) -> str:
+    lines = ["| seed | epochs | training | in all | peak RSS | test accuracy |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for r in f["runs"]:
+        lines.append(f"| {r['seed']} | {r['epochs']} | {r['training_s']:.2f} s "
+                     f"| {r['wall_s']:.2f} s | {r['peak_rss_mb']:.0f} MB "
+                     f"| {100 * r['test_accuracy']:.2f} % |")
+    mean = sum(r["test_accuracy"] for r in f["runs"]) / len(f["runs"])
+    lines += ["", f"`{f['command']}`, one process per seed; mean test accuracy {100 * mean:.2f} %."]
+    return "\n".join(lines)
+
+
+RENDERERS: dict[str, Callable[[dict], str]] = {
+    "default_train": default_train_table,
+    "training": training_table,
+    "time_to_accuracy": time_to_accuracy_table,
+    "augment": augment_table,
+    "web_latency": web_latency_table,
+}
+
+
+def benchmark_markdown(doc: dict) -> str:
+    """The ``<name>.md`` file: the benchmark's table, then its environment line."""
+    return f"{RENDERERS[doc['benchmark']](doc['figures'])}\n\n{environment_line(doc)}\n"

@@ -1,0 +1,163 @@
+"""Regenerate every published speed figure from ``benchmarks/results/*.json``.
+
+The README's "Speed" table and each benchmark's table in benchmarks/README.md
+sit between marker comments; this script rewrites what is between them (and the
+``results/<name>.md`` files) from the recorded runs, so the figures cannot drift
+from the runs that produced them.  tests/test_benchmark_results.py fails when
+the committed READMEs differ from what this script would write.
+
+Run:  python benchmarks/report.py          # rewrite whatever differs
+      python benchmarks/report.py --check  # only say what differs (exit status 1 if anything)
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import render
+from record import RESULTS_DIR, ResultsError, load_results
+from steepest.modelfile import atomic_write_bytes
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+BENCH_README = HERE / "README.md"
+#: Every benchmark the READMEs quote; report.py refuses to run without all of them.
+REQUIRED = tuple(render.RENDERERS)
+
+
+def _lecture(f: dict) -> tuple[str, str]:
+    c = render.find_case(f, "lecture b32")
+    t = c["chosen_threads"]
+    vs = f", {render.torch_ratio(c):.1f}× PyTorch" if f["torch_version"] else ""
+    return (f"lecture net (784-15-10), batch 32, {render.threads_label(t)}",
+            f"{c['samples_per_s'][t]:,.0f} samples/s{vs}")
+
+
+def _big(f: dict) -> tuple[str, str]:
+    c = render.find_case(f, "784-800-800-10 b128")
+    t = c["chosen_threads"]
+    text = f"{render.pct(c['share_of_peak'][t])} of the float32 matmul peak"
+    if c["per_cpu_1_thread"]:
+        per_cpu = c["per_cpu_1_thread"]["share_of_peak"]
+        text += f" ({render.pct(per_cpu)} per CPU-second on 1 thread)"
+    if f["torch_version"]:
+        text += f", {render.torch_ratio(c):.1f}× PyTorch"
+    return f"784-800-800-10, batch 128, {render.threads_label(t)}", text
+
+
+def _default_train(f: dict) -> tuple[str, str]:
+    runs = f["runs"]
+    training = sorted(r["training_s"] for r in runs)
+    span = (f"{training[0]:.1f}" if f"{training[0]:.1f}" == f"{training[-1]:.1f}"
+            else f"{training[0]:.1f}–{training[-1]:.1f}")
+    accuracy = " / ".join(f"{100 * r['test_accuracy']:.2f}" for r in runs)
+    seeds = " / ".join(str(r["seed"]) for r in runs)
+    mean = sum(r["test_accuracy"] for r in runs) / len(runs)
+    plural = "s" if len(runs) > 1 else ""
+    return (f"`{f['command']}` (784-15-10, {runs[0]['epochs']} epochs, batch 32)",
+            f"{span} s of training, {max(r['wall_s'] for r in runs):.1f} s in all, "
+            f"{max(r['peak_rss_mb'] for r in runs):.0f} MB peak RSS; test accuracy {accuracy} % "
+            f"for seed{plural} {seeds}" + (f" (mean {100 * mean:.2f} %)" if plural else ""))
+
+
+def _time_to_accuracy(f: dict) -> tuple[str, str]:
+    r = f["recipe"]
+    what = (f"time to {100 * f['target']:.1f} % test accuracy ({'-'.join(map(str, r['sizes']))}, "
+            f"Adam, batch {r['batch_size']})")
+    sides = [("steepest", f["steepest"])] + ([("PyTorch", f["pytorch"])] if f["pytorch"] else [])
+    hits = {name: render.reached(epochs, f["target"]) for name, epochs in sides}
+    if all(hits.values()) and len(hits) == 2:
+        ratio = hits["PyTorch"]["seconds"] / hits["steepest"]["seconds"]
+        return what, (f"steepest {hits['steepest']['seconds']:.1f} s, PyTorch "
+                      f"{hits['PyTorch']['seconds']:.1f} s: PyTorch / steepest = {ratio:.2f}×")
+    parts = []
+    for name, epochs in sides:
+        e = hits[name] or epochs[-1]
+        short = "" if hits[name] else ", short of the target"
+        parts.append(f"{name} {100 * e['test_accuracy']:.2f} % after {e['epoch']} epochs "
+                     f"({e['seconds']:.1f} s){short}")
+    return what, "; ".join(parts)
+
+
+def _augment(f: dict) -> tuple[str, str]:
+    r = next((r for r in f["epochs"] if r["threads"] == 1), f["epochs"][0])
+    return (f"augmented epoch / plain epoch (784-800-800-10, {r['threads']} BLAS "
+            f"thread{'s' if r['threads'] != 1 else ''})",
+            f"{r['ratio_means']:.2f}× (means of {len(r['plain_s'])} "
+            f"pair{'s' if len(r['plain_s']) != 1 else ''}; minima "
+            f"{r['ratio_minima']:.2f}×)")
+
+
+def _web_latency(f: dict) -> tuple[str, str]:
+    s, ms = f["settings"], f["latency_ms"]
+    during = "while a network trains" if s["training"] else "no training job"
+    return (f"web lab predict, {s['clients']} clients, {during}",
+            f"p50 {ms['p50']:.1f} ms, p99 {ms['p99']:.1f} ms ({s['duration_s']:g} s of load)")
+
+
+SPEED_ROWS = (("default_train", _default_train), ("training", _lecture), ("training", _big),
+              ("time_to_accuracy", _time_to_accuracy), ("augment", _augment),
+              ("web_latency", _web_latency))
+
+
+def speed_table(results: dict[str, dict]) -> str:
+    """The README's "Speed" table: one row per quoted figure, each naming its run."""
+    lines = ["| what | measured | run (date, BLAS kernel) |", "| --- | --- | --- |"]
+    for name, row in SPEED_ROWS:
+        what, measured = row(results[name]["figures"])
+        lines.append(f"| {what} | {measured} | [{render.run_label(results[name])}]"
+                     f"(benchmarks/results/{name}.md) |")
+    short = sorted({name for name, _ in SPEED_ROWS if results[name]["mode"] != "full"})
+    if short:
+        lines += ["", f"Not yet full runs: {', '.join(short)} (see the run column). A quick run "
+                  "checks the pipeline; its figures are shorter samples and noisier."]
+    return "\n".join(lines)
+
+
+def replace_marked(text: str, marker: str, content: str, source: str) -> str:
+    """``text`` with what lies between ``<!-- MARKER:start -->`` and ``<!-- MARKER:end -->``
+    replaced by ``content``; a missing or repeated marker pair is an error."""
+    tag = re.escape(marker)
+    pattern = re.compile(rf"(<!-- {tag}:start -->\n).*?(<!-- {tag}:end -->)", re.DOTALL)
+    if len(pattern.findall(text)) != 1:
+        raise ResultsError(f"{source}: expected one <!-- {marker}:start/end --> pair")
+    return pattern.sub(lambda m: m.group(1) + content.rstrip("\n") + "\n" + m.group(2), text)
+
+
+def expected_files(results: dict[str, dict], readme: str, bench_readme: str,
+                   results_dir: Path = RESULTS_DIR) -> dict[Path, str]:
+    """Every file this script writes, with the text it should hold."""
+    missing = [name for name in REQUIRED if name not in results]
+    if missing:
+        raise ResultsError(f"no recorded run of {', '.join(missing)} in {results_dir}")
+    files = {README: replace_marked(readme, "speed", speed_table(results), str(README))}
+    for name in REQUIRED:
+        markdown = render.benchmark_markdown(results[name])
+        files[results_dir / f"{name}.md"] = markdown
+        bench_readme = replace_marked(bench_readme, f"results:{name}", markdown, str(BENCH_README))
+    files[BENCH_README] = bench_readme
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
+    args = parser.parse_args(argv)
+    try:
+        files = expected_files(load_results(), README.read_text(), BENCH_README.read_text())
+    except ResultsError as exc:
+        print(f"report.py: error: {exc}", file=sys.stderr)
+        return 1
+    stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
+    for path in stale:
+        if not args.check:
+            atomic_write_bytes(path, files[path].encode())
+        print(f"{'stale' if args.check else 'rewrote'}: {path.relative_to(HERE.parent)}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
