@@ -36,6 +36,12 @@ def test_ladder_command_writes_table_and_models(tmp_path, small_mnist_dir):
     assert table[3].startswith("| 2-adam | adam | ")
     assert (tmp_path / "models" / "1-small.npz").exists()
     assert (tmp_path / "models" / "2-adam.npz").exists()
+    # the table names where it was measured: kernel and each rung's BLAS threads
+    from steepest.machine import blas_label, describe_machine
+
+    note = out.read_text().strip().splitlines()[-1]
+    assert note.startswith("Measured ") and blas_label(describe_machine()) in note
+    assert "BLAS threads per rung: 1-small 1, 2-adam 1." in note
 
 
 def test_ladder_rejects_unknown_keys(tmp_path):

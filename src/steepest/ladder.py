@@ -105,3 +105,26 @@ def markdown_table(rows: Sequence[LadderRow]) -> str:
             f"{percent(r.test_accuracy)} | {epochs} | {wall} |"
         )
     return "\n".join(lines)
+
+
+def environment_note(machine: dict, blas_threads: dict[str, int]) -> str:
+    """Where the table was measured: date, CPU, BLAS kernel, each rung's BLAS threads.
+
+    Results repeat bit for bit only on the same BLAS kernel and thread count:
+    another kernel (e.g. AVX-512 instead of Haswell) rounds float32 products
+    differently, and the runs drift apart from the first epoch on.
+
+    >>> print(environment_note({"date": "2026-11-27T13:00:00+00:00", "cpu_model": "AMD EPYC",
+    ...     "logical_cores": 2, "blas": [{"internal_api": "openblas", "version": "0.3.31",
+    ...     "architecture": "Haswell"}]}, {"1-lecture": 1, "3-mlp-relu": 2}))
+    Measured 2026-11-27 13:00 UTC on AMD EPYC (2 logical cores), openblas 0.3.31 Haswell; \
+BLAS threads per rung: 1-lecture 1, 3-mlp-relu 2. Same config and seed give the same bits only \
+on the same BLAS kernel and thread count.
+    """
+    from .machine import blas_label
+
+    date = machine["date"][:16].replace("T", " ")
+    threads = ", ".join(f"{name} {n}" for name, n in blas_threads.items())
+    return (f"Measured {date} UTC on {machine['cpu_model']} ({machine['logical_cores']} logical "
+            f"cores), {blas_label(machine)}; BLAS threads per rung: {threads}. Same config and "
+            "seed give the same bits only on the same BLAS kernel and thread count.")

@@ -100,3 +100,9 @@ def blas_label(machine: dict) -> str:
         " ".join(str(p[k]) for k in ("internal_api", "version", "architecture") if p.get(k))
         for p in pools
     )
+
+
+def blas_pool_threads() -> int:
+    """How many threads NumPy's BLAS may use right now (inside any ``threadpool_limits``)."""
+    pools = [p["num_threads"] for p in thread_pools() if p.get("user_api") == "blas"]
+    return max(pools) if pools else 1

@@ -385,7 +385,8 @@ def ladder(configs, rungs, data, models, output, threads):
     from tqdm import tqdm
 
     from ..blas import limit_blas_threads
-    from ..ladder import Rung, bundled_configs, climb, markdown_table, percent
+    from ..ladder import Rung, bundled_configs, climb, environment_note, markdown_table, percent
+    from ..machine import blas_pool_threads, describe_machine
     from ..modelfile import atomic_write_bytes, save_model
 
     paths = [Path(c) for c in configs] or bundled_configs()
@@ -421,13 +422,16 @@ def ladder(configs, rungs, data, models, output, threads):
             **run_meta(row.rung.config, data, checksums), "history": history,
             "result": result_summary(row.result, len(history)),
         })
-        atomic_write_bytes(output, (markdown_table(done) + "\n").encode())
+        note = environment_note(machine, threads_used)
+        atomic_write_bytes(output, (markdown_table(done) + "\n\n" + note + "\n").encode())
         tqdm.write(f"  -> validation {percent(row.result.validation_accuracy)}, test "
                    f"{percent(row.result.test_accuracy)}, {row.result.seconds:.0f} s")
 
     n_in = int(data_arrays[0][0][0].size)
+    machine, threads_used = describe_machine(), {}
     for rung in ladder_rungs:  # one at a time: each rung gets its own BLAS thread count
         with limit_blas_threads(blas_threads_for(rung.config, n_in, threads)):
+            threads_used[rung.name] = blas_pool_threads()
             climb([rung], data_arrays, on_rung=on_rung, on_epoch=on_epoch, on_result=on_result)
-    click.echo(markdown_table(done))
+    click.echo(markdown_table(done) + "\n\n" + environment_note(machine, threads_used))
     click.echo(f"wrote {output} and {plural(len(done), 'model')} in {models_dir}")
