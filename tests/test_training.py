@@ -227,3 +227,33 @@ def test_state_new_uses_the_seed_for_the_initial_weights():
     a = TrainState.new(TrainConfig(seed=4), 784, 10).network.get_weights()
     b = TrainState.new(TrainConfig(seed=4), 784, 10).network.get_weights()
     assert all(p.tobytes() == q.tobytes() for p, q in zip(a, b))
+
+
+def three_blobs(rng, n=300):
+    """Small tabular data: 3 features, 3 well-separated classes."""
+    centres = np.array([[2, 0, 0], [0, 2, 0], [0, 0, 2]], np.float32)
+    y = rng.integers(0, 3, n)
+    x = centres[y] + rng.normal(0, 0.3, (n, 3)).astype(np.float32)
+    return x, y
+
+
+def test_tabular_data_trains_with_any_number_of_features_and_classes():
+    rng = np.random.default_rng(0)
+    x, y = three_blobs(rng)
+    config = TrainConfig(hidden=(8,), epochs=20, batch_size=16, learning_rate=0.5,
+                         validation=60)
+    result = run(config, ((x, y), None))  # no test set: nothing is scored on one
+    assert result.network.sizes == (3, 8, 3)
+    assert result.test_accuracy is None and result.validation_accuracy > 0.95
+    assert all(r.test_accuracy is None for r in result.history)
+
+
+def test_n_classes_sets_the_output_layer_and_labels_are_checked():
+    rng = np.random.default_rng(0)
+    x, y = three_blobs(rng, 40)
+    result = run(TrainConfig(hidden=(4,), epochs=1), ((x, y), (x, y)), n_classes=5)
+    assert result.network.sizes[-1] == 5 and result.test_accuracy is not None
+    with pytest.raises(ValueError, match=r"labels must be ints in \[0, 2\), got 2"):
+        run(TrainConfig(epochs=1), ((x, y), None), n_classes=2)
+    with pytest.raises(ValueError, match=r"labels must be ints in \[0, K\), got dtype float"):
+        run(TrainConfig(epochs=1), ((x, y.astype(float)), None))

@@ -303,11 +303,38 @@ def split_validation(data, validation: int):
     return (x[:-validation], y[:-validation]), (x[-validation:], y[-validation:])
 
 
+def check_labels(n_classes: int | None, *labels: np.ndarray | None) -> int:
+    """The number of classes K, checked against every label array (``None``s are skipped).
+
+    Labels are ints in ``[0, K)``; without ``n_classes``, K is one more than the
+    largest label, and at least 2.
+
+    >>> check_labels(None, np.array([0, 2, 1]))
+    3
+    >>> check_labels(2, np.array([0, 2]))
+    Traceback (most recent call last):
+    ...
+    ValueError: labels must be ints in [0, 2), got 2
+    """
+    given = [np.asarray(y) for y in labels if y is not None]
+    for y in given:
+        if y.size and y.dtype.kind not in "iu":
+            raise ValueError(f"labels must be ints in [0, K), got dtype {y.dtype}")
+    largest = max((int(y.max()) for y in given if y.size), default=0)
+    smallest = min((int(y.min()) for y in given if y.size), default=0)
+    k = max(largest + 1, 2) if n_classes is None else int(n_classes)
+    if smallest < 0 or largest >= k:
+        bad = smallest if smallest < 0 else largest
+        raise ValueError(f"labels must be ints in [0, {k}), got {bad}")
+    return k
+
+
 def run(
     config: TrainConfig,
     data,
     *,
     state: TrainState | None = None,
+    n_classes: int | None = None,
     on_batch: Callable[[int, int, float], None] | None = None,
     on_epoch: Callable[[EpochRecord, TrainState], None] | None = None,
 ) -> RunResult:
@@ -323,9 +350,13 @@ def run(
 
     Args:
         config: the run's hyperparameters.
-        data: ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``.
+        data: ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``:
+            images (N, H, W) or feature rows (N, n_in), labels 0 .. K-1.  The test
+            part may be ``None`` (nothing is scored on a test set then).
         state: a :class:`TrainState` to continue (from a checkpoint); its
             ``config`` must equal ``config`` except for ``epochs``.
+        n_classes: K, the output layer's size; default: one more than the
+            largest label in the training and test sets (10 for MNIST).
         on_batch: ``on_batch(epoch, i, loss)`` after every step.
         on_epoch: ``on_epoch(record, state)`` after every epoch, when ``state``
             is consistent -- the place to save a checkpoint.  It may raise
@@ -339,14 +370,16 @@ def run(
     (2, True, True)
     """
     t0 = time.perf_counter()
-    (x_train, y_train), (x_test, y_test) = data
+    (x_train, y_train), test = data
+    x_test, y_test = (None, None) if test is None else test
+    n_out = state.network.sizes[-1] if state is not None else n_classes
+    n_out = check_labels(n_out, y_train, y_test)
     if config.validation:
         (x_train, y_train), (x_val, y_val) = split_validation((x_train, y_train),
                                                               config.validation)
     else:
         x_val = y_val = None
     n_in = int(np.prod(x_train.shape[1:]))
-    n_out = 10
     if state is None:
         state = TrainState.new(config, n_in, n_out)
     elif state.config.replace(epochs=config.epochs) != config:
@@ -395,7 +428,8 @@ def run(
                     state.stopped_early = True
                     record.extra["stopped_early"] = True
             else:
-                record.test_accuracy = net.accuracy(x_test, y_test)
+                if x_test is not None:
+                    record.test_accuracy = net.accuracy(x_test, y_test)
                 state.best_epoch = epoch
             state.epoch = epoch
             state.history.append(record)
@@ -415,7 +449,7 @@ def run(
         else:
             val_accuracy = net.accuracy(x_val, y_val)
             state.best_epoch = state.epoch
-    test_accuracy = net.accuracy(x_test, y_test) if state.history else None
+    test_accuracy = net.accuracy(x_test, y_test) if state.history and x_test is not None else None
     return RunResult(net, state.history, test_accuracy, val_accuracy, state.best_epoch,
                      state.stopped_early, time.perf_counter() - t0)
 
