@@ -247,7 +247,7 @@ def train(**flags):
     from ..checkpoint import load_checkpoint, save_checkpoint
     from ..config import ConfigError
     from ..modelfile import save_model
-    from ..training import TrainConfig, TrainingDiverged, TrainState
+    from ..training import TrainConfig, TrainingDiverged, TrainState, check_labels
     from ..training import run as run_training
 
     config_kwargs, opts = _resolve_settings(flags)
@@ -288,7 +288,7 @@ def train(**flags):
     (x_train, y_train), (x_test, y_test) = data
     n_in = int(np.prod(x_train.shape[1:]))
     if state is None:
-        state = TrainState.new(config, n_in, 10)
+        state = TrainState.new(config, n_in, check_labels(None, y_train, y_test))
     elif state.network.sizes[0] != n_in:
         raise ValueError(f"{resume} expects {state.network.sizes[0]} inputs, "
                          f"the data has {n_in}")
