@@ -11,12 +11,18 @@ import http.client
 import io
 import json
 import os
+import queue
+import signal
+import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+import steepest
 
 try:
     import flask  # noqa: F401
@@ -862,3 +868,100 @@ def test_a_one_epoch_job_says_one_epoch(client):
     assert "of 1 epoch done" in refused and "epochs" not in refused
     events = events_of(client.get("/api/train/events"))
     assert events[-1]["type"] == "done" and events[-1]["message"] == "trained 1 epoch"
+
+
+# ---------------------------------------------------------------------------
+# `steepest serve` on the terminal (issue 7)
+
+def serve_cli(args: list[str], until: str, *, prelude: str = "", timeout: float = 120):
+    """Run ``steepest serve ARGS`` until a line of its output contains ``until``; stop it.
+
+    ``prelude`` is Python run first in that process.  Returns ``(stdout, stderr)``
+    after the server stopped on SIGTERM (as Ctrl+C stops it).
+    """
+    code = f"import sys\n{prelude}\nfrom steepest.cli import main\nmain(['serve', *sys.argv[1:]])"
+    src = str(Path(steepest.__file__).parents[1])
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)],
+                     daemon=True).start()
+    out = []
+    try:
+        deadline = time.monotonic() + timeout
+        while not any(until in line for line in out):
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert line is not None, f"serve ended early: {''.join(out)}{proc.stderr.read()}"
+            out.append(line)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    while (line := lines.get(timeout=10)) is not None:
+        out.append(line)
+    return "".join(out), proc.stderr.read()
+
+
+@pytest.mark.parametrize("host, warns", [("0.0.0.0", True), ("127.0.0.1", False),
+                                         ("localhost", False)])
+def test_serve_on_a_public_address_warns_that_anyone_can_use_it(model_path, host, warns):
+    out, err = serve_cli([str(model_path), "--host", host, "--port", "0"], "steepest web lab:")
+    assert "no authentication" in err if warns else "warning" not in err, err
+    if warns:
+        assert "anyone who can reach this address can use it" in err
+        assert err.startswith("steepest: warning: listening on 0.0.0.0")
+
+
+STARTUP_PRELUDE = """
+import functools
+import steepest.web.app as lab
+from steepest.training import TrainConfig
+from steepest.web.trainer import JobSpec
+spec = JobSpec(TrainConfig(epochs=1, batch_size=50), train_limit=1000)
+lab.create_app = functools.partial(lab.create_app, startup_spec=spec)
+"""
+
+
+def test_serve_without_a_model_says_when_its_first_model_is_ready():
+    """The start-up training (made small here) ends with its accuracy and the model's place."""
+    out, err = serve_cli(["--port", "0"], "start-up training", prelude=STARTUP_PRELUDE)
+    url = out.splitlines()[0].split()[3]
+    assert url.startswith("http://127.0.0.1:") and url.endswith("/"), out
+    report = out[out.index("start-up training"):]
+    assert report.startswith("start-up training finished: trained 1 epoch in "), out
+    assert "serving 784 -> 15 sigmoid -> 10 softmax (11,935 parameters)" in report
+    accuracy = float(report.split("test accuracy ")[1].split(" %")[0])
+    assert 10 < accuracy <= 100
+    assert f"not saved to a file (it lives in this server's memory): download it from " \
+           f"{url}api/model/download" in report
+    assert "Traceback" not in err
+
+
+def test_serve_reports_a_failed_start_up_training(capsys):
+    from steepest.cli.serve import _report_startup
+
+    job = {"startup": True, "message": "MemoryError: ", "seconds": 3.0}
+    _report_startup(job, {"type": "error", "message": "MemoryError: "}, {})
+    assert capsys.readouterr().out == ("start-up training stopped: MemoryError: ; no model is "
+                                       "served (train one on the page's Train tab)\n")
+    _report_startup({**job, "startup": False}, {"type": "done", "message": "x"}, {})
+    _report_startup({**job, "message": "the server is shutting down"},
+                    {"type": "cancelled", "message": "the server is shutting down"}, {})
+    assert capsys.readouterr().out == ""  # page jobs report on the page; Ctrl+C needs no report
+
+
+def test_serve_without_flask_says_how_to_install_it_from_a_checkout():
+    code = ("import sys; sys.modules['flask'] = None\n"
+            "from steepest.cli import main\nmain(['serve'])")
+    src = str(Path(steepest.__file__).parents[1])
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": src})
+    assert r.returncode == 1 and r.stdout == ""
+    assert r.stderr.startswith("steepest: error: the web lab needs Flask")
+    assert 'in your steepest checkout run pip install -e ".[web]"' in r.stderr  # README's way
+    assert "pip install 'steepest[web]'" in r.stderr  # and an index install's
+    assert len(r.stderr.splitlines()) == 1
