@@ -285,10 +285,12 @@ def test_bad_requests_show_the_servers_message(page, lab):
     expect(page.locator("#draw-note")).to_contain_text("must be in 0..9999")
     answers = page.evaluate("""async () => {
         const out = [];
+        const json = {'Content-Type': 'application/json'};
+        const post = (body) => ({method: 'POST', headers: json, body});
         for (const [path, init] of [
-            ['/api/predict', {method: 'POST', body: '{"pixels": [0.5,'}],
-            ['/api/predict', {method: 'POST', body: JSON.stringify({pixels: [2, 0.5]})}],
-            ['/api/predict', {method: 'POST', body: 'x'.repeat(3 * 1024 * 1024)}],
+            ['/api/predict', post('{"pixels": [0.5,')],
+            ['/api/predict', post(JSON.stringify({pixels: [2, 0.5]}))],
+            ['/api/predict', post('x'.repeat(3 * 1024 * 1024))],
             ['/api/nowhere', {}],
             ['/api/predict', {method: 'GET'}]]) {
             const r = await fetch(path, init);

@@ -8,6 +8,8 @@
 * :mod:`.served` -- the model the page talks to, swapped safely between requests;
 * :mod:`.trainer` -- the training run, in its own process so serving stays fast;
 * :mod:`.jobs` -- starts, watches and cancels that process; streams its events;
+* :mod:`.train_request` -- what a training request may ask for, and its limits;
+* :mod:`.guard` -- only the lab's own page, at the lab's own address, gets in;
 * :mod:`.app` -- the Flask routes (the JSON API) and the threaded server.
 
 The page itself (``static/``) is plain HTML, CSS and JavaScript with no build

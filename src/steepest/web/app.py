@@ -1,10 +1,11 @@
 """The web lab's JSON API and page, as a Flask app (served by :mod:`.server`).
 
 ``create_app`` builds the app around a :class:`~.served.ServedModel` and a
-:class:`~.jobs.TrainingManager`.  Every route answers JSON; every refusal is
-``{"error": "one line"}`` with a 4xx status (503 only while the first model is
-still training), so a bad request can never crash the server or reach the
-numerical code unchecked.  The routes (documented in the README's
+:class:`~.jobs.TrainingManager`.  Every request first passes :mod:`.guard`
+(the lab's own address and page, JSON bodies); every route answers JSON; every
+refusal is ``{"error": "one line"}`` with a 4xx status (503 only while the
+first model is still training), so a bad request can never crash the server or
+reach the numerical code unchecked.  The routes (documented in the README's
 "Web lab API" section):
 
 =======  ==========================  ==============================================
@@ -31,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +43,10 @@ from .. import descent as gd
 from ..perceptron import GAME_FEATURES, GAME_THRESHOLDS, GAME_WEIGHTS, game_table
 from ..training import TrainConfig
 from . import validate as v
-from .jobs import TrainingManager, spec_from_json
+from .guard import Guard, protect
+from .jobs import TrainingManager
 from .served import ServedModel
+from .train_request import spec_from_json
 from .trainer import JobSpec
 
 STATIC = Path(__file__).parent / "static"
@@ -62,12 +66,18 @@ MAX_STREAMS = 8
 
 
 class Lab:
-    """What the routes share: the served model, the training manager, the settings."""
+    """What the routes share: the served model, the training manager, the settings.
 
-    def __init__(self, served: ServedModel, manager: TrainingManager, heartbeat: float) -> None:
+    ``guard`` is the app's :class:`~.guard.Guard`: :func:`.server.make_server`
+    tells it the address the lab listens on.
+    """
+
+    def __init__(self, served: ServedModel, manager: TrainingManager, heartbeat: float,
+                 guard: Guard) -> None:
         self.served = served
         self.manager = manager
         self.heartbeat = heartbeat
+        self.guard = guard
         self.streams = threading.BoundedSemaphore(MAX_STREAMS)
 
     def close(self) -> None:
@@ -85,6 +95,7 @@ def create_app(
     max_seconds: float = 1800.0,
     heartbeat: float = 5.0,
     max_content_length: int = MAX_CONTENT_LENGTH,
+    on_job_end: Callable[[dict, dict], None] | None = None,
 ) -> Flask:
     """The web lab as a Flask app.
 
@@ -102,6 +113,8 @@ def create_app(
         max_seconds: wall-time limit of a training job.
         heartbeat: seconds between keep-alive comments on the event stream.
         max_content_length: largest request body, in bytes (larger gets 413).
+        on_job_end: called as ``on_job_end(job_summary, final_event)`` when a
+            training job has ended (see :class:`~.jobs.TrainingManager`).
 
     Raises:
         ValueError: ``model_path`` is not a readable 784-input, 10-class model.
@@ -110,12 +123,12 @@ def create_app(
     if model_path is not None:
         served.load(model_path)
     manager = TrainingManager(served, work_dir, idle_timeout=idle_timeout,
-                              max_seconds=max_seconds)
-    lab = Lab(served, manager, heartbeat)
+                              max_seconds=max_seconds, on_job_end=on_job_end)
 
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = max_content_length
     app.json.sort_keys = False
+    lab = Lab(served, manager, heartbeat, protect(app))
     app.extensions["steepest_lab"] = lab
     _register_errors(app)
     _register_routes(app, lab)
@@ -162,10 +175,12 @@ def _register_errors(app: Flask) -> None:
         return _error(f"internal error ({type(exc).__name__}); the server keeps running", 500)
 
 
-def _json_body() -> dict:
+def _json_body(*, empty_ok: bool = False) -> dict:
     """The request body as a JSON object, or a 400 saying what is wrong with it."""
     raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     if not raw.strip():
+        if empty_ok:
+            return {}
         raise v.ApiError("the request body is empty; send a JSON object")
     try:
         body = json.loads(raw)
@@ -234,7 +249,9 @@ def _register_routes(app: Flask, lab: Lab) -> None:
     def predict():
         body = _json_body()
         v.reject_unknown(body, ("pixels", "pixels_base64", "width", "height"))
-        return jsonify(served.predict(v.image(body, MAX_SIDE)))
+        image = v.image(body, MAX_SIDE)
+        v.require_ink(image)  # 422, like `steepest predict` refuses a blank image
+        return jsonify(served.predict(image))
 
     @app.get("/api/digits/<int:index>")
     def test_digit(index: int):
@@ -259,6 +276,7 @@ def _register_routes(app: Flask, lab: Lab) -> None:
 
     @app.post("/api/train/cancel")
     def train_cancel():
+        v.reject_unknown(_json_body(empty_ok=True), ())  # nothing to say but "cancel"
         cancelled = manager.cancel()
         return jsonify({"cancelled": cancelled, "message": "cancelling the training job"
                         if cancelled else "no training job is running"})

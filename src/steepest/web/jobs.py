@@ -30,20 +30,15 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..activations import HIDDEN_ACTIVATIONS
-from ..network import INITS
-from ..optimizers import OPTIMIZERS
-from ..schedules import SCHEDULES
-from ..training import TrainConfig
 from . import trainer
-from . import validate as v
 from .served import ServedModel
-from .validate import ApiError
+from .train_request import MAX_EPOCHS
+from .validate import ApiError, plural
 
-MAX_EPOCHS = 100
 CANCEL_GRACE = 10.0  # seconds a cancelled process gets to stop on its own
 FINAL = ("done", "cancelled", "error")
 
@@ -64,6 +59,7 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     cancel_requested: float | None = None
     history: list[dict] = field(default_factory=list)  # epoch records, no weight images
+    final: dict | None = None  # its last event: done, cancelled or error
 
     @property
     def active(self) -> bool:
@@ -85,7 +81,18 @@ class Job:
 
 
 class TrainingManager:
-    """Runs at most one :class:`Job`; keeps the event log of the latest one."""
+    """Runs at most one :class:`Job`; keeps the event log of the latest one.
+
+    Args:
+        served: where a finished job's model goes into service.
+        work_dir: where jobs write their model files (default: a temporary
+            directory, removed by :meth:`close`).
+        idle_timeout: seconds a job runs with nobody following it.
+        max_seconds: wall-time limit of a job.
+        on_job_end: called as ``on_job_end(job_summary, final_event)`` in the
+            job's watcher thread once a job has ended, after its model (if any)
+            is in service -- how ``steepest serve`` reports its start-up training.
+    """
 
     def __init__(
         self,
@@ -94,8 +101,10 @@ class TrainingManager:
         *,
         idle_timeout: float = 30.0,
         max_seconds: float = 1800.0,
+        on_job_end: Callable[[dict, dict], None] | None = None,
     ) -> None:
         self.served = served
+        self.on_job_end = on_job_end
         self._own_dir = work_dir is None
         self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="steepest-lab-"))
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +128,8 @@ class TrainingManager:
                 done = len(job.history)
                 raise ApiError(
                     f"a training job is already running (job {job.id}, {done} of "
-                    f"{job.spec.config.epochs} epochs done); cancel it or wait for it to finish",
+                    f"{plural(job.spec.config.epochs, 'epoch')} done); cancel it or wait for "
+                    "it to finish",
                     status=409,
                 )
             if self.closing:
@@ -253,6 +263,14 @@ class TrainingManager:
                 self.cancel(f"no page has followed this job for {self.idle_timeout:g} s")
             elif now - job.started > self.max_seconds:
                 self.cancel(f"the time limit of {self.max_seconds:g} s was reached")
+        try:
+            if self.on_job_end is not None:
+                self.on_job_end(job.summary(), job.final)
+        finally:
+            self._reap(job)
+
+    def _reap(self, job: Job) -> None:
+        """Wait for the job's process to exit and remove what it left."""
         job.process.join(5.0)
         if job.process.is_alive():
             job.process.kill()
@@ -277,7 +295,7 @@ class TrainingManager:
             # Nothing else to serve: the last finished epoch is better than no model.
             with contextlib.suppress(OSError, ValueError):
                 snap = self.served.load(job.path, source=f"trained in the lab (job {job.id}, "
-                                        f"{len(job.history)} epochs)")
+                                        f"{plural(len(job.history), 'epoch')})")
                 msg = {**msg, "model": snap.summary()}
         with self._cond:
             kind = msg.get("type")
@@ -291,36 +309,8 @@ class TrainingManager:
                 if kind == "cancelled" and job.message:  # keep the reason, add where it stopped
                     msg = {**msg, "message": f"{job.message} ({msg.get('message', 'stopped')})"}
                 job.message = msg.get("message", kind)
+                job.final = msg
             elif job.state == "starting" and kind in ("status", "weights", "progress", "epoch"):
                 job.state = "running"
             self._publish(job, msg)
         return kind in FINAL
-
-
-#: Fields ``POST /api/train`` accepts; anything else is refused.
-TRAIN_FIELDS = ("hidden", "activation", "init", "learning_rate", "batch_size", "epochs",
-                "seed", "optimizer", "schedule", "l2", "dropout", "train_limit")
-
-
-def spec_from_json(body: dict, max_units: int) -> trainer.JobSpec:
-    """Check a ``POST /api/train`` body; missing fields take :class:`TrainConfig`'s defaults."""
-    v.reject_unknown(body, TRAIN_FIELDS)
-    d = TrainConfig()
-    limit = body.get("train_limit")
-    config = TrainConfig(
-        hidden=v.int_list(body.get("hidden", list(d.hidden)), "hidden", 1, 2048, max_len=4),
-        activation=v.choice(body.get("activation", d.activation), "activation",
-                            HIDDEN_ACTIVATIONS),
-        init=v.choice(body.get("init", d.init), "init", tuple(INITS)),
-        learning_rate=v.number(body.get("learning_rate", d.learning_rate), "learning_rate",
-                               0, 100, lo_open=True),
-        batch_size=v.integer(body.get("batch_size", d.batch_size), "batch_size", 1, 60000),
-        epochs=v.integer(body.get("epochs", d.epochs), "epochs", 1, MAX_EPOCHS),
-        seed=v.integer(body.get("seed", d.seed), "seed", 0, 2**32 - 1),
-        optimizer=v.choice(body.get("optimizer", d.optimizer), "optimizer", tuple(OPTIMIZERS)),
-        schedule=v.choice(body.get("schedule", d.schedule), "schedule", SCHEDULES),
-        l2=v.number(body.get("l2", d.l2), "l2", 0, 1),
-        dropout=v.number(body.get("dropout", d.dropout), "dropout", 0, 0.9),
-    )
-    train_limit = None if limit is None else v.integer(limit, "train_limit", 10, 60000)
-    return trainer.JobSpec(config, train_limit, max_units)

@@ -10,7 +10,8 @@ werkzeug and 0.8 ms through waitress, and p99 latency with 32 clients halved
 the lab still works, only slower under load.
 
 :func:`make_server` binds the socket itself, so a port in use is an ``OSError``
-for the caller instead of a message printed by the server library.
+for the caller instead of a message printed by the server library, and it
+tells the lab's :class:`~.guard.Guard` which address and port are its own.
 """
 
 from __future__ import annotations
@@ -103,10 +104,14 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 8000,
         sock.bind((host, port))
         sock.listen(128)
         sock.setblocking(False)
-        return LabServer(app, sock, engine)
+        server = LabServer(app, sock, engine)
     except BaseException:
         sock.close()
         raise
+    lab = getattr(app, "extensions", {}).get("steepest_lab")
+    if lab is not None:  # the lab answers only to its own address (see .guard)
+        lab.guard.listen(host, server.port)
+    return server
 
 
 def _werkzeug_server(app: Any, sock: socket.socket):

@@ -30,6 +30,7 @@ from ..modelfile import save_model
 from ..training import TrainConfig, TrainingDiverged, TrainState
 from ..training import run as run_training
 from . import views
+from .validate import plural
 
 #: How much the training process lowers its priority (0 = normal, 19 = lowest).
 NICENESS = 10
@@ -118,4 +119,4 @@ def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> N
     # The same loop as ``steepest train``: any optimizer, schedule, L2 or dropout.
     run_training(config, ((x_train, y_train), (x_test, y_test)), state=state,
                  on_batch=on_batch, on_epoch=on_epoch)
-    events.put({"type": "finished", "message": f"trained {config.epochs} epochs"})
+    events.put({"type": "finished", "message": f"trained {plural(config.epochs, 'epoch')}"})

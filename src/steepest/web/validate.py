@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from ..preprocess import to_mnist
 
 
 class ApiError(Exception):
@@ -37,18 +41,20 @@ def reject_unknown(body: Mapping, allowed: Sequence[str]) -> None:
     """Refuse fields the endpoint does not know (a typo should not be silently ignored)."""
     unknown = sorted(set(body) - set(allowed))
     if unknown:
-        raise ApiError(
-            f"unknown field(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}"
-        )
+        raise ApiError(f"unknown field(s) {', '.join(map(repr, unknown))}; "
+                       f"allowed: {', '.join(allowed) or 'none'}")
 
 
 def integer(value: Any, name: str, lo: int, hi: int) -> int:
-    """An int in ``[lo, hi]`` (JSON ``3`` or ``3.0``; not ``true``, not ``"3"``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    """An int in ``[lo, hi]``: a JSON integer such as ``3``.
+
+    Checked by type, like a config file's values: ``15.7`` is not an integer
+    (nor is ``3.0``: JavaScript's ``JSON.stringify(3)`` writes ``3``, so only
+    a client that means a fraction sends a decimal point), ``true`` is not
+    ``1`` and ``"3"`` is a string.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(f"{name} must be an integer, got {_kind(value)}")
-    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
-        raise ApiError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
     if not lo <= value <= hi:
         raise ApiError(f"{name} must be between {lo} and {hi}, got {value}")
     return value
@@ -77,7 +83,7 @@ def numbers(value: Any, name: str, length: int, lo: float, hi: float) -> list[fl
 def choice(value: Any, name: str, options: Sequence[str]) -> str:
     """One of ``options``."""
     if not isinstance(value, str) or value not in options:
-        raise ApiError(f"{name} must be one of: {', '.join(options)}; got {value!r}")
+        raise ApiError(f"{name} must be one of: {', '.join(options)}; got {_kind(value)}")
     return value
 
 
@@ -85,10 +91,9 @@ def int_list(value: Any, name: str, lo: int, hi: int, max_len: int) -> tuple[int
     """``[800, 800]`` or ``"800,800"`` -> ``(800, 800)``; ``[]`` / ``""`` -> ``()``."""
     if isinstance(value, str):
         parts = [p for p in value.replace(" ", "").split(",") if p]
-        try:
-            value = [int(p) for p in parts]
-        except ValueError:
-            raise ApiError(f"{name} must be comma-separated integers, got {value!r}") from None
+        if not all(re.fullmatch("[0-9]+", p) for p in parts):  # not "15.7", "1e3" or "x"
+            raise ApiError(f"{name} must be comma-separated integers, got {_kind(value)}")
+        value = [int(p) for p in parts]
     if not isinstance(value, list):
         raise ApiError(f"{name} must be a list of integers, got {_kind(value)}")
     if len(value) > max_len:
@@ -139,6 +144,18 @@ def image(body: Mapping, max_side: int) -> np.ndarray:
     return a.astype(np.float32).reshape(height, width)
 
 
+def require_ink(image: np.ndarray) -> None:
+    """Refuse a blank drawing with a 422, by the rule ``steepest predict`` uses for a file.
+
+    The rule: a drawing is blank when :func:`steepest.preprocess.to_mnist`
+    finds no ink in it (it then returns all zeros) -- an empty canvas, white
+    or black, or one flat grey.  A network asked about nothing still answers
+    some digit with some confidence; saying "draw a digit" is the honest reply.
+    """
+    if not to_mnist(image).any():
+        raise ApiError("no ink: the drawing is blank; draw a digit", status=422)
+
+
 def _image_from_base64(text: Any, width: int, height: int) -> np.ndarray:
     if not isinstance(text, str):
         raise ApiError(f"pixels_base64 must be a base64 string, got {_kind(text)}")
@@ -155,14 +172,19 @@ def _image_from_base64(text: Any, width: int, height: int) -> np.ndarray:
     return gray.astype(np.float32) * np.float32(1 / 255)
 
 
+def plural(n: int, noun: str) -> str:
+    """``plural(1, "epoch")`` is ``"1 epoch"``, ``plural(2, "epoch")`` is ``"2 epochs"``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def _kind(value: Any) -> str:
-    """How a JSON value looks, for messages: ``a string``, ``null``, ``a list of 3``..."""
+    """A JSON value for a message, with its type: ``"5" (a string)``, ``true (a boolean)``."""
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "a boolean"
+        return f"{json.dumps(value)} (a boolean)"
     if isinstance(value, str):
-        return f"the string {value[:40]!r}"
+        return f"{json.dumps(value[:40], ensure_ascii=False)} (a string)"
     if isinstance(value, list):
         return f"a list of {len(value)}"
     if isinstance(value, dict):

@@ -1,0 +1,148 @@
+"""Who may talk to the lab: its own page, at its own address, sending JSON.
+
+The lab has no login: whoever reaches its socket may use it.  On the default
+address (127.0.0.1) that is the people on this machine -- and every web page
+they have open, because a browser sends requests wherever a page asks.  Three
+checks, before any route runs, keep those pages out:
+
+* **Host** (DNS rebinding).  A page at ``evil.example`` can make that name
+  resolve to 127.0.0.1; the browser then treats the lab as part of
+  ``evil.example`` and lets the page read its answers.  But the browser still
+  says ``Host: evil.example:8000``, so only the lab's own names are served:
+  ``localhost``, a loopback address (127.0.0.1, ``[::1]``) or the address
+  ``steepest serve --host`` was given, each with the port it listens on.
+  Served on a wildcard address (``0.0.0.0``, ``::``) the lab also answers to
+  this machine's host name and to any IP address, which DNS cannot rebind.
+* **Origin**.  Browsers name the page behind every cross-origin request and
+  every POST; when that origin is not the lab's own (``http://`` and the
+  request's own Host) the request is refused.  Where the browser sends
+  ``Sec-Fetch-Site``, a request from another site (or another port of this
+  one) is refused too, unless it is the user following a link to a page.
+* **Content-Type**.  Every POST must say ``application/json``.  A plain HTML
+  form or a "simple" cross-site ``fetch`` cannot send that header without
+  first asking the lab's permission (a CORS preflight), which it never gives.
+
+A refusal is a 403 (Host, Origin) or a 415 (Content-Type) with the usual
+``{"error": ...}`` body.  Until a server has bound the lab to a port
+(:meth:`Guard.listen`, which :func:`.server.make_server` calls), the loopback
+names are accepted on any port: that is the app inside Flask's test client or
+another WSGI server on this machine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+
+from flask import Flask, request
+
+from .validate import ApiError
+
+#: ``name`` or ``name:port``; an IPv6 address in brackets.
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\[\]:/@\s]+)(?::([0-9]{1,5}))?")
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def split_host(value: str, default_port: int = 80) -> tuple[str, int] | None:
+    """``"LocalHost:8000"`` -> ``("localhost", 8000)``; ``"[::1]"`` -> ``("::1", 80)``.
+
+    IP addresses come back in their standard form; None for anything malformed.
+
+    >>> split_host("127.0.0.1:8000"), split_host("[0:0::1]:80"), split_host("a b")
+    (('127.0.0.1', 8000), ('::1', 80), None)
+    """
+    match = _HOST.fullmatch(value.strip())
+    if match is None:
+        return None
+    name, port = match.group(1).lower(), match.group(2)
+    if name.startswith("["):
+        name = name[1:-1]
+        if _ip(name) is None or ":" not in name:
+            return None
+    ip = _ip(name)
+    return (str(ip) if ip is not None else name), (int(port) if port else default_port)
+
+
+def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        return None
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """Whether an ``Origin`` header names the page at ``http://`` + ``host``.
+
+    >>> same_origin("http://LOCALHOST:8000", "localhost:8000"), same_origin("null", "localhost")
+    (True, False)
+    """
+    scheme, _, rest = origin.partition("://")
+    here = split_host(host)
+    return scheme.lower() == "http" and here is not None and split_host(rest) == here
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses: reachable from this machine only."""
+    ip = _ip(host.strip("[]"))
+    return host.lower() == "localhost" or (ip is not None and ip.is_loopback)
+
+
+class Guard:
+    """The lab's own addresses, and the checks every request passes first."""
+
+    def __init__(self) -> None:
+        self.host: str | None = None  # what the server was bound to, once it is
+        self.port: int | None = None
+        self.names: set[str] = set()
+
+    def listen(self, host: str, port: int) -> None:
+        """The server has bound ``host:port``: from now on only that port is the lab's."""
+        bound = split_host(f"[{host}]" if ":" in host else host)
+        self.host, self.port = (bound[0] if bound else host.lower()), port
+        self.names = {"localhost", self.host}
+        if self.host in WILDCARDS:  # reachable by this machine's own names as well
+            self.names |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+
+    def own_host(self, value: str) -> bool:
+        """Whether a request's ``Host`` header names this lab."""
+        parsed = split_host(value)
+        if parsed is None:
+            return False
+        name, port = parsed
+        ip = _ip(name)
+        if self.port is None:  # not bound to a port yet: loopback names only
+            return is_loopback(name)
+        if port != self.port:
+            return False
+        if name in self.names or (ip is not None and ip.is_loopback and is_loopback(self.host)):
+            return True
+        return ip is not None and self.host in WILDCARDS  # an IP address cannot be rebound
+
+    def check(self) -> None:
+        """Refuse the current request (403 or 415) unless it comes from the lab's own page."""
+        host = request.headers.get("Host", "")
+        if not self.own_host(host):
+            raise ApiError(f"refused: Host {host[:80]!r} is not this lab's address "
+                           "(open the lab at the address `steepest serve` printed)", status=403)
+        origin = request.headers.get("Origin")
+        if origin is not None and not same_origin(origin, host):
+            raise ApiError(f"refused: a page from {origin[:80]!r} may not use this lab; "
+                           "only the lab's own page may", status=403)
+        site = request.headers.get("Sec-Fetch-Site", "same-origin")
+        navigating = request.method == "GET" and request.headers.get("Sec-Fetch-Mode") == "navigate"
+        if site not in ("same-origin", "none") and not navigating:
+            raise ApiError(f"refused: a {site} request may not use this lab; only the lab's own "
+                           "page may", status=403)
+        if (request.method == "POST" and request.routing_exception is None
+                and request.mimetype != "application/json"):
+            sent = request.mimetype or "no Content-Type"
+            raise ApiError(f"a POST body must be JSON with Content-Type: application/json, "
+                           f"got {sent[:80]!r}", status=415)
+
+
+def protect(app: Flask) -> Guard:
+    """Check every request of ``app`` with a new :class:`Guard`, which is returned."""
+    guard = Guard()
+    app.before_request(guard.check)
+    return guard
