@@ -344,21 +344,27 @@ def test_one_epoch_is_singular(tmp_path, small_mnist_dir):
     assert "after 1 epoch in" in r.output.splitlines()[-1]
 
 
-def fake_distribution(monkeypatch, direct_url):
+def fake_distribution(monkeypatch, *direct_urls):
+    """steepest's installed distributions, each with this direct_url.json (None: none)."""
     import importlib.metadata
 
     class Dist:
-        def read_text(self, name):
-            return direct_url
+        def __init__(self, direct_url):
+            self.direct_url = direct_url
 
-    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: Dist())
+        def read_text(self, name):
+            return self.direct_url
+
+    dists = [Dist(d) for d in direct_urls]
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda name: dists)
 
 
 def test_install_hint_for_an_editable_checkout(monkeypatch):
     from steepest.cli.app import install_hint
 
-    fake_distribution(monkeypatch, '{"dir_info": {"editable": true}, '
-                                   '"url": "file:///home/me/my%20steepest"}')
+    # the first is a build's egg-info in src/ (no installer record), as with src on PYTHONPATH
+    fake_distribution(monkeypatch, None, '{"dir_info": {"editable": true}, '
+                                         '"url": "file:///home/me/my%20steepest"}')
     assert install_hint("web") == 'python -m pip install -e "/home/me/my steepest[web]"'
 
 

@@ -93,12 +93,15 @@ def install_hint(extra: str) -> str:
     fetch another steepest from PyPI instead.
     """
     import json
-    from importlib.metadata import PackageNotFoundError, distribution
+    from importlib.metadata import distributions
     from urllib.parse import unquote, urlparse
 
+    # The installer's record (PEP 610); a build's own steepest.egg-info (e.g. in
+    # src/, seen first when src is on PYTHONPATH) has none, so look past it.
+    records = (d.read_text("direct_url.json") for d in distributions(name="steepest"))
     try:
-        origin = json.loads(distribution("steepest").read_text("direct_url.json") or "{}")
-    except (PackageNotFoundError, ValueError):
+        origin = json.loads(next((r for r in records if r), "{}"))
+    except ValueError:
         origin = {}
     url = origin.get("url", "") if isinstance(origin, dict) else ""
     if url.startswith("file://") and origin.get("dir_info", {}).get("editable"):

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .app import UserError, main
-
-#: How to add the lab's packages, for a checkout (the README's way) and for an index install.
-WEB_EXTRA = ('in your steepest checkout run pip install -e ".[web]" '
-             "(installed from a package index: pip install 'steepest[web]')")
+from .app import UserError, install_hint, main
 
 # ---------------------------------------------------------------------------
 # steepest serve
@@ -27,8 +23,8 @@ def serve(model, host, port):
     Serves MODEL (a .npz from `steepest train`); without one, the lecture's
     784-15-10 network is trained in the background first, its progress on the
     page, and the terminal says when it is done.  Needs Flask: in your steepest
-    checkout, pip install -e ".[web]" (from a package index: pip install
-    'steepest[web]').
+    checkout, pip install -e ".[web]" (installed from a package index:
+    pip install 'steepest[web]').
     """
     import signal
 
@@ -37,7 +33,7 @@ def serve(model, host, port):
         from ..web.guard import is_loopback
         from ..web.server import make_server
     except ImportError as exc:
-        raise UserError(f"the web lab needs Flask ({exc}); {WEB_EXTRA}") from None
+        raise UserError(f"the web lab needs Flask ({exc}); {install_hint('web')}") from None
 
     where: dict[str, str] = {}  # the URL, known once the socket is bound
     app = create_app(model, on_job_end=lambda job, final: _report_startup(job, final, where))
