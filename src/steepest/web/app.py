@@ -42,6 +42,7 @@ from ..perceptron import GAME_FEATURES, GAME_THRESHOLDS, GAME_WEIGHTS, game_tabl
 from ..training import TrainConfig
 from . import validate as v
 from .jobs import TrainingManager, spec_from_json
+from .models_api import register_model_routes
 from .served import ServedModel
 from .trainer import JobSpec
 
@@ -119,6 +120,7 @@ def create_app(
     app.extensions["steepest_lab"] = lab
     _register_errors(app)
     _register_routes(app, lab)
+    register_model_routes(app, served, _json_body)  # GET /api/models, POST /api/models/select
     if model_path is None and train_if_missing:
         manager.start(startup_spec or JobSpec(TrainConfig(), None, MAX_UNITS), startup=True)
     return app
