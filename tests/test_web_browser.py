@@ -313,11 +313,11 @@ def test_bad_requests_show_the_servers_message(console_page, lab):
     page.click("#load-digit")
     expect(page.locator("#draw-note")).to_contain_text("must be in 0..9999")
     answers = page.evaluate("""async () => {
-        const out = [];
+        const out = [], headers = {'Content-Type': 'application/json'};
         for (const [path, init] of [
-            ['/api/predict', {method: 'POST', body: '{"pixels": [0.5,'}],
-            ['/api/predict', {method: 'POST', body: JSON.stringify({pixels: [2, 0.5]})}],
-            ['/api/predict', {method: 'POST', body: 'x'.repeat(3 * 1024 * 1024)}],
+            ['/api/predict', {method: 'POST', headers, body: '{"pixels": [0.5,'}],
+            ['/api/predict', {method: 'POST', headers, body: JSON.stringify({pixels: [2, 0.5]})}],
+            ['/api/predict', {method: 'POST', headers, body: 'x'.repeat(3 * 1024 * 1024)}],
             ['/api/nowhere', {}],
             ['/api/predict', {method: 'GET'}]]) {
             const r = await fetch(path, init);

@@ -224,8 +224,9 @@ async function refreshModelList() {
 $("model-select").addEventListener("change", async () => {
   try {
     await api("/api/models/select", { method: "POST", body: { id: Number($("model-select").value) } });
-  } catch (err) {
+  } catch (err) { // e.g. the model was dropped from the list meanwhile: show the list as it is
     $("model-status").textContent = `Cannot switch the model: ${err.message}`;
+    return refreshModelList();
   }
   refreshModel();
 });
