@@ -46,11 +46,11 @@ def serve(model, host, port):
                         "(try another --port, or --port 0 for a free one)") from None
     shown = f"[{host}]" if ":" in host else host
     where["url"] = f"http://{shown}:{server.port}/"
-    click.echo(f"steepest web lab: {where['url']}  (Ctrl+C to stop)")
-    if not is_loopback(host):
+    if not is_loopback(host):  # before the URL line, which scripts (and tests) wait for
         click.echo(f"steepest: warning: listening on {host}, not only on this machine: the lab "
                    "has no authentication, so anyone who can reach this address can use it "
                    "(predict, train, cancel, download the model)", err=True)
+    click.echo(f"steepest web lab: {where['url']}  (Ctrl+C to stop)")
     if model is None:
         click.echo("no model given: training the lecture's network first; the page shows progress")
 

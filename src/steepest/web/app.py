@@ -45,6 +45,7 @@ from ..training import TrainConfig
 from . import validate as v
 from .guard import Guard, protect
 from .jobs import TrainingManager
+from .models_api import register_model_routes
 from .served import ServedModel
 from .train_request import spec_from_json
 from .trainer import JobSpec
@@ -132,6 +133,7 @@ def create_app(
     app.extensions["steepest_lab"] = lab
     _register_errors(app)
     _register_routes(app, lab)
+    register_model_routes(app, served, _json_body)  # GET /api/models, POST /api/models/select
     if model_path is None and train_if_missing:
         manager.start(startup_spec or JobSpec(TrainConfig(), None, MAX_UNITS), startup=True)
     return app

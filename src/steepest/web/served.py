@@ -12,6 +12,11 @@ Requests are answered by many threads at once.  Two things keep them safe:
 
 The test-set pass behind the *mistakes* gallery (10,000 images) runs on a
 second copy of the network, so it never holds that lock.
+
+Every model served is kept (the start model and each one trained in the lab,
+as its network and its ``.npz`` bytes, up to :data:`MAX_MODELS`), so that
+training a new one never takes the old one away: :meth:`ServedModel.select`
+serves an earlier one again.
 """
 
 from __future__ import annotations
@@ -32,6 +37,40 @@ from .validate import ApiError
 
 N_PIXELS = 784  # 28 x 28: the page feeds MNIST-style images
 N_CLASSES = 10
+#: Models kept to switch between.  Past this, the oldest is forgotten -- never
+#: the first (the model the lab started with) nor the one being served.
+MAX_MODELS = 12
+
+
+def recorded_test_accuracy(info: dict) -> float | None:
+    """A model's test accuracy as its file records it, or None when it records none.
+
+    A run with a validation split scores the test set once, at the end: that
+    score is ``info["result"]["test_accuracy"]`` (written by ``steepest train``
+    and ``steepest ladder``), and its epoch records have none.  Files without a
+    result (the lab's own jobs) have the test score in their last epoch record.
+    The info is the user's file: anything but a number in [0, 1] counts as none.
+
+    >>> validated = {"result": {"test_accuracy": 0.95}, "history": [{"test_accuracy": None}]}
+    >>> recorded_test_accuracy(validated)
+    0.95
+    >>> recorded_test_accuracy({"history": [{"test_accuracy": 0.8}, {"test_accuracy": 0.9}]})
+    0.9
+    >>> recorded_test_accuracy({"result": "junk", "history": [{"test_accuracy": "0.9"}]}) is None
+    True
+    """
+    result = info.get("result")
+    if isinstance(result, dict) and _accuracy(result.get("test_accuracy")) is not None:
+        return _accuracy(result["test_accuracy"])
+    history = info.get("history")
+    if isinstance(history, list) and history and isinstance(history[-1], dict):
+        return _accuracy(history[-1].get("test_accuracy"))
+    return None
+
+
+def _accuracy(value) -> float | None:
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and 0 <= value <= 1 else None  # NaN fails the comparison
 
 
 @dataclass(frozen=True)
@@ -45,18 +84,29 @@ class Snapshot:
     file_bytes: bytes  # the .npz, for download
     lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
+    @property
+    def id(self) -> int:
+        """The model's id in the lab's list: its version, which no other model gets."""
+        return self.version
+
     def summary(self) -> dict:
-        history = self.info.get("history") or []
-        last = history[-1] if history and isinstance(history[-1], dict) else {}
+        history = self.info.get("history")
         config = self.info.get("config") if isinstance(self.info.get("config"), dict) else None
         return {
+            "id": self.id,
             "version": self.version,
             "source": self.source,
             **views.describe(self.net),
-            "epochs_trained": len(history),
-            "test_accuracy": last.get("test_accuracy"),
+            "epochs_trained": len(history) if isinstance(history, list) else 0,
+            "test_accuracy": recorded_test_accuracy(self.info),
             "config": config,
         }
+
+    def listing(self, served: bool) -> dict:
+        """The model's entry in ``GET /api/models``."""
+        return {"id": self.id, "source": self.source, "description": self.net.describe(),
+                "test_accuracy": recorded_test_accuracy(self.info), "version": self.version,
+                "served": served}
 
 
 class ServedModel:
@@ -65,6 +115,7 @@ class ServedModel:
     def __init__(self) -> None:
         self._swap_lock = threading.Lock()
         self._current: Snapshot | None = None
+        self._models: list[Snapshot] = []  # oldest first
         self._version = 0
         self._test_lock = threading.Lock()  # one test-set pass at a time
         self._data_lock = threading.Lock()  # MNIST's test set is read once
@@ -92,7 +143,24 @@ class ServedModel:
             self._version += 1
             snap = Snapshot(net, info, self._version, source or path.name, data)
             self._current = snap
+            self._models.append(snap)
+            if len(self._models) > MAX_MODELS:
+                del self._models[1]  # the oldest but the first; the newest is the one served
         return snap
+
+    def models(self) -> tuple[list[Snapshot], Snapshot | None]:
+        """Every model kept, oldest first, and the one in service (None: none yet)."""
+        with self._swap_lock:
+            return list(self._models), self._current
+
+    def select(self, model_id: int) -> Snapshot:
+        """Serve the kept model ``model_id`` from now on, or a 404 :class:`ApiError`."""
+        with self._swap_lock:
+            for snap in self._models:
+                if snap.id == model_id:
+                    self._current = snap
+                    return snap
+        raise ApiError(f"no model with id {model_id}; GET /api/models lists them", status=404)
 
     @property
     def ready(self) -> bool:

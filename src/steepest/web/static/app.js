@@ -183,9 +183,10 @@ async function refreshModel() {
     return;
   }
   const m = info.model;
-  const acc = m.test_accuracy == null ? "" : ` · test accuracy ${(100 * m.test_accuracy).toFixed(2)}%`;
-  status.textContent = `Model v${m.version}: ${m.description}${acc} · ${m.source}`;
+  status.textContent = `Model v${m.version}: ${modelText(m)}`;
   status.dataset.version = String(m.version);
+  $("draw-model").textContent = `Asking model v${m.version}: ${modelText(m)}`;
+  $("draw-model").dataset.version = String(m.version);
   const changed = m.version !== state.modelVersion;
   state.model = m;
   state.modelVersion = m.version;
@@ -194,9 +195,41 @@ async function refreshModel() {
     if (state.hasInk) requestPredict(0);
     if (!$("panel-inside").hidden) renderInside();
     if (!$("panel-mistakes").hidden) loadMistakes();
+    refreshModelList();
   }
   if (info.training.running) followTraining();
 }
+
+// "784 -> 15 sigmoid -> 10 softmax · test accuracy 95.10% · lecture.npz"
+function modelText(m) {
+  const acc = m.test_accuracy == null ? "" : ` · test accuracy ${(100 * m.test_accuracy).toFixed(2)}%`;
+  return `${m.description}${acc} · ${m.source}`;
+}
+
+// The models the lab keeps (GET /api/models): the header's picker switches between them.
+async function refreshModelList() {
+  const select = $("model-select");
+  try {
+    const { models, served } = await api("/api/models");
+    const label = (m) => `v${m.version}: ${m.description.replace(/ \(.*\)$/, "")}`  // no parameter count
+      + `${m.test_accuracy == null ? "" : ` · ${(100 * m.test_accuracy).toFixed(2)}%`} · ${m.source}`;
+    select.replaceChildren(...models.map((m) => new Option(label(m), String(m.id))));
+    select.value = String(served);
+    $("model-pick").hidden = models.length < 2;
+  } catch (err) {
+    $("model-status").textContent = `Cannot list the models: ${err.message}`;
+  }
+}
+
+$("model-select").addEventListener("change", async () => {
+  try {
+    await api("/api/models/select", { method: "POST", body: { id: Number($("model-select").value) } });
+  } catch (err) { // e.g. the model was dropped from the list meanwhile: show the list as it is
+    $("model-status").textContent = `Cannot switch the model: ${err.message}`;
+    return refreshModelList();
+  }
+  refreshModel();
+});
 
 // ---------------------------------------------------------------------------
 // Draw: pointer events cover mouse, pen and touch alike
@@ -210,13 +243,18 @@ function clearPad() {
   padCtx.fillStyle = "#fff";
   padCtx.fillRect(0, 0, pad.width, pad.height);
   state.hasInk = false;
+  showNoDigit();
+  $("draw-note").textContent = "Draw anywhere in the box; the prediction updates as you draw.";
+}
+
+// Nothing to predict: the pad is empty (or all one colour), or the server found no ink.
+function showNoDigit() {
   state.lastPredict = null;
   $("digit").textContent = "?";
-  $("confidence").textContent = "";
   $("digit").dataset.modelVersion = "";
+  $("confidence").textContent = "Draw a digit.";
   renderProbs(null);
   drawGray($("seen"), new Array(784).fill(0));
-  $("draw-note").textContent = "Draw anywhere in the box; the prediction updates as you draw.";
 }
 
 function padPoint(e) {
@@ -270,6 +308,8 @@ function padPayload() {
   const rgba = ctx.getImageData(0, 0, SEND_SIDE, SEND_SIDE).data;
   const gray = new Uint8Array(SEND_SIDE * SEND_SIDE);
   for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i];
+  // One gray level everywhere (a pad painted over) shows no digit: nothing to ask the server.
+  if (gray.every((g) => g === gray[0])) return null;
   let binary = "";
   for (let i = 0; i < gray.length; i += 0x4000) {
     binary += String.fromCharCode.apply(null, gray.subarray(i, i + 0x4000));
@@ -282,17 +322,23 @@ async function runPredict() {
   if (!dirty) return;
   dirty = false;
   if (!state.hasInk) return;
+  const payload = padPayload();
+  if (payload === null) return showNoDigit();
   predicting = true;
   const drawing = state.drawingId;
   try {
-    const result = await api("/api/predict", { method: "POST", body: padPayload() });
+    const result = await api("/api/predict", { method: "POST", body: payload });
     if (drawing !== state.drawingId || !state.hasInk) return; // cleared or replaced meanwhile
     state.lastPredict = result;
     showPrediction(result);
   } catch (err) {
-    $("draw-note").textContent = err.status === 503
-      ? "The lecture's network is still training; predictions start when it is done."
-      : `Prediction failed: ${err.message}`;
+    if (drawing !== state.drawingId) return;
+    if (err.status >= 400 && err.status < 500 && /no ink/i.test(err.message)) showNoDigit();
+    else {
+      $("draw-note").textContent = err.status === 503
+        ? "The lecture's network is still training; predictions start when it is done."
+        : `Prediction failed: ${err.message}`;
+    }
   } finally {
     predicting = false;
     if (dirty) requestPredict();
@@ -583,7 +629,9 @@ function followTraining() {
   const status = $("train-status");
   on("started", (ev) => { resetCurve(ev.job, ev.job_summary.config.epochs); status.textContent = ev.message; });
   on("status", (ev) => { status.textContent = ev.message; });
-  on("weights", (ev) => showTrainWeights(ev.layers, "(initial, random)"));
+  // The server keeps only the latest weight images for replay: a page that joins a
+  // running job gets the first "weights" event without them (the last epoch's follow).
+  on("weights", (ev) => { if (ev.layers) showTrainWeights(ev.layers, "(initial, random)"); });
   on("progress", (ev) => {
     $("train-progress").value = ev.batch / ev.batches;
     status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`;
@@ -606,7 +654,7 @@ function followTraining() {
   };
   on("done", (ev) => finish(ev, `Done: ${ev.message}. The Draw tab now uses this model (v${ev.model.version}).`));
   on("cancelled", (ev) => finish(ev, `Cancelled: ${ev.message}.`));
-  on("error", (ev) => { finish(ev, `Stopped: ${ev.message}`); showError($("train-error"), new Error(ev.message)); });
+  on("error", (ev) => { finish(ev, `Stopped: ${ev.message}`); showTrainError(new Error(ev.message)); });
   es.onerror = () => {
     if (es.readyState === EventSource.CLOSED) { state.events = null; setTraining(false); }
   };
@@ -614,7 +662,7 @@ function followTraining() {
 
 $("train-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  showError($("train-error"), null);
+  showTrainError(null);
   try {
     const job = await api("/api/train", { method: "POST", body: trainBody() });
     resetCurve(job.id, job.config.epochs);
@@ -622,16 +670,30 @@ $("train-form").addEventListener("submit", async (e) => {
     $("train-status").dataset.state = "running";
     followTraining();
   } catch (err) {
-    showError($("train-error"), err);
+    showTrainError(err);
+    $("train-status").textContent = `Not started: ${err.message}`;
+    $("train-status").dataset.state = "refused";
+    $("train-progress").value = 0;
   }
 });
+
+// The message goes beside the Start button and into view; the field it names is marked.
+function showTrainError(err) {
+  const box = $("train-error");
+  for (const el of $("train-form").querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  showError(box, err);
+  if (!err) return;
+  const field = $("train-form").elements.namedItem((err.message.match(/^\w+/) || [""])[0]);
+  if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
+  box.scrollIntoView({ block: "nearest" });
+}
 
 $("train-cancel").addEventListener("click", async () => {
   try {
     const r = await api("/api/train/cancel", { method: "POST", body: {} });
     $("train-status").textContent = r.message;
   } catch (err) {
-    showError($("train-error"), err);
+    showTrainError(err);
   }
 });
 
@@ -808,13 +870,10 @@ async function resetPath() {
   }
 }
 
-let running = false;
 async function extendPath(steps, animate) {
-  if (running) return;
   const p = state.path;
   if (!p) return resetPath();
   if (p.diverged) return;
-  running = true;
   try {
     const r = await descentFrom(p.points[p.points.length - 1], steps);
     p.lr = r.learning_rate;
@@ -830,9 +889,17 @@ async function extendPath(steps, animate) {
     drawPath();
   } catch (err) {
     showError($("d-error"), err);
-  } finally {
-    running = false;
   }
+}
+
+// Every change and click queues its request behind the ones before it.  Editing λ and
+// then clicking Run fires "change" (a new path) and then "click" (extend the path): run
+// one after the other, the click extends the new path -- it is neither lost nor applied
+// to the old path that the reset then throws away.
+let descentQueue = Promise.resolve();
+function queueDescent(task) {
+  descentQueue = descentQueue.then(task); // each task catches its own errors
+  return descentQueue;
 }
 
 function chooseSurface() {
@@ -841,7 +908,7 @@ function chooseSurface() {
   $("d-v1").value = s.start[0];
   $("d-v2").value = s.start[1];
   renderContour();
-  resetPath();
+  queueDescent(resetPath);
 }
 
 contour.addEventListener("click", (e) => {
@@ -849,13 +916,14 @@ contour.addEventListener("click", (e) => {
   const [v1, v2] = toWorld((e.clientX - r.left) * contour.width / r.width, (e.clientY - r.top) * contour.height / r.height);
   $("d-v1").value = v1.toFixed(2);
   $("d-v2").value = v2.toFixed(2);
-  resetPath();
+  queueDescent(resetPath);
 });
 $("d-surface").addEventListener("change", chooseSurface);
-for (const id of ["d-v1", "d-v2", "d-lr"]) $(id).addEventListener("change", resetPath);
-$("d-step").addEventListener("click", () => extendPath(1, false));
-$("d-run").addEventListener("click", () => extendPath(Math.max(1, Number($("d-steps").value) || 30), true));
-$("d-reset").addEventListener("click", resetPath);
+for (const id of ["d-v1", "d-v2", "d-lr"]) $(id).addEventListener("change", () => queueDescent(resetPath));
+$("d-step").addEventListener("click", () => queueDescent(() => extendPath(1, false)));
+$("d-run").addEventListener("click", () => queueDescent(
+  () => extendPath(Math.max(1, Number($("d-steps").value) || 30), true)));
+$("d-reset").addEventListener("click", () => queueDescent(resetPath));
 
 async function loadSurfaces() {
   if (Object.keys(state.surfaces).length) return;
