@@ -44,7 +44,8 @@ def trained(tmp_path_factory, small_mnist_dir):
 
 
 def test_every_command_has_help():
-    for cmd in [[], ["train"], ["evaluate"], ["predict"], ["perceptron"], ["gradcheck"]]:
+    for cmd in [[], ["train"], ["evaluate"], ["predict"], ["perceptron"], ["gradcheck"],
+                ["ladder"], ["plot"], ["serve"], ["export"]]:
         result = run(*cmd, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
