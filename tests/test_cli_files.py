@@ -21,9 +21,10 @@ from steepest.network import Network
 from steepest.training import TrainConfig, TrainState
 
 
-def steepest(*args, timeout=60):
+def steepest(*args, cwd):
+    """A real process, in ``cwd``: a command that wrongly succeeded would write there."""
     return subprocess.run([sys.executable, "-m", "steepest", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def one_line_error(result) -> str:
@@ -52,13 +53,13 @@ def outside(tmp_path_factory):
 def test_a_file_that_is_not_a_model_is_named_so(outside, tmp_path, name, command):
     args = [a.format(m=outside / name, png=outside / "digit.png", out=tmp_path / "w.png")
             for a in command]
-    message = one_line_error(steepest(*args))
+    message = one_line_error(steepest(*args, cwd=tmp_path))
     assert message == f"{outside / name} is not a steepest model file (.npz)"
     assert not (tmp_path / "w.png").exists()
 
 
-def test_a_file_that_is_not_a_checkpoint_is_named_so(outside):
-    message = one_line_error(steepest("train", "--resume", outside / "digit.png"))
+def test_a_file_that_is_not_a_checkpoint_is_named_so(outside, tmp_path):
+    message = one_line_error(steepest("train", "--resume", outside / "digit.png", cwd=tmp_path))
     assert message == f"{outside / 'digit.png'} is not a steepest checkpoint"
 
 
@@ -105,7 +106,7 @@ def originals(tmp_path_factory):
 def test_evaluate_a_damaged_model_prints_one_line(originals, tmp_path, how):
     bad = tmp_path / "model.npz"
     bad.write_bytes(damage((originals / "model.npz").read_bytes(), how))
-    message = one_line_error(steepest("evaluate", bad))
+    message = one_line_error(steepest("evaluate", bad, cwd=tmp_path))
     assert message.startswith(f"{bad}: ") and "pickle" not in message
 
 
@@ -113,8 +114,9 @@ def test_evaluate_a_damaged_model_prints_one_line(originals, tmp_path, how):
 def test_resume_from_a_damaged_checkpoint_prints_one_line(originals, tmp_path, how):
     bad = tmp_path / "checkpoint.npz"
     bad.write_bytes(damage((originals / "checkpoint.npz").read_bytes(), how))
-    message = one_line_error(steepest("train", "--resume", bad))
+    message = one_line_error(steepest("train", "--resume", bad, cwd=tmp_path))
     assert message.startswith(f"{bad}: ") and "pickle" not in message
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]  # nothing trained
 
 
 @pytest.mark.parametrize(("name", "content"), [
@@ -123,6 +125,7 @@ def test_resume_from_a_damaged_checkpoint_prints_one_line(originals, tmp_path, h
 ])
 def test_predict_refuses_a_huge_image_in_one_line(originals, tmp_path, name, content):
     (tmp_path / name).write_bytes(content())
-    message = one_line_error(steepest("predict", originals / "model.npz", tmp_path / name))
+    message = one_line_error(steepest("predict", originals / "model.npz", tmp_path / name,
+                                      cwd=tmp_path))
     assert message.startswith(f"{tmp_path / name}: image too large; steepest reads images up "
                               "to 4096x4096 pixels")
