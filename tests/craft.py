@@ -1,11 +1,15 @@
-"""Build files byte by byte for tests: .npy members, .npz archives, PNG headers."""
+"""Build files byte by byte for tests (.npy members, .npz archives, PNG headers) and
+measure what reading them costs."""
 
 from __future__ import annotations
 
 import io
+import json
 import struct
+import tracemalloc
 import zipfile
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -37,6 +41,29 @@ def npz_members(data: bytes) -> dict[str, bytes]:
     """The raw members of a (well-formed) .npz archive, by name without ``.npy``."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {i.filename.removesuffix(".npy"): zf.read(i) for i in zf.infolist()}
+
+
+def read_meta(data: bytes) -> dict:
+    """The JSON metadata of a steepest .npz."""
+    return json.loads(str(np.load(io.BytesIO(npz_members(data)["meta"]))))
+
+
+def npz_with(data: bytes, meta: dict | None = None, **members: bytes) -> bytes:
+    """A steepest .npz ``data`` with ``members`` (raw .npy bytes) and ``meta`` replaced."""
+    out = npz_members(data)
+    if meta is not None:
+        out["meta"] = npy_bytes(np.array(json.dumps(meta)))
+    return npz_bytes(out | members)
+
+
+def peak_bytes_while(func: Callable[[], object]) -> int:
+    """Peak memory Python and NumPy allocate (traced by tracemalloc) while ``func()`` runs."""
+    tracemalloc.start()
+    try:
+        func()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:

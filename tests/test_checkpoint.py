@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from craft import npz_with, peak_bytes_while, read_meta
 from steepest.checkpoint import load_checkpoint, save_checkpoint
 from steepest.modelfile import ModelFileError, load_model
 from steepest.training import TrainConfig, TrainState, run
@@ -123,25 +124,16 @@ def small_checkpoint(tmp_path_factory, mnist_data):
 
 
 def test_a_config_declaring_a_huge_network_allocates_nothing(tmp_path, small_checkpoint):
-    import io
-    import json
-    import tracemalloc
-
-    from craft import npy_bytes, npz_bytes, npz_members
-
-    members = npz_members(small_checkpoint.read_bytes())
-    meta = json.loads(str(np.load(io.BytesIO(members["meta"]))))
+    data = small_checkpoint.read_bytes()
+    meta = read_meta(data)
     meta["config"]["hidden"] = [200_000]  # 160 MB of weights and as much per Adam moment
-    members["meta"] = npy_bytes(np.array(json.dumps(meta)))
-    (tmp_path / "c.npz").write_bytes(npz_bytes(members))
-    tracemalloc.start()
-    try:
+    (tmp_path / "c.npz").write_bytes(npz_with(data, meta))
+
+    def load():
         with pytest.raises(ModelFileError, match=r"not fit .*W0: expected shape \(784, 200000"):
             load_checkpoint(tmp_path / "c.npz")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2_000_000
+
+    assert peak_bytes_while(load) < 2_000_000
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
@@ -150,16 +142,8 @@ def test_a_config_declaring_a_huge_network_allocates_nothing(tmp_path, small_che
     ("best_score", float("nan"), "finite number"),
 ])
 def test_bookkeeping_of_the_wrong_type_is_refused(tmp_path, small_checkpoint, key, value, message):
-    import io
-    import json
-
-    from craft import npy_bytes, npz_bytes, npz_members
-
-    members = npz_members(small_checkpoint.read_bytes())
-    meta = json.loads(str(np.load(io.BytesIO(members["meta"]))))
-    meta[key] = value
-    members["meta"] = npy_bytes(np.array(json.dumps(meta)))
-    (tmp_path / "c.npz").write_bytes(npz_bytes(members))
+    data = small_checkpoint.read_bytes()
+    (tmp_path / "c.npz").write_bytes(npz_with(data, read_meta(data) | {key: value}))
     with pytest.raises(ModelFileError, match=f"damaged checkpoint .*{message}"):
         load_checkpoint(tmp_path / "c.npz")
 

@@ -2,14 +2,13 @@ import io
 import json
 import os
 import stat
-import tracemalloc
 import zipfile
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from craft import npy_bytes, npy_with_header, npz_bytes, npz_members
+from craft import npy_with_header, npz_bytes, npz_members, npz_with, peak_bytes_while, read_meta
 from steepest.modelfile import (
     FORMAT_VERSION,
     ModelFileError,
@@ -135,15 +134,15 @@ def test_loads_from_a_file_object(tmp_path, net):
     np.testing.assert_array_equal(loaded.get_weights()[0], net.get_weights()[0])
 
 
-def saved_members(tmp_path, net) -> dict[str, bytes]:
+@pytest.fixture
+def saved(tmp_path, net) -> bytes:
     save_model(tmp_path / "m.npz", net)
-    return npz_members((tmp_path / "m.npz").read_bytes())
+    return (tmp_path / "m.npz").read_bytes()
 
 
-def test_unsupported_zip_version_is_a_model_file_error(tmp_path, net):
+def test_unsupported_zip_version_is_a_model_file_error(tmp_path, saved):
     # np.load let zipfile's NotImplementedError("zip file version 15.5") through.
-    save_model(tmp_path / "m.npz", net)
-    data = bytearray((tmp_path / "m.npz").read_bytes())
+    data = bytearray(saved)
     central = data.index(b"PK\x01\x02")  # the first member's central directory entry
     data[central + 6 : central + 8] = (155).to_bytes(2, "little")  # "version needed": 15.5
     (tmp_path / "v.npz").write_bytes(bytes(data))
@@ -151,65 +150,43 @@ def test_unsupported_zip_version_is_a_model_file_error(tmp_path, net):
         load_model(tmp_path / "v.npz")
 
 
-def test_unparseable_npy_header_is_a_model_file_error(tmp_path, net):
+def test_unparseable_npy_header_is_a_model_file_error(tmp_path, saved):
     # np.load's header parser let tokenize.TokenError through for this header.
-    members = saved_members(tmp_path, net)
-    members["W0"] = npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (3,")
-    (tmp_path / "h.npz").write_bytes(npz_bytes(members))
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,"
+    (tmp_path / "h.npz").write_bytes(npz_with(saved, W0=npy_with_header(header)))
     with pytest.raises(ModelFileError, match=r"h.npz: not a readable .*W0.npy"):
         load_model(tmp_path / "h.npz")
 
 
-def peak_bytes_while(func) -> int:
-    """Peak memory NumPy and Python allocate (tracemalloc) while ``func()`` runs."""
-    tracemalloc.start()
-    try:
-        func()
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
-
-
-def test_a_member_declaring_a_huge_array_allocates_nothing(tmp_path, net):
-    members = saved_members(tmp_path, net)
+@pytest.mark.parametrize(("change", "message"), [
     # 16 bytes of data under a header that declares 50000 x 50000 float32 (10 GB).
-    members["W0"] = npy_with_header(
-        "{'descr': '<f4', 'fortran_order': False, 'shape': (50000, 50000), }", bytes(16))
-    (tmp_path / "huge.npz").write_bytes(npz_bytes(members))
+    ({"W0": npy_with_header("{'descr': '<f4', 'fortran_order': False, "
+                            "'shape': (50000, 50000), }", bytes(16))},
+     r"W0.npy: header declares shape \(50000, 50000\)"),
+    # 40 GB of weights, if a Network were built before the arrays are checked.
+    ({"sizes": [100_000, 100_000, 10]}, r"W0: expected shape \(100000, 100000\)"),
+])
+def test_a_file_declaring_huge_arrays_allocates_nothing(tmp_path, saved, change, message):
+    meta = read_meta(saved) | {k: v for k, v in change.items() if k == "sizes"}
+    members = {k: v for k, v in change.items() if k != "sizes"}
+    (tmp_path / "huge.npz").write_bytes(npz_with(saved, meta, **members))
 
     def load():
-        with pytest.raises(ModelFileError, match=r"W0.npy: header declares shape \(50000, 50000\)"):
+        with pytest.raises(ModelFileError, match=message):
             load_model(tmp_path / "huge.npz")
 
     assert peak_bytes_while(load) < 2_000_000
 
 
-def test_metadata_declaring_a_huge_network_allocates_nothing(tmp_path, net):
-    members = saved_members(tmp_path, net)
-    meta = json.loads(str(np.load(io.BytesIO(members["meta"]))))
-    meta["sizes"] = [100_000, 100_000, 10]  # 40 GB of weights, if a Network were built first
-    members["meta"] = npy_bytes(np.array(json.dumps(meta)))
-    (tmp_path / "big.npz").write_bytes(npz_bytes(members))
-
-    def load():
-        with pytest.raises(ModelFileError, match=r"W0: expected shape \(100000, 100000\)"):
-            load_model(tmp_path / "big.npz")
-
-    assert peak_bytes_while(load) < 2_000_000
-
-
-def test_compressed_members_are_refused(tmp_path, net):
+def test_compressed_members_are_refused(tmp_path, saved):
     # A deflated member can inflate to far more than the file: steepest writes none.
-    members = saved_members(tmp_path, net)
-    (tmp_path / "z.npz").write_bytes(npz_bytes(members, zipfile.ZIP_DEFLATED))
+    (tmp_path / "z.npz").write_bytes(npz_bytes(npz_members(saved), zipfile.ZIP_DEFLATED))
     with pytest.raises(ModelFileError, match="meta.npy is compressed"):
         load_model(tmp_path / "z.npz")
 
 
-def test_members_claiming_more_bytes_than_the_file_are_refused(tmp_path, net):
-    save_model(tmp_path / "m.npz", net)
-    data = bytearray((tmp_path / "m.npz").read_bytes())
+def test_members_claiming_more_bytes_than_the_file_are_refused(tmp_path, saved):
+    data = bytearray(saved)
     central = data.rindex(b"PK\x01\x02")  # the last member's central directory entry
     data[central + 20 : central + 28] = (2**31).to_bytes(4, "little") * 2  # its sizes: 2 GB
     (tmp_path / "c.npz").write_bytes(bytes(data))
