@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from craft import npz_with, peak_bytes_while, read_meta
 from steepest.checkpoint import load_checkpoint, save_checkpoint
 from steepest.modelfile import ModelFileError, load_model
 from steepest.training import TrainConfig, TrainState, run
@@ -94,5 +95,74 @@ def test_a_model_file_is_not_a_checkpoint(tmp_path):
     from steepest.network import Network
 
     save_model(tmp_path / "m.npz", Network((4, 3, 2), rng=np.random.default_rng(0)))
-    with pytest.raises(ModelFileError, match="not a steepest-checkpoint file"):
+    with pytest.raises(ModelFileError) as err:
         load_checkpoint(tmp_path / "m.npz")
+    assert str(err.value) == (f"{tmp_path / 'm.npz'} is not a steepest checkpoint; "
+                              "it is a steepest model file (.npz)")
+
+
+def test_a_picture_is_not_a_checkpoint(tmp_path):
+    from PIL import Image
+
+    Image.new("L", (28, 28), 255).save(tmp_path / "digit.png")
+    with pytest.raises(ModelFileError) as err:
+        load_checkpoint(tmp_path / "digit.png")
+    assert str(err.value) == f"{tmp_path / 'digit.png'} is not a steepest checkpoint"
+
+
+@pytest.fixture(scope="module")
+def small_checkpoint(tmp_path_factory, mnist_data):
+    """A real checkpoint: 1 epoch, Adam (moments), validation (best weights)."""
+    (x, y), (xt, yt) = mnist_data
+    cfg = TrainConfig(hidden=(8,), epochs=1, batch_size=50, optimizer="adam",
+                      learning_rate=1e-3, validation=100)
+    state = TrainState.new(cfg, 784, 10)
+    run(cfg, ((x[:400], y[:400]), (xt[:50], yt[:50])), state=state)
+    path = tmp_path_factory.mktemp("ckpt") / "checkpoint.npz"
+    save_checkpoint(path, state, {"output": "model.npz"})
+    return path
+
+
+def test_a_config_declaring_a_huge_network_allocates_nothing(tmp_path, small_checkpoint):
+    data = small_checkpoint.read_bytes()
+    meta = read_meta(data)
+    meta["config"]["hidden"] = [200_000]  # 160 MB of weights and as much per Adam moment
+    (tmp_path / "c.npz").write_bytes(npz_with(data, meta))
+
+    def load():
+        with pytest.raises(ModelFileError, match=r"not fit .*W0: expected shape \(784, 200000"):
+            load_checkpoint(tmp_path / "c.npz")
+
+    assert peak_bytes_while(load) < 2_000_000
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("stopped_early", "false", "stopped_early must be true or false"),
+    ("epoch", 2.5, "epoch must be a count"),
+    ("best_score", float("nan"), "finite number"),
+])
+def test_bookkeeping_of_the_wrong_type_is_refused(tmp_path, small_checkpoint, key, value, message):
+    data = small_checkpoint.read_bytes()
+    (tmp_path / "c.npz").write_bytes(npz_with(data, read_meta(data) | {key: value}))
+    with pytest.raises(ModelFileError, match=f"damaged checkpoint .*{message}"):
+        load_checkpoint(tmp_path / "c.npz")
+
+
+def test_a_real_checkpoint_round_trips(small_checkpoint):
+    state, extra = load_checkpoint(small_checkpoint)
+    assert extra == {"output": "model.npz"} and state.epoch == 1
+    assert state.best_weights is not None and len(state.best_weights) == 4
+    assert state.optimizer.steps == 6  # 300 training images / 50 per batch
+
+
+def test_every_file_a_run_writes_follows_the_umask(tmp_path, small_mnist_dir):
+    # umask 027 gives 0640: neither mkstemp's 0600 nor the common 0644.
+    out = tmp_path / "run" / "model.npz"
+    r = subprocess.run(steepest("train", "--hidden", "8", "--epochs", 1, "--data", small_mnist_dir,
+                                "-o", out, "--checkpoint-every", 1, "--plots", tmp_path / "figs"),
+                       capture_output=True, text=True, umask=0o027)
+    assert r.returncode == 0, r.stderr
+    written = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.rglob("*") if p.is_file()}
+    assert sorted(written) == ["checkpoint.npz", "confusion.png", "history.json", "history.png",
+                               "mistakes.png", "model.npz", "weights.png"]
+    assert written == dict.fromkeys(written, "0o640")

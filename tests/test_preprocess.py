@@ -1,8 +1,16 @@
+import subprocess
+import sys
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from steepest.preprocess import load_image, preprocess_file, to_mnist
+from craft import png_header, white_png
+from steepest.preprocess import MAX_SIDE, is_blank, load_image, preprocess_file, to_mnist
 
 
 def test_mnist_digits_pass_through_almost_unchanged(mnist_data):
@@ -74,3 +82,71 @@ def test_not_an_image(tmp_path):
         load_image(p)
     with pytest.raises(ValueError, match="no such file"):
         load_image(tmp_path / "missing.png")
+
+
+@pytest.mark.parametrize(("width", "height"), [(MAX_SIDE + 1, 10), (10, 9500), (15000, 15000)])
+def test_an_image_over_the_limit_is_refused_by_its_header(tmp_path, width, height):
+    # The file holds no pixel data: decoding it would fail with "not a readable image".
+    p = tmp_path / "huge.png"
+    p.write_bytes(png_header(width, height))
+    with pytest.raises(ValueError, match=rf"huge.png: image too large; .* up to {MAX_SIDE}x"):
+        load_image(p)
+
+
+def test_a_real_huge_png_is_refused_quietly_and_in_little_memory(tmp_path):
+    # 10000 x 9500 white pixels in 24 KB: decoded, it took 1.16 GB and 4.5 s.
+    p = tmp_path / "white.png"
+    p.write_bytes(white_png(10000, 9500))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # Pillow's DecompressionBombWarning would show here
+        with pytest.raises(ValueError, match=r"white.png: .* \(this one is 10000x9500\)"):
+            load_image(p)
+    assert caught == []
+    # Peak memory in a fresh process (VmHWM: ru_maxrss would count pytest's, inherited at fork).
+    measure = ("import sys\n"
+               "from steepest.preprocess import load_image\n"
+               "try:\n    load_image(sys.argv[1])\nexcept ValueError:\n    pass\n"
+               "print(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])")
+    peak_kb = int(subprocess.run([sys.executable, "-c", measure, str(p)], capture_output=True,
+                                 text=True, check=True).stdout)
+    assert peak_kb < 150_000  # the interpreter with NumPy and Pillow: about 40 MB
+
+
+def test_an_image_at_the_limit_is_read(tmp_path):
+    Image.new("L", (MAX_SIDE, 2), 255).save(tmp_path / "wide.png")
+    assert load_image(tmp_path / "wide.png").shape == (2, MAX_SIDE)
+
+
+def test_predict_help_states_the_limit():
+    from steepest.cli.basics import predict
+
+    assert f"{MAX_SIDE}x{MAX_SIDE}" in predict.help
+
+
+@pytest.mark.parametrize("image", [np.ones((30, 20)), np.zeros((28, 28)), np.full((9, 9), 0.4),
+                                   np.full((5, 7), 200, np.uint8)])
+def test_blank_images(image):
+    assert is_blank(image) and not to_mnist(image).any()
+
+
+def test_one_dot_is_ink():
+    img = np.ones((50, 50), np.float32)
+    img[20, 30] = 0.99
+    assert not is_blank(img) and to_mnist(img).max() == pytest.approx(1.0)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(arrays(np.float32, st.tuples(st.integers(1, 40), st.integers(1, 40)),
+              elements=st.sampled_from([0.0, 1.0, 0.5, 0.25, 1e-7, 1 - 1e-7])))
+def test_is_blank_agrees_with_to_mnist(image):
+    # One rule for the CLI (which checks the preprocessed digit) and the web lab
+    # (which may check the drawing itself): the same answer either way.
+    out = to_mnist(image)
+    assert is_blank(image) == is_blank(out) == (not out.any())
+
+
+def test_is_blank_refuses_what_to_mnist_refuses():
+    with pytest.raises(ValueError, match="2-D grayscale"):
+        is_blank(np.zeros(784))
+    with pytest.raises(ValueError, match="finite"):
+        is_blank(np.full((28, 28), np.nan))

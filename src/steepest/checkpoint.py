@@ -1,7 +1,8 @@
 """Checkpoints: everything needed to continue a run exactly where it stopped.
 
 A checkpoint is a :class:`steepest.training.TrainState` written as an
-``.npz`` (no pickle, atomic, like a model file; see :mod:`steepest.modelfile`):
+``.npz`` (no pickle, atomic, read without trusting it, like a model file;
+see :mod:`steepest.modelfile`):
 
 * arrays ``W0, b0, ...`` (the weights), ``opt.<name>`` (the optimizer's
   velocities or moments), ``best.W0, ...`` (the best validation weights);
@@ -22,7 +23,7 @@ import os
 
 import numpy as np
 
-from .modelfile import ModelFileError, load_arrays, save_arrays
+from .modelfile import layer_arrays, load_arrays, reading, save_arrays, short_repr
 from .training import EpochRecord, TrainConfig, TrainState
 
 FORMAT = "steepest-checkpoint"
@@ -59,6 +60,10 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, extra: dict | No
 def load_checkpoint(path: str | os.PathLike, n_in: int = 784, n_out: int = 10):
     """Read a checkpoint written by :func:`save_checkpoint`.
 
+    Every array is checked against the architecture the config describes
+    before the network is built, so a damaged config cannot make steepest
+    allocate more than the file holds.
+
     Returns:
         ``(state, extra)``.
 
@@ -67,28 +72,69 @@ def load_checkpoint(path: str | os.PathLike, n_in: int = 784, n_out: int = 10):
             do not fit the architecture its config describes.
     """
     meta, arrays = load_arrays(path, FORMAT)
-    try:
+    with reading(str(path), "damaged checkpoint"):
         config = TrainConfig.from_dict(meta["config"])
-        state = TrainState.new(config, n_in, n_out)
-        weights = []
-        for i in range(len(state.network.layers)):
-            weights += [arrays[f"W{i}"], arrays[f"b{i}"]]
-        state.network.set_weights(weights)
-        state.optimizer.load_state_dict(
-            {k.removeprefix("opt."): a for k, a in arrays.items() if k.startswith("opt.")}
-        )
-        state.optimizer.learning_rate = float(meta["optimizer"]["learning_rate"])
-        state.rng.bit_generator.state = meta["rng"]
-        state.epoch = int(meta["epoch"])
-        state.history = [EpochRecord.from_dict(d) for d in meta["history"]]
+        extra = meta.get("extra", {})
+        if not isinstance(extra, dict):
+            raise ValueError("extra is not a JSON object")
+    with reading(str(path), "checkpoint does not fit its settings"):
+        sizes = (n_in, *config.hidden, n_out)
+        weights = layer_arrays(arrays, sizes, np.dtype(np.float32))
+        best = None
         if meta["best_score"] is not None:
-            state.best_score = float(meta["best_score"])
-            state.best_weights = [arrays[f"best.{i}"] for i in range(len(weights))]
-        state.best_epoch = int(meta["best_epoch"])
-        state.stale_epochs = int(meta["stale_epochs"])
-        state.stopped_early = bool(meta["stopped_early"])
-    except KeyError as exc:
-        raise ModelFileError(f"{path}: damaged checkpoint (missing {exc.args[0]})") from None
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: checkpoint does not fit its settings ({exc})") from None
-    return state, meta.get("extra", {})
+            saved = {name: arrays[f"best.{i}"] for i, name in enumerate(_layer_names(sizes))}
+            best = layer_arrays(saved, sizes, np.dtype(np.float32))
+    with reading(str(path), "damaged checkpoint"):
+        state = TrainState.new(config, n_in, n_out)
+        state.network.set_weights(weights)
+        saved = {k.removeprefix("opt."): a for k, a in arrays.items() if k.startswith("opt.")}
+        for name, a in saved.items():
+            if a.dtype.kind not in ("iu" if name == "steps" else "f"):
+                raise ValueError(f"optimizer state {name} holds {a.dtype}")
+        with np.errstate(over="ignore", invalid="ignore"):  # float64 -> 32: checked below
+            state.optimizer.load_state_dict(saved)
+        for name, a in state.optimizer.state_dict().items():
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"optimizer state {name} is not finite")
+        state.optimizer.learning_rate = _number(meta["optimizer"]["learning_rate"])
+        state.rng.bit_generator.state = meta["rng"]
+        state.epoch = _count(meta["epoch"], "epoch")
+        state.history = [_record(d) for d in meta["history"]]
+        if best is not None:
+            state.best_score = _number(meta["best_score"])
+            state.best_weights = best
+        state.best_epoch = _count(meta["best_epoch"], "best_epoch")
+        state.stale_epochs = _count(meta["stale_epochs"], "stale_epochs")
+        if not isinstance(meta["stopped_early"], bool):
+            raise ValueError("stopped_early must be true or false, "
+                             f"not {short_repr(meta['stopped_early'])}")
+        state.stopped_early = meta["stopped_early"]
+    return state, extra
+
+
+def _layer_names(sizes: tuple[int, ...]) -> list[str]:
+    """``W0, b0, W1, b1, ...``: what ``best.0, best.1, ...`` hold in a checkpoint."""
+    return [f"{p}{i}" for i in range(len(sizes) - 1) for p in "Wb"]
+
+
+def _count(value, what: str) -> int:
+    if type(value) is not int or value < 0:
+        raise ValueError(f"{what} must be a count, not {short_repr(value)}")
+    return value
+
+
+def _number(value) -> float:
+    if type(value) not in (int, float) or not np.isfinite(value) or value < 0:
+        raise ValueError(f"expected a finite number >= 0, got {short_repr(value)}")
+    return float(value)
+
+
+def _record(d: dict) -> EpochRecord:
+    """An epoch of the history, its core fields checked (they are printed and plotted)."""
+    record = EpochRecord.from_dict(d)
+    _count(record.epoch, "epoch")
+    _number(record.train_loss)
+    _number(record.seconds)
+    if record.test_accuracy is not None:
+        _number(record.test_accuracy)
+    return record

@@ -10,27 +10,38 @@ A model file is an uncompressed NumPy ``.npz`` archive holding
   (``W`` is ``(n_in, n_out)``).
 
 As in Nielsen's ``network2.save``, the architecture is stored beside the
-weights, so a file is enough to rebuild the network.  It is read with
-``allow_pickle=False``: opening a model file can never run code.  Writes go
-to a temporary file in the same directory and are renamed into place, so a
-crash never leaves a half-written model where a good one was.
+weights, so a file is enough to rebuild the network.  It is read by
+:func:`steepest.npzfile.read_npz`, without pickle: opening a model file can
+never run code, nor allocate more memory than the file holds, and any
+problem with it is one :class:`ModelFileError`.  Writes go to a temporary
+file in the same directory (with the user's umask) and are renamed into
+place, so a crash never leaves a half-written model where a good one was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
-import tempfile
-import zipfile
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from .network import Network
+from .npzfile import NotNpzError, NpzError, one_line, read_npz
 
 FORMAT = "steepest-model"
 FORMAT_VERSION = 1
+
+#: What each format is called in messages.
+KINDS = {"steepest-model": "steepest model file (.npz)",
+         "steepest-checkpoint": "steepest checkpoint"}
+
+#: Float types a model's weights may have (float32 to train, float64 for gradient checks).
+DTYPES = ("float32", "float64")
 
 
 class ModelFileError(ValueError):
@@ -41,11 +52,19 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file and ``os.replace``.
 
     ``os.replace`` is atomic on POSIX and Windows: readers see the old file or
-    the new one, never a partial one.
+    the new one, never a partial one.  The temporary file is created with mode
+    0o666, which the kernel masks with the user's umask, as for any file a
+    program creates (``tempfile.mkstemp`` would make it 0o600).
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    while True:
+        tmp = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:  # another writer's temporary file: pick another name
+            continue
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -61,48 +80,113 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> None:
-    """Atomically write ``arrays`` and a JSON ``meta`` document as an ``.npz``."""
+    """Atomically write ``arrays`` and a JSON ``meta`` document as an uncompressed ``.npz``."""
     buf = io.BytesIO()
     np.savez(buf, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
     atomic_write_bytes(path, buf.getvalue())
 
 
+def short_repr(value: object, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a damaged file can hold anything."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@contextlib.contextmanager
+def reading(source: str, problem: str) -> Iterator[None]:
+    """Turn any failure in the block into ``ModelFileError("{source}: {problem} (why)")``.
+
+    Checking a file's content calls code (``int()``, dict lookups, ``Network``)
+    that fails in many ways on damaged input; each failure is the file's, so
+    each becomes one line.  MemoryError is the machine's limit, not the file's,
+    and passes (so does KeyboardInterrupt, which is no Exception).
+    """
+    try:
+        yield
+    except (ModelFileError, MemoryError):
+        raise
+    except KeyError as exc:
+        raise ModelFileError(f"{source}: {problem} (missing {exc.args[0]})") from None
+    except Exception as exc:
+        raise ModelFileError(f"{source}: {problem} ({one_line(exc)})") from None
+
+
 def load_arrays(
-    path: str | os.PathLike, expected_format: str
+    path: str | os.PathLike | io.BytesIO, expected_format: str
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Read an ``.npz`` written by :func:`save_arrays`; check its format and version.
+
+    The archive is read by :func:`steepest.npzfile.read_npz`: never pickle, and
+    no array larger than the file.
 
     Raises:
         ModelFileError: one line naming the file and the problem.
     """
+    kind = KINDS[expected_format]
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        arrays = read_npz(path)
     except FileNotFoundError:
         raise ModelFileError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ModelFileError(f"{path}: is a directory, not a model file") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:
-        # np.load raises OSError/ValueError for non-npz data, BadZipFile or
-        # EOFError for a truncated archive, ValueError when pickle would be needed.
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelFileError(f"{path}: not a readable {expected_format} file ({reason})") from None
-    if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
-        raise ModelFileError(f"{path}: not a {expected_format} file (no metadata)")
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path}: corrupt metadata ({exc.msg})") from None
-    if not isinstance(meta, dict) or meta.get("format") != expected_format:
-        found = meta.get("format") if isinstance(meta, dict) else None
-        raise ModelFileError(f"{path}: not a {expected_format} file (format {found!r})")
+        raise ModelFileError(f"{path}: is a directory, not a {kind}") from None
+    except NotNpzError:
+        raise ModelFileError(f"{path} is not a {kind}") from None
+    except NpzError as exc:
+        raise ModelFileError(f"{path}: not a readable {kind}: {exc}") from None
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    meta_array = arrays.pop("meta", None)
+    if meta_array is None or meta_array.dtype.kind != "U" or meta_array.ndim != 0:
+        raise ModelFileError(f"{path} is not a {kind} (no steepest metadata)")
+    with reading(str(path), f"damaged {kind}: corrupt metadata"):
+        meta = json.loads(str(meta_array))
+    found = meta.get("format") if isinstance(meta, dict) else None
+    if found != expected_format:
+        known = isinstance(found, str) and found in KINDS
+        what = f"; it is a {KINDS[found]}" if known else f" (format {short_repr(found)})"
+        raise ModelFileError(f"{path} is not a {kind}{what}")
     version = meta.get("version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if type(version) is not int or version < 1:
+        raise ModelFileError(f"{path}: damaged {kind}: format version {short_repr(version)}")
+    if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path}: format version {version!r} is newer than this steepest reads "
             f"(up to {FORMAT_VERSION}); upgrade steepest"
         )
     return meta, arrays
+
+
+def layer_arrays(
+    arrays: dict[str, np.ndarray], sizes: tuple[int, ...] | list[int], dtype: np.dtype
+) -> list[np.ndarray]:
+    """``[W0, b0, W1, b1, ...]`` for a network of ``sizes``, checked and cast to ``dtype``.
+
+    Each array must have its layer's shape and hold finite floats (also after
+    the cast: float64's 1e300 is float32's inf).  Call this before building
+    a network: then the file's metadata cannot make steepest allocate more
+    than the file itself holds.
+
+    Raises:
+        KeyError: a missing array.
+        ValueError: a wrong shape, type or value, naming the array.
+    """
+    if len(sizes) < 2 or not all(type(n) is int and n >= 1 for n in sizes):
+        raise ValueError(f"layer sizes must be at least two positive ints, "
+                         f"got {short_repr(sizes)}")
+    out = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for name, shape in ((f"W{i}", (n_in, n_out)), (f"b{i}", (n_out,))):
+            a = arrays[name]
+            if a.shape != shape:
+                raise ValueError(f"{name}: expected shape {shape}, got {a.shape}")
+            if a.dtype.kind != "f":
+                raise ValueError(f"{name}: weights must be finite floats, not {a.dtype}")
+            with np.errstate(over="ignore", invalid="ignore"):  # checked on the next line
+                a = a.astype(dtype)
+            if not np.isfinite(a).all():
+                raise ValueError(f"{name}: weights must be finite floats as {dtype}")
+            out.append(a)
+    return out
 
 
 def save_model(path: str | os.PathLike, network: Network, info: dict | None = None) -> None:
@@ -133,40 +217,46 @@ def save_model(path: str | os.PathLike, network: Network, info: dict | None = No
 
 
 def network_from_arrays(meta: dict, arrays: dict[str, np.ndarray], source: str) -> Network:
-    """Rebuild a :class:`Network` from a model file's metadata and arrays."""
-    try:
-        sizes = [int(s) for s in meta["sizes"]]
-        activations = list(meta["activations"])
+    """Rebuild a :class:`Network` from a model file's metadata and arrays.
+
+    Raises:
+        ModelFileError: for metadata or arrays that do not describe a network.
+    """
+    with reading(source, "damaged model file"):
+        sizes = meta["sizes"]
+        activations = meta["activations"]
+        if not isinstance(sizes, list) or not isinstance(activations, list):
+            raise ValueError("sizes and activations must be lists")
+        if meta.get("dtype", "float32") not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, "
+                             f"not {short_repr(meta['dtype'])}")
+        if not isinstance(meta.get("init", "normal"), str):
+            raise ValueError(f"init must be a name, not {short_repr(meta['init'])}")
         dtype = np.dtype(meta.get("dtype", "float32"))
-        if activations[-1] != "softmax" or len(activations) != len(sizes) - 1:
-            raise ValueError(f"activations {activations!r} do not fit sizes {sizes!r}")
+        if activations[-1:] != ["softmax"] or len(activations) != len(sizes) - 1:
+            raise ValueError(f"activations {short_repr(activations)} do not fit "
+                             f"sizes {short_repr(sizes)}")
+        weights = layer_arrays(arrays, sizes, dtype)  # before Network allocates anything
         net = Network(
             sizes, activation=activations[:-1], init=meta.get("init", "normal"),
             rng=np.random.default_rng(0), dtype=dtype,
         )
-        weights = []
-        for i in range(len(sizes) - 1):
-            weights += [arrays[f"W{i}"], arrays[f"b{i}"]]
-        for a in weights:
-            if a.dtype.kind != "f" or not np.all(np.isfinite(a)):
-                raise ValueError("weights must be finite floats")
         net.set_weights(weights)
-    except KeyError as exc:
-        raise ModelFileError(f"{source}: damaged model file (missing {exc.args[0]})") from None
-    except (TypeError, ValueError, IndexError) as exc:
-        raise ModelFileError(f"{source}: damaged model file ({exc})") from None
     return net
 
 
-def load_model(path: str | os.PathLike) -> tuple[Network, dict]:
+def load_model(path: str | os.PathLike | io.BytesIO) -> tuple[Network, dict]:
     """Load a network saved by :func:`save_model`.
 
     Returns:
         ``(network, info)``.
 
     Raises:
-        ModelFileError: for a missing, truncated or foreign file, or a newer
-            format version; the message is one line naming the file.
+        ModelFileError: for a missing, truncated, damaged or foreign file, or a
+            newer format version; the message is one line naming the file.
     """
     meta, arrays = load_arrays(path, FORMAT)
-    return network_from_arrays(meta, arrays, str(path)), meta.get("info", {})
+    info = meta.get("info", {})
+    if not isinstance(info, dict):
+        raise ModelFileError(f"{path}: damaged model file (info is not a JSON object)")
+    return network_from_arrays(meta, arrays, str(path)), info

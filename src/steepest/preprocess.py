@@ -19,6 +19,7 @@ One implementation serves ``steepest predict`` and the web lab alike.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -31,30 +32,109 @@ INK_LEVEL = 0.1
 CENTRE = 14
 
 
+#: The largest image read, in pixels per side.  A digit needs far fewer (MNIST's
+#: are 28x28; the web lab takes drawings up to 1024x1024) and a phone photo fits,
+#: while a limit keeps memory bounded whatever the file: a 250 KB PNG can declare
+#: 15000x15000 pixels.  Reading and preprocessing a 4096x4096 RGBA PNG peaks at
+#: 280 MB (measured, Python included).
+MAX_SIDE = 4096
+
+#: What counts as no ink at all: the brightest ink, after the background level
+#: is removed, is at most this (on the [0, 1] scale).
+BLANK_LEVEL = 1e-6
+
+
 def load_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file (PNG, JPEG, ...) as grayscale floats in [0, 1], shape (H, W).
 
     Transparent pixels are composited onto white, which is how a drawing with a
-    transparent background looks on screen.
+    transparent background looks on screen.  The size is read from the file's
+    header before anything is decoded: an image wider or taller than
+    :data:`MAX_SIDE` pixels is refused, whatever its size on disk.
 
     Raises:
-        ValueError: naming the file when it is missing or not an image.
+        ValueError: naming the file when it is missing, not an image, or too large.
     """
+    too_large = f"{path}: image too large; steepest reads images up to {MAX_SIDE}x{MAX_SIDE} pixels"
     try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-                rgba = img.convert("RGBA")
-                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-                img = Image.alpha_composite(white, rgba)
-            gray = img.convert("L")
+        with warnings.catch_warnings():
+            # Pillow warns about (and above twice that, refuses) images over 89
+            # million pixels; MAX_SIDE is far stricter, so its warning is noise.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)  # reads the header only
     except FileNotFoundError:
         raise ValueError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ValueError(f"{path}: is a directory, not an image") from None
+    except Image.DecompressionBombError:
+        raise ValueError(too_large) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
+    with img:
+        if max(img.size) > MAX_SIDE:
+            raise ValueError(f"{too_large} (this one is {img.width}x{img.height})")
+        try:
+            gray = _grayscale(img)
+        except MemoryError:
+            raise
+        except Exception as exc:  # a damaged file can fail in any of Pillow's decoders
+            raise ValueError(f"{path}: not a readable image ({exc.__class__.__name__})") from None
     return np.asarray(gray, dtype=np.float32) / 255
+
+
+def _grayscale(img: Image.Image) -> Image.Image:
+    """Decode ``img`` as 8-bit grayscale, transparent pixels composited onto white."""
+    img.load()
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # Gray level, then over white: the same as compositing each colour channel
+        # (luminance is linear in R, G, B), in a quarter of the memory.
+        gray, alpha = img.convert("LA").split()
+        return Image.composite(gray, Image.new("L", img.size, 255), alpha)
+    return img.convert("L")
+
+
+def _check_pixels(image: np.ndarray) -> np.ndarray:
+    """``image`` as float32 in [0, 1] (uint8 is scaled), or a ValueError."""
+    a = np.asarray(image)
+    if a.ndim != 2 or min(a.shape) < 1:
+        raise ValueError(f"expected a 2-D grayscale image, got shape {a.shape}")
+    a = a.astype(np.float32) / 255 if a.dtype == np.uint8 else a.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
+        raise ValueError("pixel values must be finite and in [0, 1]")
+    return a
+
+
+def _ink(a: np.ndarray) -> np.ndarray:
+    """Ink as bright on a zero background: polarity by the border, paper level removed."""
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    background = float(np.median(border))  # the border is mostly background
+    ink = 1 - a if background > 0.5 else a.copy()  # MNIST's background is 0
+    ink -= min(background, 1 - background)  # remove a grey (paper) background level
+    return np.clip(ink, 0, None, out=ink)
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """Whether ``image`` has no ink: the one rule for ``steepest predict`` and the web lab.
+
+    Ink is what differs from the background (judged by the border, as in
+    :func:`to_mnist`); an image is blank when no pixel differs by more than
+    :data:`BLANK_LEVEL`.  A blank white page, a black canvas and an even grey
+    are all blank.  The rule gives the same answer before and after
+    :func:`to_mnist` (which turns a blank image into zeros).
+
+    Args:
+        image: (H, W) floats in [0, 1] (or uint8 0-255).
+
+    Raises:
+        ValueError: for an array that is not a 2-D image in [0, 1].
+
+    >>> is_blank(np.zeros((28, 28))), is_blank(np.full((50, 40), 0.8))
+    (True, True)
+    >>> img = np.zeros((28, 28)); img[10:18, 13:15] = 1
+    >>> is_blank(img), is_blank(to_mnist(img))
+    (False, False)
+    """
+    return float(_ink(_check_pixels(image)).max()) <= BLANK_LEVEL
 
 
 def to_mnist(image: np.ndarray) -> np.ndarray:
@@ -66,7 +146,7 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
 
     Returns:
         (28, 28) float32 in [0, 1], bright ink on black, digit fit into 20x20
-        and centred by mass.  An image with no ink gives all zeros.
+        and centred by mass.  A blank image (see :func:`is_blank`) gives all zeros.
 
     >>> img = np.ones((100, 60), np.float32); img[20:80, 25:35] = 0  # a dark "1"
     >>> out = to_mnist(img)
@@ -74,21 +154,10 @@ def to_mnist(image: np.ndarray) -> np.ndarray:
     >>> out.shape, round(float(out.max()), 2), centre.tolist()
     ((28, 28), 1.0, [14.0, 14.0])
     """
-    a = np.asarray(image)
-    if a.ndim != 2 or min(a.shape) < 1:
-        raise ValueError(f"expected a 2-D grayscale image, got shape {a.shape}")
-    a = a.astype(np.float32) / 255 if a.dtype == np.uint8 else a.astype(np.float32)
-    if not np.all(np.isfinite(a)) or a.min() < 0 or a.max() > 1:
-        raise ValueError("pixel values must be finite and in [0, 1]")
-
-    # 2. polarity: the border is mostly background; MNIST's background is 0.
-    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
-    background = float(np.median(border))
-    ink = 1 - a if background > 0.5 else a.copy()
-    ink -= min(background, 1 - background)  # remove a grey (paper) background level
-    np.clip(ink, 0, None, out=ink)
+    # 1-2. floats in [0, 1]; polarity by the border, background level removed.
+    ink = _ink(_check_pixels(image))
     peak = float(ink.max())
-    if peak <= 1e-6:
+    if peak <= BLANK_LEVEL:  # blank (see is_blank)
         return np.zeros((28, 28), np.float32)
     ink /= peak  # full ink = 1, like MNIST's 255
 

@@ -120,17 +120,18 @@ def predict(model, images, as_json):
     """Classify drawn digits (PNG/JPEG, dark-on-light or light-on-dark).
 
     Each image is preprocessed like MNIST: grayscale, inverted if needed,
-    cropped to the ink, fit into 20x20, centred by mass in 28x28.
+    cropped to the ink, fit into 20x20, centred by mass in 28x28.  Images
+    up to 4096x4096 pixels are read.
     """
     from ..modelfile import load_model
-    from ..preprocess import preprocess_file
+    from ..preprocess import is_blank, preprocess_file
 
     net, _ = load_model(model)
     if net.sizes[0] != 784:
         raise ValueError(f"{model} expects {net.sizes[0]} inputs, not 28x28 = 784 pixels")
     digits = [preprocess_file(p) for p in images]  # all read before any output
     for path, digit in zip(images, digits):
-        if not digit.any():
+        if is_blank(digit):  # the web lab's rule too
             raise ValueError(f"{path}: no ink found: the image is blank")
     x = np.stack([d.reshape(784) for d in digits])  # (n_images, 784)
     probs = net.predict_proba(x)  # (n_images, 10)
