@@ -203,8 +203,8 @@ def model_file(tmp_path):
 
 
 @pytest.mark.parametrize("content, fragment", [
-    (b"not a model at all", "not a readable steepest-model file"),
-    (b"PK\x03\x04 a truncated zip", "not a readable steepest-model file"),
+    (b"not a model at all", "is not a steepest model file (.npz)"),
+    (b"PK\x03\x04 a truncated zip", "damaged or truncated zip archive"),
     (None, "no such file"),
 ])
 def test_exporting_a_file_that_is_not_a_model_is_a_one_line_error(tmp_path, content, fragment):
@@ -219,7 +219,7 @@ def test_exporting_a_file_that_is_not_a_model_is_a_one_line_error(tmp_path, cont
 
 def test_exporting_a_directory_or_a_non_steepest_npz_is_a_one_line_error(tmp_path):
     np.savez(tmp_path / "arrays.npz", a=np.zeros(3))
-    for path, fragment in ((tmp_path, "is a directory"), (tmp_path / "arrays.npz", "no metadata")):
+    for path, fragment in ((tmp_path, "is a directory"), (tmp_path / "arrays.npz", "no steepest metadata")):
         r = run_process("export", path, "-o", tmp_path / "out.onnx")
         assert r.returncode == 1
         assert_one_line_error(r, "steepest: error:", fragment)
