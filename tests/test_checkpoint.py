@@ -130,7 +130,9 @@ def test_a_config_declaring_a_huge_network_allocates_nothing(tmp_path, small_che
     (tmp_path / "c.npz").write_bytes(npz_with(data, meta))
 
     def load():
-        with pytest.raises(ModelFileError, match=r"not fit .*W0: expected shape \(784, 200000"):
+        # refused by the recorded sizes (or, in older files, by W0's shape) before allocating
+        with pytest.raises(ModelFileError,
+                           match=r"not fit .*(hidden \[200000\]|W0: expected shape \(784, 200000)"):
             load_checkpoint(tmp_path / "c.npz")
 
     assert peak_bytes_while(load) < 2_000_000
@@ -166,3 +168,16 @@ def test_every_file_a_run_writes_follows_the_umask(tmp_path, small_mnist_dir):
     assert sorted(written) == ["checkpoint.npz", "confusion.png", "history.json", "history.png",
                                "mistakes.png", "model.npz", "weights.png"]
     assert written == dict.fromkeys(written, "0o640")
+
+
+def test_a_checkpoint_of_other_sizes_resumes_with_them(tmp_path):
+    # 3 features and 4 classes: the checkpoint records its sizes, so resuming needs no hint
+    from steepest.checkpoint import load_checkpoint, save_checkpoint
+    from steepest.training import TrainConfig, TrainState
+
+    state = TrainState.new(TrainConfig(hidden=(5,)), 3, 4)
+    save_checkpoint(tmp_path / "c.npz", state)
+    loaded, _ = load_checkpoint(tmp_path / "c.npz")
+    assert loaded.network.sizes == (3, 5, 4)
+    for a, b in zip(loaded.network.get_weights(), state.network.get_weights()):
+        assert a.tobytes() == b.tobytes()

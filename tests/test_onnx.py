@@ -219,7 +219,8 @@ def test_exporting_a_file_that_is_not_a_model_is_a_one_line_error(tmp_path, cont
 
 def test_exporting_a_directory_or_a_non_steepest_npz_is_a_one_line_error(tmp_path):
     np.savez(tmp_path / "arrays.npz", a=np.zeros(3))
-    for path, fragment in ((tmp_path, "is a directory"), (tmp_path / "arrays.npz", "no steepest metadata")):
+    for path, fragment in ((tmp_path, "is a directory"),
+                           (tmp_path / "arrays.npz", "no steepest metadata")):
         r = run_process("export", path, "-o", tmp_path / "out.onnx")
         assert r.returncode == 1
         assert_one_line_error(r, "steepest: error:", fragment)

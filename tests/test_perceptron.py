@@ -62,3 +62,12 @@ def test_bad_input():
         Perceptron([1, 6, 3]).predict([1, 0])
     with pytest.raises(ValueError, match="targets must be 0 or 1"):
         learn([[0], [1]], [0, 2])
+
+
+def test_one_epoch_is_singular_on_the_command_line():
+    from click.testing import CliRunner
+
+    from steepest.cli import main
+
+    r = CliRunner().invoke(main, ["perceptron", "--learn", "xor", "--max-epochs", "1"])
+    assert r.exit_code == 0 and "not converged after 1 epoch:" in r.output

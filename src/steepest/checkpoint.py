@@ -43,6 +43,7 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, extra: dict | No
         "format": FORMAT,
         "version": 1,
         "config": state.config.to_dict(),
+        "sizes": list(state.network.sizes),  # inputs and classes: the data's, not the config's
         "epoch": state.epoch,
         "rng": state.rng.bit_generator.state,
         "optimizer": {"name": state.config.optimizer,
@@ -59,6 +60,9 @@ def save_checkpoint(path: str | os.PathLike, state: TrainState, extra: dict | No
 
 def load_checkpoint(path: str | os.PathLike, n_in: int = 784, n_out: int = 10):
     """Read a checkpoint written by :func:`save_checkpoint`.
+
+    The network's input and output sizes come from the checkpoint; ``n_in`` and
+    ``n_out`` are for checkpoints written before it recorded them (MNIST's).
 
     Every array is checked against the architecture the config describes
     before the network is built, so a damaged config cannot make steepest
@@ -78,6 +82,8 @@ def load_checkpoint(path: str | os.PathLike, n_in: int = 784, n_out: int = 10):
         if not isinstance(extra, dict):
             raise ValueError("extra is not a JSON object")
     with reading(str(path), "checkpoint does not fit its settings"):
+        if "sizes" in meta:
+            n_in, n_out = _recorded_ends(meta["sizes"], config.hidden)
         sizes = (n_in, *config.hidden, n_out)
         weights = layer_arrays(arrays, sizes, np.dtype(np.float32))
         best = None
@@ -110,6 +116,15 @@ def load_checkpoint(path: str | os.PathLike, n_in: int = 784, n_out: int = 10):
                              f"not {short_repr(meta['stopped_early'])}")
         state.stopped_early = meta["stopped_early"]
     return state, extra
+
+
+def _recorded_ends(sizes, hidden: tuple[int, ...]) -> tuple[int, int]:
+    """``(n_in, n_out)`` of recorded ``sizes``, which must agree with the config's ``hidden``."""
+    if (not isinstance(sizes, list) or len(sizes) != len(hidden) + 2
+            or any(type(n) is not int or n < 1 for n in sizes)
+            or tuple(sizes[1:-1]) != hidden):
+        raise ValueError(f"sizes {short_repr(sizes)} do not fit hidden {list(hidden)}")
+    return sizes[0], sizes[-1]
 
 
 def _layer_names(sizes: tuple[int, ...]) -> list[str]:

@@ -82,7 +82,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> None:
     """Atomically write ``arrays`` and a JSON ``meta`` document as an uncompressed ``.npz``."""
     buf = io.BytesIO()
-    np.savez(buf, meta=np.array(json.dumps(meta, sort_keys=True)), **arrays)
+    # Strict JSON (no NaN or Infinity), which any JSON reader takes.
+    np.savez(buf, meta=np.array(json.dumps(meta, sort_keys=True, allow_nan=False)), **arrays)
     atomic_write_bytes(path, buf.getvalue())
 
 

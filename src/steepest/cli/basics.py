@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from .. import activations as act
-from .app import load_dataset, main, parse_floats, parse_ints
+from .app import load_dataset, main, parse_floats, parse_ints, plural
 
 # ---------------------------------------------------------------------------
 # steepest perceptron
@@ -47,10 +47,12 @@ def perceptron(weights: str, thresholds: tuple[float, ...], learn: str | None,
             click.echo(f"   {xi[0]}  {xi[1]}     {yi}       {oi}")
         w = ", ".join(f"{v:g}" for v in p.weights)
         if result.converged:
-            click.echo(f"converged after {result.epochs} epochs: w = ({w}), b = {p.bias:g}")
+            click.echo(f"converged after {plural(result.epochs, 'epoch')}: w = ({w}), "
+                       f"b = {p.bias:g}")
         else:
-            click.echo(f"not converged after {result.epochs} epochs: {learn.upper()} is not "
-                       "linearly separable, so no line splits its 0s from its 1s")
+            click.echo(f"not converged after {plural(result.epochs, 'epoch')}: "
+                       f"{learn.upper()} is not linearly separable, "
+                       "so no line splits its 0s from its 1s")
         return
     w = parse_floats(weights, "--weights")
     if len(w) != 3:

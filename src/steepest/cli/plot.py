@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .app import UserError, load_dataset, main, parse_floats
+from .app import UserError, install_hint, load_dataset, main, parse_floats
 
 # ---------------------------------------------------------------------------
 # steepest plot
@@ -17,7 +17,8 @@ def plot() -> None:
     """Draw the lecture's figures from real numbers, as PNG or SVG.
 
     Each command writes one figure (--output/-o FILE, .png or .svg) and prints
-    its name.  Needs matplotlib: pip install 'steepest[plots]'.
+    its name.  Needs matplotlib: in your steepest checkout, pip install -e ".[plots]"
+    (installed from a package index: pip install 'steepest[plots]').
     """
 
 
@@ -26,8 +27,7 @@ def _plots(output: str):
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise UserError("the plot commands need matplotlib; "
-                        "pip install 'steepest[plots]'") from None
+        raise UserError(f"the plot commands need matplotlib; {install_hint('plots')}") from None
     from .. import plots
 
     plots.figure_format(output)  # a bad suffix fails before any work is done

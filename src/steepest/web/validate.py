@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..preprocess import to_mnist
+from ..preprocess import is_blank
 
 
 class ApiError(Exception):
@@ -147,12 +147,13 @@ def image(body: Mapping, max_side: int) -> np.ndarray:
 def require_ink(image: np.ndarray) -> None:
     """Refuse a blank drawing with a 422, by the rule ``steepest predict`` uses for a file.
 
-    The rule: a drawing is blank when :func:`steepest.preprocess.to_mnist`
-    finds no ink in it (it then returns all zeros) -- an empty canvas, white
-    or black, or one flat grey.  A network asked about nothing still answers
-    some digit with some confidence; saying "draw a digit" is the honest reply.
+    The rule is :func:`steepest.preprocess.is_blank`, the one ``steepest
+    predict`` applies: no pixel differs from the background -- an empty
+    canvas, white or black, or one flat grey.  A network asked about nothing
+    still answers some digit with some confidence; saying "draw a digit" is
+    the honest reply.
     """
-    if not to_mnist(image).any():
+    if is_blank(image):
         raise ApiError("no ink: the drawing is blank; draw a digit", status=422)
 
 
