@@ -12,12 +12,14 @@ scikit-learn spells its own way:
   give rows to both sides, is moved to the end of the data so that ``run()``
   holds it out.
 
-``X`` is used as given, as float32: scale it yourself (MNIST pixels ``/ 255``,
-or a ``StandardScaler`` in a ``Pipeline``).  The estimator pickles like any
-scikit-learn estimator (``GridSearchCV(n_jobs=2)`` sends it to other
-processes that way), but steepest never reads a pickle: :meth:`~SteepestClassifier.save`
-and :meth:`~SteepestClassifier.load` use steepest's ``.npz`` model file
-(:mod:`steepest.modelfile`).
+``X`` is used as given: scale it yourself (MNIST pixels ``/ 255``, or a
+``StandardScaler`` in a ``Pipeline``).  The network computes in float32; a
+float32 or float64 ``X`` is not copied, each mini-batch is cast as it is used.
+
+The estimator pickles like any scikit-learn estimator (``GridSearchCV(n_jobs=2)``
+sends it to other processes that way), but steepest never reads a pickle:
+:meth:`~SteepestClassifier.save` and :meth:`~SteepestClassifier.load` use
+steepest's ``.npz`` model file (:mod:`steepest.modelfile`).
 
 scikit-learn is an optional dependency: ``pip install steepest[sklearn]``.
 
