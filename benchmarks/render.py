@@ -186,12 +186,77 @@ def default_train_table(f: dict) -> str:
     return "\n".join(lines)
 
 
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def sklearn_accuracy_gap(case: dict, n_test: int) -> tuple[float, float]:
+    """steepest's mean accuracy minus MLPClassifier's, and two standard errors of it.
+
+    The standard error is that of a difference of two accuracies on ``n_test``
+    predictions each: ``sqrt(p1 (1 - p1) / n + p2 (1 - p2) / n)``.
+    """
+    p1 = _mean([r["accuracy"] for r in case["mlp"]])
+    p2 = _mean([r["accuracy"] for r in case["steepest"]])
+    return p2 - p1, 2 * ((p1 * (1 - p1) + p2 * (1 - p2)) / n_test) ** 0.5
+
+
+def sklearn_speedup(case: dict, side: str = "mlp") -> float:
+    """Mean fit seconds of ``side`` over SteepestClassifier's: how many times faster steepest is."""
+    return _mean([r["fit_s"] for r in case[side]]) / _mean([r["fit_s"] for r in case["steepest"]])
+
+
+def sklearn_table(f: dict) -> str:
+    s = f["settings"]
+    lines = ["| data | BLAS threads | MLPClassifier accuracy | SteepestClassifier accuracy "
+             "| difference (2 SE) | MLPClassifier fit | SteepestClassifier fit "
+             "| MLPClassifier / steepest |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for c in f["cases"]:
+        gap, two_se = sklearn_accuracy_gap(c, s["n_test"][c["data"]])
+        acc = {side: _mean([r["accuracy"] for r in c[side]]) for side in ("mlp", "steepest")}
+        fit = {side: _mean([r["fit_s"] for r in c[side]]) for side in ("mlp", "steepest")}
+        lines.append(
+            f"| {c['data']} | {threads_label(c['threads'])} | {100 * acc['mlp']:.2f} % "
+            f"| {100 * acc['steepest']:.2f} % | {100 * gap:+.2f} (±{100 * two_se:.2f}) "
+            f"| {fit['mlp']:.2f} s | {fit['steepest']:.2f} s | **{sklearn_speedup(c):.2f}x** |")
+    mnist = {c["threads"]: c for c in f["cases"] if c["data"] == "mnist"}
+    lines.append("")
+    if "mlp_float32" in mnist.get("1", {}):
+        c = mnist["1"]
+        lines.append(
+            f"MLPClassifier on float32 X (1 thread), MNIST: fit "
+            f"{_mean([r['fit_s'] for r in c['mlp_float32']]):.2f} s, accuracy "
+            f"{100 * _mean([r['accuracy'] for r in c['mlp_float32']]):.2f} %, "
+            f"{sklearn_speedup(c, 'mlp_float32'):.2f}x steepest's fit time.")
+    r = f["recipe"]
+    lines.append(
+        f"Recipe: {'-'.join(map(str, r['hidden']))} hidden {r['activation']}, "
+        f"{r['solver'].capitalize()} lr {r['learning_rate']:g}, batch {r['batch_size']}; "
+        f"digits: {s['digits_epochs']} epochs, 5-fold CV (pixels / 16); MNIST: "
+        f"{s['mnist_epochs']} epochs on {s['mnist_train']:,} training images, "
+        f"{s['n_test']['mnist']:,} test images (pixels / 255); means of {s['repeats']} "
+        f"repeat{'s' if s['repeats'] != 1 else ''}; scikit-learn {f['sklearn_version']}.")
+    verdicts = []
+    for c in f["cases"]:
+        gap, two_se = sklearn_accuracy_gap(c, s["n_test"][c["data"]])
+        verdicts.append(f"{c['data']} at {threads_label(c['threads'])} "
+                        + ("met" if gap >= -two_se else "not met"))
+    speed = [f"{threads_label(t)} {sklearn_speedup(c):.2f}x, "
+             + ("met" if sklearn_speedup(c) >= f["goal_speedup"] else "not met")
+             for t, c in mnist.items()]
+    lines.append(f"Goals (issue 8): accuracy equal within noise (2 SE) or better: "
+                 f"{'; '.join(verdicts)}. MNIST fit >= {f['goal_speedup']:g}x faster than "
+                 f"MLPClassifier: {'; '.join(speed)}.")
+    return "\n".join(lines)
+
+
 RENDERERS: dict[str, Callable[[dict], str]] = {
     "default_train": default_train_table,
     "training": training_table,
     "time_to_accuracy": time_to_accuracy_table,
     "augment": augment_table,
     "web_latency": web_latency_table,
+    "sklearn": sklearn_table,
 }
 
 

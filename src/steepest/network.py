@@ -123,6 +123,11 @@ class Dense:
     def parameters(self) -> list[Parameter]:
         return [self.W, self.b]
 
+    def __getstate__(self) -> dict:
+        # A pickled layer is its weights, not the scratch of its last pass: a smaller
+        # pickle, and a copy whose buffers are fresh (never read-only, e.g. memory-mapped).
+        return {**self.__dict__, "x": None, "z": None, "a": None, "_buffers": {}}
+
     def _buffer(self, name: str, rows: int, cols: int) -> np.ndarray:
         """A ``(rows, cols)`` scratch array that is reused from call to call.
 

@@ -1,0 +1,129 @@
+"""The pieces of :meth:`SteepestClassifier.fit` that are not scikit-learn's plumbing.
+
+Each turns a scikit-learn convention into what :func:`steepest.training.run`
+takes: ``random_state`` into a seed, ``validation_fraction`` into rows held
+out at the end, a warm start into a :class:`~steepest.training.TrainState`
+ready for more epochs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ..config import TrainConfig
+from ..training import TrainState, build_optimizer
+
+#: TrainConfig's fields that are also the estimator's parameters (all but seed and validation).
+CONFIG_PARAMS = tuple(k for k in TrainConfig.keys() if k not in ("seed", "validation"))
+#: ``default_rng([seed, SPLIT_STREAM])`` draws the validation split: a stream of its own,
+#: so holding rows out does not change the initial weights or the shuffling.
+SPLIT_STREAM = 1
+
+
+def check_params(clf) -> None:
+    """The parameters TrainConfig does not check: scikit-learn's own."""
+    for name in ("early_stopping", "warm_start"):
+        if not isinstance(getattr(clf, name), (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {getattr(clf, name)!r}")
+    f = clf.validation_fraction
+    if isinstance(f, (bool, np.bool_)) or not isinstance(f, (int, float, np.number)) \
+            or not 0 < f < 1:
+        raise ValueError(f"validation_fraction must be a number in (0, 1), got {f!r}")
+    v = clf.verbose
+    if not isinstance(v, (int, np.integer)) or v < 0:
+        raise ValueError(f"verbose must be an int >= 0 or a bool, got {v!r}")
+
+
+def seed_from(random_state) -> int:
+    """``TrainConfig.seed`` for ``random_state``: an int as is, else one drawn from it.
+
+    >>> seed_from(7), seed_from(np.random.default_rng(0)) == seed_from(np.random.default_rng(0))
+    (7, True)
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**63))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**63))
+    if isinstance(random_state, np.random.RandomState):  # scikit-learn's older convention
+        return int(random_state.randint(np.iinfo(np.int64).max, dtype=np.int64))
+    if (isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
+            and random_state >= 0):
+        return int(random_state)
+    raise ValueError("random_state must be an int >= 0, a numpy.random.Generator or None, "
+                     f"got {random_state!r}")
+
+
+def hold_out_last(X: np.ndarray, y: np.ndarray, k: int, fraction: float, seed: int):
+    """``X, y, n_val``: the rows reordered so that a shuffled validation split comes last.
+
+    ``run()`` holds out the last ``config.validation`` rows.  The split is
+    stratified (each of the ``k`` classes in proportion, as ``MLPClassifier``
+    splits) when every class has rows for both sides, else plainly random.
+    """
+    n = X.shape[0]
+    n_val = math.ceil(fraction * n)
+    if n_val < 2 or n - n_val < 1:
+        raise ValueError(f"the validation set would have {n_val} of {n} rows: too small for "
+                         "early_stopping; increase validation_fraction or the data")
+    counts = np.bincount(y, minlength=k)
+    stratify = y if counts.min() >= 2 and k <= n_val <= n - k else None
+    split_seed = int(np.random.default_rng([seed, SPLIT_STREAM]).integers(2**32))
+    train, val = train_test_split(np.arange(n), test_size=n_val, stratify=stratify,
+                                  random_state=split_seed)
+    order = np.concatenate([train, val])
+    return X[order], y[order], n_val
+
+
+def as_images(X: np.ndarray) -> np.ndarray:
+    """``X`` as (N, 28, 28) images: augmentation moves ink over a background of 0."""
+    if X.shape[1] != 784:
+        raise ValueError(f"augment=True distorts 28x28 images (784 features); X has "
+                         f"{X.shape[1]} features")
+    low, high = float(X.min(initial=0)), float(X.max(initial=0))
+    if low < 0 or high > 1:
+        raise ValueError(f"augment=True needs pixels in [0, 1] (e.g. MNIST / 255), got values "
+                         f"in [{low:g}, {high:g}]")
+    return X.reshape(-1, 28, 28)
+
+
+def fitted_state(clf, history: list | None = None) -> TrainState:
+    """The fitted run's state; for a loaded model, a new one around its network.
+
+    A model file holds no optimizer, so a loaded model continues with fresh
+    velocities / moments and a generator seeded from its seed and epoch count,
+    after the epochs of its ``history``.
+    """
+    state = getattr(clf, "_state", None)
+    if state is None:
+        net, done = clf.network_, clf.n_iter_
+        settings = {k: getattr(clf, k) for k in CONFIG_PARAMS}
+        settings.update(seed=seed_from(clf.random_state), epochs=max(done, 1), patience=0)
+        config = TrainConfig(**settings)
+        state = TrainState(config, net, build_optimizer(config, net),
+                           np.random.default_rng([config.seed, done]), epoch=done,
+                           history=list(history or []))
+        clf._state = state
+    return state
+
+
+def continue_state(state: TrainState, config: TrainConfig) -> None:
+    """Ready ``state`` for more epochs under ``config``: same network, optimizer carried over."""
+    old = state.config
+    for name in ("hidden", "activation"):
+        if getattr(old, name) != getattr(config, name):
+            raise ValueError(f"cannot continue the fitted network ({name}={getattr(old, name)!r})"
+                             f" with {name}={getattr(config, name)!r}; set warm_start=False "
+                             "to start afresh")
+    if config.schedule == "cosine":
+        raise ValueError("schedule='cosine' plans the learning rate over a run of known length; "
+                         "to continue a fitted network use 'constant' or 'step'")
+    optimizer = build_optimizer(config, state.network)  # the new learning rate, momentum, ...
+    if type(optimizer) is type(state.optimizer):  # ... and the old velocities / moments
+        optimizer.load_state_dict(state.optimizer.state_dict())
+    state.config, state.optimizer = config, optimizer
+    # This fit scores a new validation split (or none): forget the old best.
+    state.best_score, state.best_epoch, state.best_weights = -np.inf, 0, None
+    state.stale_epochs, state.stopped_early = 0, False
