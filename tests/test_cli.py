@@ -376,3 +376,13 @@ def test_install_hint_for_an_installed_package(monkeypatch, direct_url):
 
     fake_distribution(monkeypatch, direct_url)
     assert install_hint("plots") == "python -m pip install 'steepest[plots]'"
+
+
+def test_evaluate_refuses_data_whose_labels_the_model_cannot_output(tmp_path, small_mnist_dir):
+    from steepest.modelfile import save_model
+    from steepest.network import Network
+
+    four = tmp_path / "four.npz"  # a 4-class model: digits 4-9 are not among its outputs
+    save_model(four, Network((784, 5, 4), rng=np.random.default_rng(0)))
+    r = run_process("evaluate", four, "--data", small_mnist_dir)
+    assert_one_line_error(r, "labels must be ints in [0, 4), got 9")

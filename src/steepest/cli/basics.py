@@ -87,8 +87,9 @@ def evaluate(model, data, as_json):
         raise ValueError(f"{model} expects {net.sizes[0]} inputs, images have "
                          f"{int(np.prod(x_test.shape[1:]))} pixels")
     from ..metrics import confusion_matrix
+    from ..training import check_labels
 
-    k = net.sizes[-1]
+    k = check_labels(net.sizes[-1], y_test)  # the data's labels must be the model's classes
     confusion = confusion_matrix(y_test, net.predict(x_test), k)  # rows: true, cols: predicted
     per_class = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     accuracy = float(confusion.trace() / confusion.sum())
@@ -103,8 +104,8 @@ def evaluate(model, data, as_json):
     click.echo(f"{model}: {net.describe()}")
     click.echo(f"test accuracy: {100 * accuracy:.2f}% ({confusion.trace():,} of "
                f"{confusion.sum():,})")
-    click.echo("per digit: " + "  ".join(f"{d}: {100 * a:.1f}%" for d, a in enumerate(per_class)))
-    click.echo("confusion matrix (rows: true digit, columns: predicted):")
+    click.echo("per class: " + "  ".join(f"{d}: {100 * a:.1f}%" for d, a in enumerate(per_class)))
+    click.echo("confusion matrix (rows: true class, columns: predicted):")
     click.echo("      " + "".join(f"{d:>6}" for d in range(k)))
     for d in range(k):
         click.echo(f"{d:>6}" + "".join(f"{v:>6}" for v in confusion[d]))
