@@ -361,6 +361,21 @@ class Network:
         ]
         return " -> ".join(parts) + f" ({self.num_parameters():,} parameters)"
 
+    def summary(self) -> str:
+        """Layers, output shapes and parameter counts, like Keras's ``model.summary()``.
+
+        Returns the table (see :mod:`steepest.summary`): ``print(net.summary())``.
+        """
+        from .summary import summary_text
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table: what Jupyter shows for a network."""
+        from .summary import summary_html
+
+        return summary_html(self)
+
 
 def to_float(x: np.ndarray, dtype=np.float32) -> np.ndarray:
     """uint8 pixels 0..255 -> floats in [0, 1]; float input is only cast."""

@@ -1,0 +1,97 @@
+"""A progress bar for training runs: a widget in Jupyter, a bar in a terminal, quiet in a pipe.
+
+The training loop never prints (:mod:`steepest.training` reports through
+``on_batch`` / ``on_epoch`` callbacks).  :class:`TrainingProgress` is a pair
+of such callbacks driving one `tqdm.auto` bar over every mini-batch of the
+run, with the last epoch's loss and accuracy beside it:
+
+    with training_progress(config, len(x_train)) as progress:
+        result = run(config, data, on_batch=progress.on_batch, on_epoch=progress.on_epoch)
+
+``tqdm.auto`` draws an ipywidgets bar inside Jupyter (text where ipywidgets is
+missing) and a text bar elsewhere.  Outside Jupyter the bar is shown only when
+its stream is a terminal (tqdm's ``disable=None``), so a run piped into a file
+or another program writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
+    from .training import EpochRecord
+
+
+class TrainingProgress:
+    """``on_batch`` / ``on_epoch`` callbacks that move one progress bar.
+
+    Args:
+        epochs: epochs the run will train.
+        steps_per_epoch: mini-batches per epoch.
+        description: the bar's label.
+        file: where a text bar goes (default: standard error).
+        disable: ``None`` (default) shows the bar in Jupyter and on a terminal
+            only; ``True`` hides it, ``False`` always shows it.
+
+    ``records`` collects every epoch's :class:`~steepest.training.EpochRecord`.
+    """
+
+    def __init__(
+        self,
+        epochs: int,
+        steps_per_epoch: int,
+        description: str = "training",
+        file: IO[str] | None = None,
+        disable: bool | None = None,
+    ) -> None:
+        from tqdm.auto import tqdm
+
+        self.epochs = epochs
+        self.records: list[EpochRecord] = []
+        self.bar = tqdm(total=epochs * steps_per_epoch, desc=description, unit="batch",
+                        file=file, disable=disable, dynamic_ncols=True, mininterval=0.2)
+
+    def on_batch(self, epoch: int, index: int, loss: float) -> None:
+        """After every mini-batch: one step further."""
+        self.bar.update(1)
+
+    def on_epoch(self, record: EpochRecord, state: object = None) -> None:
+        """After every epoch: show its number, loss and accuracy.
+
+        Takes ``(record, state)`` as :func:`steepest.training.run` calls it, or
+        ``(record)`` as :func:`~steepest.training.fit` does.
+        """
+        self.records.append(record)
+        postfix = {"epoch": f"{record.epoch}/{self.epochs}", "loss": f"{record.train_loss:.4f}"}
+        for key, label in (("val_accuracy", "validation"), ("test_accuracy", "test")):
+            value = record.extra.get(key) if key != "test_accuracy" else record.test_accuracy
+            if value is not None:
+                postfix[label] = f"{100 * value:.2f}%"
+        self.bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        """Finish the bar (an early stop leaves it short of the total, as it should)."""
+        self.bar.close()
+
+    def __enter__(self) -> TrainingProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def training_progress(
+    config: TrainConfig, n_train: int, description: str = "training", **kwargs
+) -> TrainingProgress:
+    """A :class:`TrainingProgress` sized for :func:`steepest.training.run` with ``config``.
+
+    Args:
+        config: the run's settings (epochs, batch size, validation split).
+        n_train: training images before the validation split, e.g. ``len(x_train)``.
+        description: the bar's label.
+        kwargs: passed to :class:`TrainingProgress` (``file``, ``disable``).
+    """
+    n_fit = n_train - config.validation
+    steps = -(-n_fit // config.batch_size)
+    return TrainingProgress(config.epochs, steps, description, **kwargs)

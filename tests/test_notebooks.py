@@ -1,0 +1,202 @@
+"""The notebooks: stored without outputs, and each runs top to bottom with the exercises solved.
+
+Every notebook is executed by a real Jupyter kernel (nbclient + ipykernel) running this very
+interpreter, with each "Your turn" cell (tagged ``exercise``) replaced by an import of the
+reference solution from :mod:`steepest.exercises.solutions`; every check cell (tagged
+``check``) must then show a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import steepest
+from steepest.exercises import EXERCISES
+
+nbformat = pytest.importorskip("nbformat")  # the test extra brings it; under CI=true a skip fails
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+
+#: The lecture's order.
+EXPECTED_NAMES = ["01-perceptron", "02-activations", "03-mnist", "04-network", "05-backprop",
+                  "06-gradient-descent", "07-training", "08-your-digit"]
+
+#: Numbers and results each notebook must print, computed in its cells (regular expressions).
+EXPECTED_OUTPUT = {
+    "01-perceptron": [r"w·x for the eight situations: \[10, 1, 7, 4, 9, 0, 3, 6\]",
+                      r"threshold 9: goes in 1 of 8", r"threshold 7: goes in 2 of 8",
+                      r"XOR: converged=False", r"XOR:\s+0 of 4913 perceptrons"],
+    "02-activations": [r"exp\(89\) = inf", r"textbook softmax of \(1000, 999, 998\): \[\[nan"],
+    "03-mnist": [r"x_train\s+shape \(60000, 28, 28\)\s+dtype uint8", r"each row sums to 1: True"],
+    "04-network": [r"layer 1: 11,760 \+ 15 = 11,775", r"layer 2: 150 \+ 10 = 160",
+                   r"total: 11,935", r"largest difference from net.forward: 0.0"],
+    "05-backprop": [r"relative error over the batch: \d\.\d+e-(0[89]|1\d)",
+                    r"W1: shape \(784, 15\) .* ok", r"SGD.step gives the same for every "
+                    r"parameter: True", r"lambda = 0.001 .* ratio 0.99"],
+    "06-gradient-descent": [r"lambda = 0.55 : v2 is multiplied by -1.20",
+                            r"0.001\s+-0.065000\s+-0.064872"],
+    "07-training": [r"test accuracy 9[0-9]\.\d\d% after 40 epochs",
+                    r"rung 2: validation 9\d\.\d\d% .* test 9\d\.\d\d%"],
+    "08-your-digit": [r"largest difference from steepest.preprocess.to_mnist: 0.0",
+                      r"test accuracy 9\d\.\d\d%"],
+}
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def _tagged(nb, kind: str) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for cell in nb.cells:
+        name = cell.metadata.get("steepest", {}).get(kind)
+        if name is not None:
+            assert kind in cell.metadata.get("tags", []), cell.source
+            found.setdefault(name, []).append(cell)
+    return found
+
+
+def test_there_are_eight_notebooks_in_the_lectures_order():
+    assert IDS == EXPECTED_NAMES
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_a_committed_notebook_is_valid_and_has_no_outputs(path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: cell {i} has outputs: clear them"
+            assert cell.execution_count is None, f"{path.name}: cell {i} has an execution count"
+    assert "widgets" not in nb.metadata, f"{path.name} stores widget state: clear it"
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_a_notebook_starts_with_inline_figures(path):
+    first_code = next(c for c in _read(path).cells if c.cell_type == "code")
+    assert first_code.source.startswith("%matplotlib inline")
+
+
+def test_every_exercise_is_asked_once_in_its_notebook_and_checked_right_after():
+    for path in NOTEBOOKS:
+        nb = _read(path)
+        exercises, checks = _tagged(nb, "exercise"), _tagged(nb, "check")
+        number = int(path.stem[:2])
+        assert set(exercises) == set(checks) == {
+            e.name for e in EXERCISES.values() if e.notebook == number}, path.name
+        for name, (cell,) in exercises.items():
+            assert cell.source.startswith(f"def {name}("), cell.source
+            assert cell.source.rstrip().endswith("raise NotImplementedError")
+            (check,) = checks[name]
+            assert check.source == f"check_{name}({name})"
+            assert nb.cells.index(check) == nb.cells.index(cell) + 1
+
+
+# ---------------------------------------------------------------------------
+# Executing the notebooks
+
+
+@pytest.fixture(scope="session")
+def kernel_spec_manager(tmp_path_factory):
+    """A kernel spec that starts ipykernel on this interpreter, whatever else is installed."""
+    pytest.importorskip("ipykernel")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = tmp_path_factory.mktemp("kernels") / "steepest-tests"
+    spec.mkdir()
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps(
+        {"argv": argv, "display_name": "steepest tests", "language": "python"}))
+    return KernelSpecManager(kernel_dirs=[str(spec.parent)])
+
+
+def _with_solutions(nb):
+    """The notebook with each exercise cell importing the reference solution instead."""
+    for name, (cell,) in _tagged(nb, "exercise").items():
+        cell.source = f"from steepest.exercises.solutions import {name}"
+    # First of all, prove the kernel is this interpreter with this steepest.
+    probe = ("import sys, steepest\n"
+             f"assert sys.executable == {sys.executable!r}, sys.executable\n"
+             f"assert steepest.__file__ == {steepest.__file__!r}, steepest.__file__")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(probe))
+    return nb
+
+
+def _texts(outputs) -> list[str]:
+    texts = []
+    for out in outputs:
+        if out.output_type == "stream":
+            texts.append(out.text)
+        elif out.output_type in ("execute_result", "display_data"):
+            texts.append(out.data.get("text/plain", ""))
+    return texts
+
+
+def _execute(nb, cwd: Path, kernel_spec_manager):
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+
+    km = KernelManager(kernel_name="steepest-tests", kernel_spec_manager=kernel_spec_manager)
+    # timeout: a hung cell fails the test (speed is measured elsewhere, not asserted here).
+    NotebookClient(nb, km=km, timeout=300, resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_a_notebook_runs_top_to_bottom_with_the_exercises_solved(path, tmp_path,
+                                                                  kernel_spec_manager):
+    nb = _execute(_with_solutions(_read(path)), tmp_path, kernel_spec_manager)
+
+    for name, (check,) in _tagged(nb, "check").items():
+        shown = _texts(check.outputs)
+        assert len(shown) == 1 and shown[0].startswith(f"✓ {name}: "), shown
+    stderr = [o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "stream" and o.name == "stderr"]
+    assert stderr == [], f"{path.name} wrote to stderr (a warning?): {stderr}"
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if data.get("text/plain", "").startswith("<Figure size"):
+                assert "image/png" in data, f"{path.name}: cell {i}'s figure shows as text only"
+    text = "\n".join(t for c in nb.cells if c.cell_type == "code" for t in _texts(c.outputs))
+    for pattern in EXPECTED_OUTPUT[path.stem]:
+        assert re.search(pattern, text), f"{path.name}: no output matches {pattern!r}"
+    mimes = {m for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             for m in o.get("data", {})}
+    assert "image/png" in mimes  # every notebook draws
+    if path.stem == "04-network":  # the network's summary table
+        assert any("<table>" in o.data.get("text/html", "") for o in nb.cells[2].outputs)
+    if path.stem in ("06-gradient-descent", "07-training"):  # the slider; the progress bars
+        assert "application/vnd.jupyter.widget-view+json" in mimes
+
+
+def test_without_ipywidgets_the_descent_notebook_draws_a_static_figure(tmp_path,
+                                                                       kernel_spec_manager):
+    nb = _with_solutions(_read(NOTEBOOK_DIR / "06-gradient-descent.ipynb"))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "import sys\nsys.modules['ipywidgets'] = None  # import ipywidgets now fails"))
+    nb = _execute(nb, tmp_path, kernel_spec_manager)
+    slider = next(c for c in nb.cells if "ipywidgets.FloatSlider" in c.source)
+    assert [sorted(o.data) for o in slider.outputs] == [["image/png", "text/plain"]]
+    mimes = {m for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             for m in o.get("data", {})}
+    assert "application/vnd.jupyter.widget-view+json" not in mimes
+
+
+@pytest.mark.parametrize("number", sorted({e.notebook for e in EXERCISES.values()}))
+def test_as_a_learner_opens_it_run_all_reaches_the_end_and_each_check_says_not_written_yet(
+        number, tmp_path, kernel_spec_manager):
+    (path,) = [p for p in NOTEBOOKS if p.stem.startswith(f"{number:02d}-")]
+    nb = _execute(_read(path), tmp_path, kernel_spec_manager)  # raises if any cell fails
+    for name, (check,) in _tagged(nb, "check").items():
+        assert _texts(check.outputs) == [
+            f"✗ {name}: not written yet: replace `raise NotImplementedError` with your code, "
+            "then run this cell again"]
