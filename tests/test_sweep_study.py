@@ -180,3 +180,14 @@ def test_a_storage_url_sqlalchemy_cannot_use_is_refused_here(url, message):
     with pytest.raises(ValueError, match=message):
         studies.check_storage_url(url)
     studies.check_storage_url("postgresql://user@host/db")  # parsed; opened on the scheduler
+
+
+def test_a_grid_study_asks_every_point_once_and_tells_past_its_end():
+    grid = parse_space({"sampler": "grid", "search": {"batch_size": [10, 20, 30]}})
+    study = studies.open_study(optuna.storages.InMemoryStorage(), "g", grid, {})
+    seen = []
+    for _ in range(3):
+        trial = study.ask(grid.distributions())
+        seen.append(trial.params["batch_size"])
+        study.tell(trial, 0.5)  # Optuna's grid sampler would call study.stop() here
+    assert sorted(seen) == [10, 20, 30]

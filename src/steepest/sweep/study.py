@@ -88,7 +88,18 @@ def make_sampler(space, seed: int):
     import optuna
 
     if space.sampler == "grid":
-        return optuna.samplers.GridSampler(space.grid(), seed=seed)
+
+        class Grid(optuna.samplers.GridSampler):
+            """Optuna's grid sampler, for ask-and-tell.
+
+            Its ``after_trial`` calls ``study.stop()`` once the grid is done, which
+            works only inside ``study.optimize()``; here the driver counts trials.
+            """
+
+            def after_trial(self, study, trial, state, values) -> None:
+                pass
+
+        return Grid(space.grid(), seed=seed)
     if space.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     # constant_liar: a running trial counts as a bad result, so parallel workers
