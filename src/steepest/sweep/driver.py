@@ -189,7 +189,8 @@ def _finish(study, space, files: SweepFiles, trial, future, submitted: float) ->
                        ("diverged_epoch", outcome.diverged_epoch),
                        ("train_seconds", round(outcome.train_seconds, 3)),
                        ("restarts", outcome.restarts), ("worker", outcome.worker)):
-        trial.set_user_attr(key, value)
+        if value is not None:
+            trial.set_user_attr(key, value)
     best = False
     if outcome.pruned:
         study.tell(trial, state=State.PRUNED)
