@@ -16,7 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -67,11 +67,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(args: list[str], log: Path) -> subprocess.Popen:
+def start(args: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
     """A child in its own process group (so stopping it stops its children too)."""
     with open(log, "w") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=child_env(),
-                                start_new_session=True)
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
+                                env=env or child_env(), start_new_session=True)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -87,12 +87,36 @@ def stop(proc: subprocess.Popen) -> None:
             continue
 
 
-def start_scheduler(log_dir: Path) -> tuple[str, subprocess.Popen]:
+@contextmanager
+def dask_scheduler(log_dir: Path):
+    """A real ``dask scheduler`` on a free loopback port: its address, stopped at the end."""
     port = free_port()
     proc = start([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port",
                   str(port), "--no-dashboard", "--idle-timeout", "600"],
                  log_dir / f"scheduler-{port}.log")
-    return f"tcp://127.0.0.1:{port}", proc
+    try:
+        yield f"tcp://127.0.0.1:{port}"
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def dask_worker(address: str, log_dir: Path, name: str, *, path_first: Path | None = None):
+    """A real ``dask worker`` (one single-threaded process, under a nanny), stopped at the end.
+
+    ``path_first``: a directory its Python searches before steepest's.
+    """
+    env = child_env()
+    if path_first is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(path_first), env["PYTHONPATH"]])
+    proc = start([sys.executable, "-m", "dask", "worker", address, "--host", "127.0.0.1",
+                  "--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--name", name,
+                  "--death-timeout", "60", "--local-directory", str(log_dir / name)],
+                 log_dir / f"{name}.log", env)
+    try:
+        yield proc
+    finally:
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -101,22 +125,11 @@ def dask_cluster(tmp_path_factory):
     from distributed import Client
 
     log_dir = tmp_path_factory.mktemp("dask")
-    procs = []
-    try:
-        address, scheduler = start_scheduler(log_dir)
-        procs.append(scheduler)
-        for name in ("w1", "w2"):
-            procs.append(start([sys.executable, "-m", "dask", "worker", address, "--host",
-                                "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
-                                "--no-dashboard", "--name", name, "--death-timeout", "60",
-                                "--local-directory", str(log_dir / name)],
-                               log_dir / f"{name}.log"))
+    with (dask_scheduler(log_dir) as address, dask_worker(address, log_dir, "w1"),
+          dask_worker(address, log_dir, "w2")):
         with Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
         yield address
-    finally:
-        for proc in reversed(procs):
-            stop(proc)
 
 
 def write_space(directory: Path, text: str, name: str = "s.toml") -> Path:
@@ -141,6 +154,18 @@ def popen_sweep(*args) -> subprocess.Popen:
     return subprocess.Popen(sweep_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=child_env(),
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def stopped_sweep(args: tuple, sig: int, ready) -> tuple[subprocess.Popen, str, str]:
+    """Start ``steepest sweep`` with ``args``, send ``sig`` once ``ready(trials)``; it ended."""
+    proc = popen_sweep(*args)
+    try:
+        wait_for(proc, args[1] / "sweep.db", ready)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    return proc, out, err
 
 
 def study_trials(db: Path, name: str = "s") -> list:
@@ -241,14 +266,8 @@ def test_ctrl_c_leaves_the_study_consistent_and_the_same_command_resumes_it(
         dask_cluster, tmp_path, small_mnist_dir):
     space, out = write_space(tmp_path, SLOW_SPACE), tmp_path / "out"
     args = (space, out, small_mnist_dir, "--scheduler", dask_cluster, "--trials", 6)
-    proc = popen_sweep(*args)
-    try:
-        wait_for(proc, out / "sweep.db", lambda ts: sum(t.state == State.COMPLETE for t in ts) >= 2
-                 and running_midway(ts))
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        proc.kill()
+    proc, _, stderr = stopped_sweep(args, signal.SIGINT, lambda ts: running_midway(ts) and sum(
+        t.state == State.COMPLETE for t in ts) >= 2)
     assert proc.returncode == 130
     assert stderr.strip().splitlines()[-1].startswith("interrupted: ")
     assert "Traceback" not in stderr
@@ -274,14 +293,9 @@ def test_a_crashed_sweep_is_resumed_and_a_changed_space_is_refused(
         dask_cluster, tmp_path, small_mnist_dir):
     space, out = write_space(tmp_path, SLOW_SPACE), tmp_path / "out"
     args = (space, out, small_mnist_dir, "--scheduler", dask_cluster, "--trials", 4)
-    proc = popen_sweep(*args)
-    try:
-        wait_for(proc, out / "sweep.db", lambda ts: any(t.state == State.COMPLETE for t in ts)
-                 and running_midway(ts))
-        proc.kill()  # SIGKILL: no chance to clean up
-        proc.communicate(timeout=60)
-    finally:
-        proc.kill()
+    # SIGKILL: the sweep has no chance to clean up
+    stopped_sweep(args, signal.SIGKILL, lambda ts: running_midway(ts) and any(
+        t.state == State.COMPLETE for t in ts))
     left = [t.number for t in study_trials(out / "sweep.db") if t.state == State.RUNNING]
     assert left
 
@@ -361,15 +375,29 @@ def test_an_unreachable_scheduler_is_one_line_within_the_timeout(tmp_path, small
 
 
 def test_a_scheduler_without_workers_is_one_line_within_the_timeout(tmp_path, small_mnist_dir):
-    address, scheduler = start_scheduler(tmp_path)
-    try:
-        space = write_space(tmp_path, FAST_SPACE)
+    space = write_space(tmp_path, FAST_SPACE)
+    with dask_scheduler(tmp_path) as address:
         result = run_sweep(space, tmp_path / "out", small_mnist_dir, "--scheduler", address,
                            "--connect-timeout", 5)
-    finally:
-        stop(scheduler)
     one_line_error(result, f"the Dask scheduler at {address} has no worker after 5 s",
                    f"dask worker {address}")
+
+
+def test_a_worker_that_cannot_run_trials_is_refused_before_the_first_trial(tmp_path,
+                                                                          small_mnist_dir):
+    # This worker's Python finds an optuna_integration that cannot be imported.
+    fake = tmp_path / "fake" / "optuna_integration"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no optuna-integration here')\n")
+    space = write_space(tmp_path, FAST_SPACE)
+    with (dask_scheduler(tmp_path) as address,
+          dask_worker(address, tmp_path, "bad", path_first=fake.parent)):
+        result = run_sweep(space, tmp_path / "out", small_mnist_dir, "--scheduler", address,
+                           "--connect-timeout", 60)
+    one_line_error(result, "the Dask cluster cannot run trials (no optuna-integration here)",
+                   f"install steepest[sweep] {steepest.__version__} on the scheduler and every "
+                   "worker")
+    assert not (tmp_path / "out" / "sweep.db").exists()
 
 
 def test_a_storage_the_scheduler_cannot_open_is_one_line(dask_cluster, tmp_path,
