@@ -250,6 +250,80 @@ def sklearn_table(f: dict) -> str:
     return "\n".join(lines)
 
 
+def sweep_table(f: dict) -> str:
+    s, seq, sw, d, goal = f["settings"], f["sequential"], f["sweep"], f["derived"], f["goals"]
+    n, m = s["trials"], d["mean"]
+    lines = ["| how the trials ran | wall time | per trial | speed-up |", "|---|---:|---:|---:|",
+             f"| one after another, in one process (no Dask, no Optuna) | {seq['wall_s']:.1f} s "
+             f"| {seq['wall_s'] / n:.2f} s | 1.00x |",
+             f"| sweep on {s['workers']} local workers: the trials | {sw['loop_s']:.1f} s "
+             f"| {sw['loop_s'] / n:.2f} s | **{d['speedup_loop']:.2f}x** |",
+             f"| sweep, with starting the cluster and sending the data | {sw['total_s']:.1f} s "
+             f"| {sw['total_s'] / n:.2f} s | {d['speedup_total']:.2f}x |", ""]
+    lines.append(
+        f"{n} trials of {s['epochs']} epochs: {s['network']}, batch {s['batch_size']}, "
+        f"{s['train_images']:,} training images, one learning rate each; "
+        f"{m['train_s']:.2f} s of training per trial in the workers "
+        f"({1000 * d['epoch_s']:.0f} ms per epoch).")
+    lines.append(
+        f"Overhead per trial ({s['workers']} workers x the trials' wall time, minus their "
+        f"training time, per trial): **{d['overhead_per_trial_s']:.3f} s**, "
+        f"{pct(d['overhead_share_of_trial'])} of these trials, "
+        f"{100 * d['overhead_share_of_10s']:.1f} % of a 10-second trial. Measured parts: "
+        f"storage calls {1000 * m['storage_s']:.0f} ms per trial "
+        f"({1000 * d['storage_per_epoch_s']:.1f} ms per epoch: report and pruner), opening the "
+        f"study on the worker {1000 * m['setup_s']:.0f} ms, submit-to-result beyond the trial "
+        f"{1000 * d['scheduling_s']:.0f} ms; the driver's ask, submit, files and tell "
+        f"{1000 * m['driver_s']:.0f} ms (while other trials run). Once per sweep: starting the "
+        f"cluster {sw['cluster_start_s']:.1f} s, opening the storage {sw['storage_open_s']:.2f} s, "
+        f"the training data to the workers {sw['data_to_workers_s']:.2f} s.")
+    met = ("met" if d["speedup_loop"] >= goal["speedup"] else "not met",
+           "met" if d["overhead_share_of_10s"] <= goal["overhead_share_of_10s"] else "not met")
+    lines.append(
+        f"Goals (issue 9): speed-up >= {goal['speedup']:g}x: {d['speedup_loop']:.3f}x on the "
+        f"trials ({d['speedup_total']:.2f}x end to end), {met[0]}; overhead <= "
+        f"{pct(goal['overhead_share_of_10s'])} of a 10-second trial: "
+        f"{100 * d['overhead_share_of_10s']:.1f} %, {met[1]}.")
+    return "\n".join(lines)
+
+
+def sweep_limits(f: dict) -> tuple[float, float]:
+    """Workers one scheduler's storage calls, and one driver, keep up with (busy share 1)."""
+    d = f["derived"]
+    trial_s = d["mean"]["train_s"] + d["mean"]["storage_s"] + d["mean"]["setup_s"]
+    return d["epoch_s"] / d["storage_per_epoch_s"], trial_s / d["mean"]["driver_s"]
+
+
+def sweep_projection(doc: dict) -> str:
+    """The README's "Scaling out" figures: the measured overhead, projected to more workers."""
+    f = doc["figures"]
+    d, sw = f["derived"], f["sweep"]
+    storage_max, driver_max = sweep_limits(f)
+    once = sw["cluster_start_s"] + sw["storage_open_s"] + sw["data_to_workers_s"]
+    lines = [f"Measured ([{run_label(doc)}](benchmarks/results/sweep.md)): "
+             f"**{d['overhead_per_trial_s']:.2f} s of overhead per trial** "
+             f"({100 * d['overhead_share_of_10s']:.1f} % of a 10-second trial), and "
+             f"{once:.1f} s once per sweep to start the cluster, open the storage and send "
+             f"the data; {1000 * d['storage_per_epoch_s']:.1f} ms of storage calls per epoch, "
+             f"{1000 * d['mean']['driver_s']:.0f} ms of driver time per trial. The share of "
+             f"its time the scheduler would spend on storage calls, and the driver on trials:",
+             "", "| workers | scheduler: storage calls | driver: these trials | driver: 10-s "
+             "trials | these trials |", "|---:|---:|---:|---:|---|"]
+    for p in d["projection"]:
+        busy = max(p["storage_busy"], p["driver_busy"])
+        verdict = ("measured" if p["workers"] == f["settings"]["workers"] else "keep up"
+                   if busy < 0.7 else "near saturation" if busy < 1 else "saturated")
+        lines.append(f"| {p['workers']} | {pct(p['storage_busy'])} | {pct(p['driver_busy'])} "
+                     f"| {pct(p['driver_busy_10s'])} | {verdict} |")
+    lines += ["", f"These trials: {d['mean']['train_s']:.1f} s each, {f['settings']['epochs']} "
+              f"epochs of {1000 * d['epoch_s']:.0f} ms. One scheduler keeps up with about "
+              f"{storage_max:,.0f} workers training such epochs, one driver with about "
+              f"{driver_max:,.0f} workers running such trials, or {10 / d['mean']['driver_s']:,.0f}"
+              f" running 10-second ones. Above 100 % workers wait: the sweep goes no faster "
+              f"than that many workers would make it."]
+    return "\n".join(lines)
+
+
 RENDERERS: dict[str, Callable[[dict], str]] = {
     "default_train": default_train_table,
     "training": training_table,
@@ -257,6 +331,7 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "augment": augment_table,
     "web_latency": web_latency_table,
     "sklearn": sklearn_table,
+    "sweep": sweep_table,
 }
 
 

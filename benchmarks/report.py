@@ -98,9 +98,18 @@ def _web_latency(f: dict) -> tuple[str, str]:
             f"p50 {ms['p50']:.1f} ms, p99 {ms['p99']:.1f} ms ({s['duration_s']:g} s of load)")
 
 
+def _sweep(f: dict) -> tuple[str, str]:
+    s, d = f["settings"], f["derived"]
+    return (f"`steepest sweep` on {s['workers']} local Dask workers vs one after another "
+            f"({s['trials']} trials of {s['epochs']} epochs, 784-15-10)",
+            f"{d['speedup_loop']:.2f}× ({d['speedup_total']:.2f}× with cluster start-up); "
+            f"overhead {d['overhead_per_trial_s']:.2f} s per trial "
+            f"({100 * d['overhead_share_of_10s']:.1f} % of a 10-s trial)")
+
+
 SPEED_ROWS = (("default_train", _default_train), ("training", _lecture), ("training", _big),
               ("time_to_accuracy", _time_to_accuracy), ("augment", _augment),
-              ("web_latency", _web_latency))
+              ("web_latency", _web_latency), ("sweep", _sweep))
 
 
 def speed_table(results: dict[str, dict]) -> str:
@@ -133,7 +142,10 @@ def expected_files(results: dict[str, dict], readme: str, bench_readme: str,
     missing = [name for name in REQUIRED if name not in results]
     if missing:
         raise ResultsError(f"no recorded run of {', '.join(missing)} in {results_dir}")
-    files = {README: replace_marked(readme, "speed", speed_table(results), str(README))}
+    readme = replace_marked(readme, "speed", speed_table(results), str(README))
+    readme = replace_marked(readme, "scaling", render.sweep_projection(results["sweep"]),
+                            str(README))
+    files = {README: readme}
     for name in REQUIRED:
         markdown = render.benchmark_markdown(results[name])
         files[results_dir / f"{name}.md"] = markdown

@@ -113,6 +113,17 @@ def plot_history(history_json, output):
     _save(plots, plots.history_figure(records, meta), output)
 
 
+@plot.command("sweep")
+@click.argument("directory", type=click.Path(file_okay=False))
+@_output("sweep.png")
+def plot_sweep(directory, output):
+    """Validation accuracy against each parameter a sweep searched (DIRECTORY from `sweep`)."""
+    plots = _plots(output)
+    from ..plots.sweep import load_sweep, sweep_figure
+
+    _save(plots, sweep_figure(*load_sweep(directory)), output)
+
+
 @plot.command("confusion")
 @click.argument("model", type=click.Path(dir_okay=False))
 @_data_option()

@@ -1,0 +1,19 @@
+"""Hyperparameter sweeps: Optuna proposes trials, Dask workers train them (``steepest sweep``).
+
+Nothing here schedules or stores by itself: Optuna's samplers, pruner and RDB
+storage decide and remember, Dask distributed runs the trials, and each trial
+is steepest's own training loop.  One module per job:
+
+===============  ==============================================================
+``space``        SPACE.toml: fixed TrainConfig keys and a ``[search]`` table,
+                 checked before anything runs (needs no Optuna)
+``objective``    one trial on a worker: train, report each epoch, maybe prune
+``study``        the storage (on the Dask scheduler), the study, its sampler,
+                 resuming after a crash or Ctrl-C
+``cluster``      a local Dask cluster or a running one, with the data on each worker
+``driver``       the loop: ask, submit, collect, write, tell
+``results``      what the sweep's directory holds (trials.csv, best.npz, ...)
+===============  ==============================================================
+
+Needs the ``sweep`` extra: ``pip install 'steepest[sweep]'``.
+"""

@@ -1,0 +1,241 @@
+"""The sweep's driver loop: ask Optuna, run trials on Dask, tell Optuna, write the results.
+
+Ask-and-tell keeps one process in charge of every trial's state: the driver
+asks the study for a trial (the sampler runs here), sends it to a worker,
+and when the result comes back writes its files and *then* tells the study
+how it ended.  Workers only report epochs and ask the pruner.  As many
+trials run at once as the cluster has worker threads.
+
+How a trial can end:
+
+* COMPLETE -- trained to the end (or diverged: value 0, see
+  :mod:`steepest.sweep.objective`);
+* PRUNED -- the pruner stopped it;
+* FAIL -- its task raised, or killed its worker more often than Dask allows
+  (``distributed.scheduler.allowed-failures``, default 3).  A worker lost
+  during a trial is not by itself a failure: Dask runs the task again on
+  another worker (its ``restarts`` attribute counts that), and training is
+  deterministic, so the rerun reaches the same result.
+
+Ctrl-C (KeyboardInterrupt) requeues the running trials (see
+:func:`steepest.sweep.study.requeue`) before it propagates, so the storage is
+consistent and the next run resumes.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from .cluster import SweepCluster, first_line
+from .objective import Reporter, TrialOutcome, TrialTask, run_trial, train_trial
+from .results import BEST_MODEL, SweepData, SweepFiles
+from .study import finished_count, requeue
+
+
+@dataclass
+class TrialRecord:
+    """A finished trial as the driver saw it: for the progress line and the benchmark."""
+
+    number: int
+    state: str  # COMPLETE, PRUNED or FAIL
+    params: dict
+    value: float | None
+    outcome: TrialOutcome | None  # None when the task failed
+    error: str | None
+    turnaround: float  # seconds from submitting the task to having its result here
+    best: bool = False  # the best trial so far
+    driver_seconds: float = 0.0  # this process's time on it: ask, submit, files, tell
+
+    @property
+    def epochs(self) -> int:
+        return self.outcome.epochs_run if self.outcome else 0
+
+
+@dataclass
+class SweepRun:
+    """What one run of the driver did."""
+
+    target: int
+    finished_before: int
+    records: list[TrialRecord] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def run_sweep(cluster: SweepCluster, study, space, files: SweepFiles, data: SweepData,
+              n_trials: int, *, storage_name: str, prune: bool = True,
+              on_trial: Callable[[TrialRecord], None] | None = None) -> SweepRun:
+    """Run trials until the study has ``n_trials`` finished ones; see the module docstring."""
+    t0 = time.perf_counter()
+    loop = _Loop(cluster, study, space, files, data, storage_name, prune, on_trial)
+    loop.run.target = n_trials
+    to_start = n_trials - loop.run.finished_before
+    with interrupts_between_steps() as interrupted:
+        try:
+            while loop.pending or to_start > 0:
+                to_start = loop.fill(to_start, interrupted)
+                loop.collect(interrupted)
+        except BaseException:  # Ctrl-C above all: leave no trial RUNNING
+            loop.requeue_pending()
+            raise
+    loop.run.seconds = time.perf_counter() - t0
+    return loop.run
+
+
+class _Loop:
+    """The driver's state: the study, the cluster, and the trials running on it."""
+
+    def __init__(self, cluster, study, space, files, data, storage_name, prune, on_trial):
+        self.cluster, self.study, self.space, self.files = cluster, study, space, files
+        self.data, self.storage_name, self.prune = data, storage_name, prune
+        self.on_trial = on_trial
+        self.distributions = space.distributions()
+        self.pending: dict = {}  # future -> (optuna Trial, submitted at, seconds to ask+submit)
+        self.run = SweepRun(0, finished_count(study))
+
+    def fill(self, to_start: int, interrupted: list) -> int:
+        """Ask for trials and submit them while slots are free; trials left to start."""
+        while to_start > 0 and len(self.pending) < self.cluster.slots():
+            if interrupted:
+                raise KeyboardInterrupt
+            t0 = time.perf_counter()
+            trial = self.study.ask(self.distributions)
+            s = self.space
+            task = TrialTask(trial.number, dict(trial.params), s.config(trial.params).to_dict(),
+                             self.study.study_name, self.storage_name, self.data.n_classes,
+                             self.prune, s.startup_trials, s.warmup_epochs)
+            future = self.cluster.submit(run_trial, task, *self.cluster.data(), name="trial")
+            submitted = time.perf_counter()
+            self.pending[future] = (trial, submitted, submitted - t0)
+            to_start -= 1
+        return to_start
+
+    def collect(self, interrupted: list) -> None:
+        """Wait up to a second for trials to finish (workers may join meanwhile); record them."""
+        from distributed import wait
+
+        try:
+            done = wait(list(self.pending), timeout=1.0, return_when="FIRST_COMPLETED").done
+        except TimeoutError:
+            done = ()
+        for future in done:
+            if interrupted:
+                raise KeyboardInterrupt
+            trial, submitted, asking = self.pending.pop(future)
+            t0 = time.perf_counter()
+            record = _finish(self.study, self.space, self.files, trial, future, submitted)
+            self.files.write_table(self.study.get_trials(deepcopy=False))
+            record.driver_seconds = asking + time.perf_counter() - t0
+            self.run.records.append(record)
+            if self.on_trial is not None:
+                self.on_trial(record)
+        if interrupted:
+            raise KeyboardInterrupt
+
+    def requeue_pending(self) -> None:
+        """Cancel the running trials and queue them again for the next run."""
+        try:
+            for future, (trial, *_) in self.pending.items():
+                future.cancel()
+                requeue(self.study, trial.number, dict(trial.params))
+            self.files.write_table(self.study.get_trials(deepcopy=False))
+        except Exception:  # e.g. the scheduler is gone: the next run requeues them instead
+            pass
+
+
+@contextmanager
+def interrupts_between_steps():
+    """Ctrl-C (SIGINT) takes effect between the loop's steps, never inside an ask or a tell.
+
+    Yields a list that gets an entry when SIGINT arrives; the loop checks it
+    and raises KeyboardInterrupt at a safe point (within about a second).
+    Only in the main thread, and not where SIGINT is ignored (a background job).
+    """
+    caught: list[int] = []
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+        yield caught
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _finish(study, space, files: SweepFiles, trial, future, submitted: float) -> TrialRecord:
+    """Write a returned trial's files, then tell the study how it ended."""
+    import optuna
+
+    State = optuna.trial.TrialState
+    params = dict(trial.params)
+    try:
+        outcome: TrialOutcome = future.result()
+    except Exception as exc:  # the task raised, or killed too many workers
+        error = f"{type(exc).__name__}: {first_line(exc)}"
+        trial.set_user_attr("error", error)
+        study.tell(trial, state=State.FAIL)
+        return TrialRecord(trial.number, "FAIL", params, None, None, error,
+                           time.perf_counter() - submitted)
+    turnaround = time.perf_counter() - submitted
+    config = space.config(params)
+    meta = files.trial_meta(config, trial.number, params, outcome)
+    files.write_trial(trial.number, outcome.history, meta)
+    for key, value in (("epochs", outcome.epochs_run), ("best_epoch", outcome.best_epoch),
+                       ("diverged_epoch", outcome.diverged_epoch),
+                       ("train_seconds", round(outcome.train_seconds, 3)),
+                       ("restarts", outcome.restarts), ("worker", outcome.worker)):
+        if value is not None:
+            trial.set_user_attr(key, value)
+    best = False
+    if outcome.pruned:
+        study.tell(trial, state=State.PRUNED)
+    else:
+        best = outcome.weights is not None and _beats_best(study, trial.number, outcome.value)
+        if best:  # written before the tell: a crash in between reruns this trial
+            files.write_best(config, outcome.weights, outcome.history, meta)
+        study.tell(trial, outcome.value)
+    state = "PRUNED" if outcome.pruned else "COMPLETE"
+    return TrialRecord(trial.number, state, params, outcome.value, outcome, None, turnaround,
+                       best)
+
+
+def _beats_best(study, number: int, value: float) -> bool:
+    """Whether a trial with ``value`` becomes Optuna's best trial (ties: the lower number)."""
+    try:
+        best = study.best_trial
+    except ValueError:  # no complete trial yet
+        return True
+    return value > best.value or (value == best.value and number < best.number)
+
+
+def conclude(study, space, files: SweepFiles, data: SweepData) -> dict | None:
+    """End a sweep: make sure ``best.npz`` is the best trial's, score it on the test set once.
+
+    ``best.npz`` is written when a trial becomes the best; if a crash came
+    between that and the study recording it, the file can hold another trial.
+    Then the best trial is trained again here (training is deterministic) and
+    written.  Returns the best trial's summary, or None without a complete trial.
+    """
+    try:
+        best = study.best_trial
+    except ValueError:
+        return None
+    summary = {"trial": best.number, "validation_accuracy": best.value, "params": best.params,
+               "test_accuracy": None, "model": None}
+    if best.user_attrs.get("diverged_epoch") is not None:
+        return summary  # every complete trial diverged: there is no model to keep
+    if files.best_trial_number() != best.number:
+        config = space.config(best.params)
+        outcome = train_trial(config, (data.x_train, data.y_train), best.number, Reporter(),
+                              data.n_classes)
+        meta = files.trial_meta(config, best.number, dict(best.params), outcome)
+        files.write_best(config, outcome.weights, outcome.history, meta)
+        summary["retrained"] = True
+    summary["test_accuracy"] = files.score_best()
+    summary["model"] = BEST_MODEL
+    return summary

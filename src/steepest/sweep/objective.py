@@ -1,0 +1,206 @@
+"""One trial, on a worker: steepest's own training loop, reporting each epoch to the study.
+
+The machine that runs ``steepest sweep`` asks Optuna for a trial's parameters
+and sends a :class:`TrialTask` to a Dask worker; :func:`run_trial` runs there.
+It trains with :func:`steepest.training.run` on the training images (the test
+set never reaches a worker, so it cannot be used to choose), reports each
+epoch's validation accuracy to the study and asks the pruner whether to go on.
+It returns a :class:`TrialOutcome` -- scores, history, the weights -- and never
+changes the trial's state itself: only the sweep's driver tells Optuna how a
+trial ended, so a worker that dies half-way leaves nothing half-recorded.
+
+Two rules decide what a trial's value is:
+
+* **pruned**: the pruner stopped it after an epoch; its value is what Optuna
+  records for a pruned trial, the last reported validation accuracy;
+* **diverged** (:class:`~steepest.training.TrainingDiverged`, a NaN or
+  infinite loss or weight): the trial is *complete* with validation accuracy
+  **0**, and ``diverged_epoch`` says when.  A network whose weights are NaN
+  classifies nothing, and recording it (rather than failing it) shows the
+  "too large" end of the learning rate in the results and steers the sampler
+  away from it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..blas import limit_blas_threads
+from ..config import TrainConfig
+from ..training import TrainingDiverged, TrainingStopped, run
+
+
+@dataclass
+class TrialTask:
+    """What a worker needs to run one trial (small: the data travels separately)."""
+
+    number: int  # Optuna's trial number
+    params: dict  # Optuna's values, as stored (``hidden`` as "800-800")
+    config: dict  # the whole TrainConfig, as TrainConfig.to_dict()
+    study_name: str
+    storage_name: str  # the DaskStorage's name on the scheduler; "" for none
+    n_classes: int
+    prune: bool = True
+    startup_trials: int = 5
+    warmup_epochs: int = 0
+
+
+@dataclass
+class TrialOutcome:
+    """What came of a trial, sent back to the sweep's driver."""
+
+    number: int
+    pruned: bool
+    value: float  # validation accuracy of the returned weights (0 if diverged)
+    history: list[dict]  # one EpochRecord.to_dict() per epoch
+    best_epoch: int
+    stopped_early: bool  # by the config's own patience, not by the pruner
+    diverged_epoch: int | None = None
+    weights: list[np.ndarray] | None = None  # None when pruned or diverged
+    restarts: int = 0  # times this trial was started before (its worker was lost)
+    worker: str = "local"
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+    train_seconds: float = 0.0  # in steepest's training loop, storage calls excluded
+    storage_seconds: float = 0.0  # reporting to and asking the study, from the worker
+    setup_seconds: float = 0.0  # opening the study on the worker
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history)
+
+
+class Reporter:
+    """Reports epochs to an Optuna trial and asks its pruner, timing both.
+
+    Args:
+        trial: an ``optuna.trial.Trial``, or None to report nothing.
+        prune: ask ``trial.should_prune()`` after each report.
+        already: epochs this trial reported before (a rerun after a lost
+            worker): Optuna keeps the first report of a step, so they are
+            not reported again; the pruner is still asked.
+    """
+
+    def __init__(self, trial=None, prune: bool = True, already=()) -> None:
+        self.trial, self.prune, self.already = trial, prune, set(already)
+        self.seconds = 0.0
+
+    def __call__(self, epoch: int, value: float, last: bool = False) -> bool:
+        """Report ``value`` for ``epoch``; True if the trial should stop here.
+
+        After the ``last`` epoch the pruner is not asked: stopping would save
+        nothing and lose a finished result.
+        """
+        if self.trial is None:
+            return False
+        t0 = time.perf_counter()
+        try:
+            if epoch not in self.already:
+                self.trial.report(value, epoch)
+            return self.prune and not last and self.trial.should_prune()
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+
+def train_trial(
+    config: TrainConfig,
+    train_data: tuple[np.ndarray, np.ndarray],
+    number: int,
+    reporter: Reporter,
+    n_classes: int | None = None,
+) -> TrialOutcome:
+    """Train one trial's network with one BLAS thread; report every epoch to ``reporter``.
+
+    ``train_data`` is the training images and labels: ``config.validation``
+    of them are held out and scored after each epoch.  Pruning ends the run
+    through the training loop's :class:`~steepest.training.TrainingStopped`.
+    """
+    history: list[dict] = []
+    pruned_at: list[int] = []
+
+    def on_epoch(record, state) -> None:
+        history.append(record.to_dict())
+        if reporter(record.epoch, record.extra["val_accuracy"], record.epoch == config.epochs):
+            pruned_at.append(record.epoch)
+            raise TrainingStopped  # run() ends the run here and returns what it has
+
+    t0 = time.perf_counter()
+    try:
+        # One BLAS thread: a worker has one core, and a second thread would only wait
+        # for it.  errstate: an overflow is reported as TrainingDiverged; NumPy's
+        # warnings would only fill the worker's log with the same news.
+        with limit_blas_threads(1), np.errstate(over="ignore", invalid="ignore"):
+            result = run(config, (train_data, None), n_classes=n_classes, on_epoch=on_epoch)
+    except TrainingDiverged as exc:
+        return TrialOutcome(number, False, 0.0, history, best_epoch=0, stopped_early=False,
+                            diverged_epoch=exc.epoch,
+                            train_seconds=time.perf_counter() - t0 - reporter.seconds,
+                            storage_seconds=reporter.seconds)
+    seconds = time.perf_counter() - t0 - reporter.seconds
+    pruned = bool(pruned_at)
+    value = history[-1]["val_accuracy"] if pruned else result.validation_accuracy
+    return TrialOutcome(
+        number, pruned, float(value), history, best_epoch=result.best_epoch,
+        stopped_early=result.stopped_early,
+        weights=None if pruned else result.network.get_weights(),
+        train_seconds=seconds, storage_seconds=reporter.seconds,
+    )
+
+
+def run_trial(task: TrialTask, x_train: np.ndarray, y_train: np.ndarray) -> TrialOutcome:
+    """The Dask task: open the study through the scheduler, train, return the outcome.
+
+    The data arrives as arguments: the driver scattered it to every worker
+    once, so each worker holds one copy for all its trials.
+    """
+    t0 = time.perf_counter()
+    trial, already, restarts = None, (), 0
+    if task.storage_name:
+        trial, already, restarts = _open_trial(task)
+    setup = time.perf_counter() - t0
+    reporter = Reporter(trial, task.prune, already)
+    outcome = train_trial(TrainConfig.from_dict(task.config), (x_train, y_train), task.number,
+                          reporter, task.n_classes)
+    outcome.setup_seconds, outcome.restarts, outcome.worker = setup, restarts, _worker_address()
+    return outcome
+
+
+def _open_trial(task: TrialTask):
+    """The Optuna trial ``task.number`` of the study, through the scheduler's DaskStorage."""
+    import optuna
+    from optuna_integration import DaskStorage
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no INFO lines in worker logs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = DaskStorage(name=task.storage_name, register=False)
+    pruner = (optuna.pruners.MedianPruner(n_startup_trials=task.startup_trials,
+                                          n_warmup_steps=task.warmup_epochs + 1)
+              if task.prune else optuna.pruners.NopPruner())
+    study = optuna.load_study(study_name=task.study_name, storage=storage, pruner=pruner)
+    study_id = storage.get_study_id_from_name(task.study_name)
+    trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, task.number)
+    before = storage.get_trial(trial_id)
+    # Started before: its worker was lost and Dask runs the task again.
+    restarts = int(before.user_attrs.get("restarts", -1)) + 1 if "pid" in before.user_attrs else 0
+    trial = optuna.trial.Trial(study, trial_id)
+    trial.set_user_attr("restarts", restarts)  # before "pid", which marks a started trial
+    trial.set_user_attr("worker", _worker_address())
+    trial.set_user_attr("host", socket.gethostname())
+    trial.set_user_attr("pid", os.getpid())
+    return trial, tuple(before.intermediate_values), restarts
+
+
+def _worker_address() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):  # not in a Dask worker
+        return "local"

@@ -1,0 +1,139 @@
+"""What a sweep writes into its directory, on the machine that runs ``steepest sweep``.
+
+=====================  ========================================================
+``sweep.db``           the Optuna study (SQLite; unless ``--storage`` names another)
+``sweep.json``         the space, the study, the best trial and its test accuracy
+``trials.csv``         one row per trial, best validation accuracy first
+``trials/NNNN.json``   each finished trial's history, as ``steepest train`` writes one
+``best.npz``           the best trial's model: ``steepest train --config best.npz``
+                       reruns it, ``steepest evaluate best.npz`` scores it
+``history.json``       the best trial's history (``steepest plot history``)
+=====================  ========================================================
+
+Models come back from the workers with their results; only the best one is
+kept (a sweep of 800-800 networks would otherwise keep 5 MB per trial).
+Every file is written atomically and rewritten as trials finish, so an
+interrupted sweep leaves consistent files.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from .. import __version__
+from ..cli.train import _write_history, result_summary, run_meta
+from ..modelfile import atomic_write_bytes, load_model, save_model
+from ..training import build_network
+
+BEST_MODEL, BEST_HISTORY, TABLE, SUMMARY = "best.npz", "history.json", "trials.csv", "sweep.json"
+#: trials.csv's columns around the searched parameters.
+LEAD = ("trial", "state", "validation_accuracy")
+TAIL = ("epochs", "best_epoch", "diverged_epoch", "train_seconds", "restarts", "worker",
+        "retry_of", "error")
+
+
+@dataclass
+class SweepData:
+    """The data a sweep runs on: training images go to the workers, the test set stays here."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    label: str | None  # the --data directory, or None for the bundled MNIST
+    checksums: dict[str, str]  # SHA-256 of each array (steepest.cli.train.data_checksums)
+    n_classes: int
+
+    @property
+    def n_in(self) -> int:
+        return int(np.prod(self.x_train.shape[1:]))
+
+
+class SweepFiles:
+    """Writes a sweep's directory (see the module docstring)."""
+
+    def __init__(self, directory: str | Path, space, data: SweepData) -> None:
+        self.dir, self.space, self.data = Path(directory), space, data
+        (self.dir / "trials").mkdir(parents=True, exist_ok=True)
+
+    def trial_meta(self, config, number: int, params: dict, outcome) -> dict:
+        """A trial's record: what ``steepest train`` records, plus where it came from."""
+        run = SimpleNamespace(test_accuracy=None, validation_accuracy=outcome.value,
+                              best_epoch=outcome.best_epoch, stopped_early=outcome.stopped_early)
+        meta = run_meta(config, self.data.label, self.data.checksums)
+        meta["result"] = result_summary(run, outcome.epochs_run)
+        meta["result"].update(pruned=outcome.pruned, diverged_epoch=outcome.diverged_epoch)
+        meta["sweep"] = {"trial": number, "params": params, "worker": outcome.worker}
+        return meta
+
+    def write_trial(self, number: int, history: list[dict], meta: dict) -> Path:
+        path = self.dir / "trials" / f"{number:04d}.json"
+        _write_history(path, history, meta)
+        return path
+
+    def write_best(self, config, weights: list[np.ndarray], history: list[dict],
+                   meta: dict) -> None:
+        """The best trial's model file and history.json, as ``steepest train`` writes them."""
+        network = build_network(config, self.data.n_in, self.data.n_classes,
+                                np.random.default_rng(0))
+        network.set_weights(weights)
+        save_model(self.dir / BEST_MODEL, network, {**meta, "history": history})
+        _write_history(self.dir / BEST_HISTORY, history, meta)
+
+    def best_trial_number(self) -> int | None:
+        """The trial whose model ``best.npz`` holds, or None if there is none."""
+        path = self.dir / BEST_MODEL
+        if not path.exists():
+            return None
+        _, info = load_model(path)
+        return info.get("sweep", {}).get("trial")
+
+    def score_best(self) -> float:
+        """Score ``best.npz`` on the test set -- once, at the end -- and record it in its files."""
+        network, info = load_model(self.dir / BEST_MODEL)
+        accuracy = network.accuracy(self.data.x_test, self.data.y_test)
+        info["result"]["test_accuracy"] = accuracy
+        save_model(self.dir / BEST_MODEL, network, info)
+        history = info.pop("history")
+        _write_history(self.dir / BEST_HISTORY, history, info)
+        return accuracy
+
+    def write_table(self, trials) -> Path:
+        """``trials.csv`` from Optuna's trials: best validation accuracy first, unfinished last."""
+        names = [p.name for p in self.space.params]
+        rows = []
+        for t in trials:
+            a = t.user_attrs
+            rows.append({"trial": t.number, "state": t.state.name,
+                         "validation_accuracy": t.value,
+                         **{n: t.params.get(n) for n in names},
+                         **{k: a.get(k) for k in TAIL}})
+        rows.sort(key=lambda r: (r["validation_accuracy"] is None,
+                                 -(r["validation_accuracy"] or 0.0), r["trial"]))
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, [*LEAD, *names, *TAIL], lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        path = self.dir / TABLE
+        atomic_write_bytes(path, buf.getvalue().encode())
+        return path
+
+    def write_summary(self, study_name: str, storage: str, target: int, finished: int,
+                      best: dict | None) -> Path:
+        """``sweep.json``: what was searched, where the study lives, and the best trial."""
+        doc = {"study": study_name, "storage": storage, "space_file": self.space.source,
+               "description": self.space.description, "sampler": self.space.sampler,
+               "space": self.space.describe(), "trials": target, "finished": finished,
+               "best": best, "data": self.data.label or "bundled MNIST",
+               "data_sha256": self.data.checksums, "version": __version__}
+        path = self.dir / SUMMARY
+        atomic_write_bytes(path, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode())
+        return path

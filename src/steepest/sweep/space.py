@@ -1,0 +1,356 @@
+"""A search space: SPACE.toml read and checked against :class:`TrainConfig` before anything runs.
+
+A space file holds fixed ``TrainConfig`` keys, as a ``steepest train --config``
+file does, and a ``[search]`` table of the keys to search::
+
+    hidden = [15]
+    epochs = 10
+    validation = 10000          # the objective is validation accuracy (default 10,000)
+    sampler = "tpe"             # or "random", "grid"
+
+    [search]
+    learning_rate = { low = 0.01, high = 100.0, log = true }   # a float range
+    batch_size = [10, 32, 100]                                  # a list: categorical
+    step_every = { low = 2, high = 10, step = 2 }               # an int range
+
+    [pruner]                    # Optuna's MedianPruner, on unless --no-prune
+    startup_trials = 5          # never prune before this many trials have finished
+    warmup_epochs = 0           # never prune in a trial's first N epochs
+
+Every value a trial can take is checked the way ``steepest train`` checks a
+config, so a wrong type, an out-of-range bound or a forbidden combination (say
+``weight_decay`` with ``optimizer = "sgd"``) is a one-line error naming the
+file and the key -- not a failed trial an hour later.  This module needs no
+Optuna: :meth:`Space.distributions` imports it only when a sweep runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import ConfigError, TrainConfig
+
+SAMPLERS = ("tpe", "random", "grid")
+#: Keys a space file may have besides TrainConfig's, and their types.
+SPACE_KEYS = {"description": str, "sampler": str, "search": dict, "pruner": dict}
+PRUNER_KEYS = {"startup_trials": 5, "warmup_epochs": 0}
+RANGE_KEYS = ("low", "high", "log", "step")
+DEFAULT_VALIDATION = 10_000
+#: Keys that cannot be searched: the objective must be scored on one validation set.
+NOT_SEARCHABLE = ("validation",)
+_FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
+
+
+class SpaceError(ValueError):
+    """A bad space file; the message is one line naming the file and the key."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One searched key: a list of choices, or an int or float range."""
+
+    name: str
+    kind: str  # "categorical", "int" or "float"
+    choices: tuple = ()
+    low: float = 0.0
+    high: float = 0.0
+    log: bool = False
+    step: float | None = None
+
+    def encode(self, value: Any) -> Any:
+        """The value as Optuna stores it: a layer list becomes ``"800-800"``."""
+        if self.name == "hidden":
+            return "-".join(str(h) for h in _as_layers(value))
+        return value
+
+    def decode(self, value: Any) -> Any:
+        """The TrainConfig value for Optuna's ``value``."""
+        if self.name == "hidden":
+            return tuple(int(h) for h in str(value).split("-"))
+        return value
+
+    def grid(self) -> list:
+        """Every value, for the grid sampler (lists, and ranges with a step)."""
+        if self.kind == "categorical":
+            return list(self.choices)
+        count = round((self.high - self.low) / self.step) + 1
+        values = [self.low + i * self.step for i in range(count)]
+        # round(): 0.1 + 2 * 0.1 is 0.30000000000000004, and the grid should say 0.3
+        return [int(v) for v in values] if self.kind == "int" else [round(v, 12) for v in values]
+
+    def describe(self) -> dict:
+        if self.kind == "categorical":
+            return {"name": self.name, "kind": self.kind, "choices": list(self.choices)}
+        return {"name": self.name, "kind": self.kind, "low": self.low, "high": self.high,
+                "log": self.log, "step": self.step}
+
+
+@dataclass
+class Space:
+    """A parsed, checked space file."""
+
+    fixed: dict  # TrainConfig keys -> values (validation always present)
+    params: list[Param]
+    sampler: str = "tpe"
+    startup_trials: int = PRUNER_KEYS["startup_trials"]
+    warmup_epochs: int = PRUNER_KEYS["warmup_epochs"]
+    description: str = ""
+    source: str = "space"
+
+    def config(self, params: dict) -> TrainConfig:
+        """The TrainConfig of a trial with Optuna's ``params``."""
+        by_name = {p.name: p for p in self.params}
+        values = {name: by_name[name].decode(v) for name, v in params.items()}
+        return TrainConfig(**{**self.fixed, **values})
+
+    def distributions(self) -> dict:
+        """Optuna distributions by parameter name (imports optuna)."""
+        from optuna.distributions import (
+            CategoricalDistribution,
+            FloatDistribution,
+            IntDistribution,
+        )
+
+        out = {}
+        for p in self.params:
+            if p.kind == "categorical":
+                out[p.name] = CategoricalDistribution(p.choices)
+            elif p.kind == "int":
+                out[p.name] = IntDistribution(int(p.low), int(p.high), log=p.log,
+                                              step=int(p.step or 1))
+            else:
+                out[p.name] = FloatDistribution(p.low, p.high, log=p.log, step=p.step)
+        return out
+
+    def grid(self) -> dict[str, list]:
+        return {p.name: p.grid() for p in self.params}
+
+    def grid_size(self) -> int:
+        return math.prod(len(v) for v in self.grid().values())
+
+    def describe(self) -> dict:
+        """What defines the study's trials (JSON): a resumed study must have the same.
+
+        The fixed keys are the file's own (as TrainConfig normalises them), not
+        every default, so a study does not depend on defaults the file never named.
+        """
+        config = TrainConfig(**self.fixed).to_dict()
+        return {"fixed": {k: config[k] for k in sorted(self.fixed)},
+                "search": [p.describe() for p in self.params]}
+
+    @property
+    def validation(self) -> int:
+        return int(self.fixed["validation"])
+
+
+def read_space(path: str | Path) -> Space:
+    """Read and check a space file; see the module docstring for its form.
+
+    Raises:
+        SpaceError: one line, ``PATH: what is wrong``.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            doc = tomllib.load(fh)
+    except FileNotFoundError:
+        raise SpaceError(f"{path}: no such space file") from None
+    except IsADirectoryError:
+        raise SpaceError(f"{path}: is a directory, not a space file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpaceError(f"{path}: not valid TOML ({exc})") from None
+    try:
+        return parse_space(doc, str(path))
+    except ConfigError as exc:
+        raise SpaceError(f"{path}: {exc}") from None
+
+
+def parse_space(doc: dict, source: str = "space") -> Space:
+    """Check a space document (a parsed TOML table); raise SpaceError or ConfigError."""
+    valid = TrainConfig.keys() + list(SPACE_KEYS)
+    for key, value in doc.items():
+        if key not in valid:
+            raise SpaceError(f"{source}: unknown key {key!r}; valid keys: {', '.join(valid)}")
+        kind = SPACE_KEYS.get(key)
+        if kind is not None and not isinstance(value, kind):
+            what = "a table" if kind is dict else "a string"
+            raise SpaceError(f"{source}: {key} must be {what}, got {value!r}")
+    fixed = {k: v for k, v in doc.items() if k not in SPACE_KEYS}
+    fixed.setdefault("validation", DEFAULT_VALIDATION)
+    TrainConfig(**fixed)  # the fixed keys alone must make a valid config
+    if fixed["validation"] < 1:
+        raise SpaceError(f"{source}: validation must be at least 1: a sweep chooses by "
+                         f"validation accuracy (default {DEFAULT_VALIDATION:,})")
+    sampler = doc.get("sampler", "tpe")
+    if sampler not in SAMPLERS:
+        raise SpaceError(f"{source}: unknown sampler {sampler!r}; choose one of: "
+                         f"{', '.join(SAMPLERS)}")
+    search = doc.get("search")
+    if not search:
+        raise SpaceError(f"{source}: no [search] table: name at least one key to search")
+    params = [_param(name, spec, source) for name, spec in search.items()]
+    for p in params:
+        if p.name in fixed:
+            raise SpaceError(f"{source}: search.{p.name}: {p.name} is both fixed and searched; "
+                             f"keep one")
+    _check_values(params, fixed, source)
+    space = Space(fixed, params, sampler, description=doc.get("description", ""), source=source,
+                  **_pruner(doc.get("pruner", {}), source))
+    if sampler == "grid":
+        for p in params:
+            if p.kind == "float" and p.step is None:
+                raise SpaceError(f"{source}: search.{p.name}: sampler 'grid' needs a list or "
+                                 f"a range with a step")
+    return space
+
+
+def _pruner(table: dict, source: str) -> dict:
+    out = {}
+    for key, value in table.items():
+        if key not in PRUNER_KEYS:
+            raise SpaceError(f"{source}: unknown key pruner.{key}; valid keys: "
+                             f"{', '.join(PRUNER_KEYS)}")
+        if not _is_int(value) or value < 0:
+            raise SpaceError(f"{source}: pruner.{key} must be an int >= 0, got {value!r}")
+        out[key] = value
+    return out
+
+
+def _param(name: str, spec: Any, source: str) -> Param:
+    where = f"{source}: search.{name}"
+    if name not in _FIELD_TYPES:
+        raise SpaceError(f"{where}: unknown config key {name!r}; valid keys: "
+                         f"{', '.join(TrainConfig.keys())}")
+    if name in NOT_SEARCHABLE:
+        raise SpaceError(f"{where}: {name} cannot be searched: every trial is scored on the "
+                         f"same validation images")
+    if isinstance(spec, list):
+        if not spec:
+            raise SpaceError(f"{where}: the list of values is empty")
+        param = Param(name, "categorical", choices=tuple(_choice(name, v, where) for v in spec))
+        if len(set(param.choices)) != len(param.choices):
+            raise SpaceError(f"{where}: a value appears twice in {spec!r}")
+        return param
+    if isinstance(spec, dict):
+        return _range(name, spec, where)
+    raise SpaceError(f"{where}: expected a list of values or a table "
+                     f"{{ low = ..., high = ... }}, got {spec!r}")
+
+
+def _choice(name: str, value: Any, where: str) -> Any:
+    if name == "hidden":
+        return Param(name, "categorical").encode(_checked_layers(value, where))
+    if not isinstance(value, (bool, int, float, str)):
+        raise SpaceError(f"{where}: {value!r} is not a single value")
+    return value
+
+
+def _range(name: str, spec: dict, where: str) -> Param:
+    kind = _FIELD_TYPES[name]
+    if kind not in ("int", "float"):
+        raise SpaceError(f"{where}: {name} is not a number: list its values instead of a range")
+    unknown = sorted(set(spec) - set(RANGE_KEYS))
+    if unknown:
+        raise SpaceError(f"{where}: unknown key {unknown[0]!r}; a range has "
+                         f"{', '.join(RANGE_KEYS)}")
+    for key in ("low", "high"):
+        if key not in spec:
+            raise SpaceError(f"{where}: a range needs low and high")
+    number = _is_int if kind == "int" else _is_number
+    what = "an int" if kind == "int" else "a number"
+    for key in ("low", "high", "step"):
+        if key in spec and not number(spec[key]):
+            raise SpaceError(f"{where}: {key} must be {what}, got {spec[key]!r} "
+                             f"(a {type(spec[key]).__name__})")
+    low, high, step = spec["low"], spec["high"], spec.get("step")
+    log = spec.get("log", False)
+    if not isinstance(log, bool):
+        raise SpaceError(f"{where}: log must be true or false, got {log!r}")
+    if low > high:
+        raise SpaceError(f"{where}: low {low!r} is greater than high {high!r}")
+    if log and low <= 0:
+        raise SpaceError(f"{where}: a log range needs low > 0, got {low!r}")
+    if step is not None:
+        if log:
+            raise SpaceError(f"{where}: log and step cannot be used together")
+        if step <= 0:
+            raise SpaceError(f"{where}: step must be positive, got {step!r}")
+        n = (high - low) / step
+        if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+            raise SpaceError(f"{where}: high - low ({high - low:g}) is not a multiple of "
+                             f"step {step:g}")
+    if kind == "float":
+        low, high = float(low), float(high)
+        step = None if step is None else float(step)
+    return Param(name, kind, low=low, high=high, log=log, step=step)
+
+
+def _config_error(fixed: dict, values: dict) -> str | None:
+    """TrainConfig's own complaint about the fixed keys with ``values``, or None."""
+    try:
+        TrainConfig(**{**fixed, **values})
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
+def _candidates(p: Param) -> list:
+    """The values to check: every choice, or both ends of a range."""
+    if p.kind == "categorical":
+        return [p.decode(c) for c in p.choices]
+    return [p.low, p.high]
+
+
+def _check_values(params: list[Param], fixed: dict, source: str) -> None:
+    """Every value a trial can take, alone and in pairs, through TrainConfig's checks.
+
+    TrainConfig's cross-key rules (``weight_decay`` needs ``adamw``, ...) tie at
+    most two keys together, and each range is checked at both ends, so checking
+    every pair of candidate values covers every trial the sampler can propose.
+    A value that is wrong on its own is reported on its own.
+    """
+    alone = {}
+    for p in params:
+        for v in _candidates(p):
+            alone[p.name, repr(v)] = _config_error(fixed, {p.name: v})
+    if len(params) == 1:
+        for (name, _), error in alone.items():
+            if error:
+                raise SpaceError(f"{source}: search.{name}: {error}")
+    for a, b in itertools.combinations(params, 2):
+        for va, vb in itertools.product(_candidates(a), _candidates(b)):
+            error = _config_error(fixed, {a.name: va, b.name: vb})
+            if error is None:
+                continue
+            for name, v in ((a.name, va), (b.name, vb)):
+                if alone[name, repr(v)] == error:
+                    raise SpaceError(f"{source}: search.{name}: {error}")
+            raise SpaceError(f"{source}: search.{a.name} = {va!r} with search.{b.name} = "
+                             f"{vb!r}: {error}")
+
+
+def _checked_layers(value: Any, where: str) -> tuple[int, ...]:
+    try:
+        return TrainConfig(hidden=value).hidden
+    except ConfigError as exc:
+        raise SpaceError(f"{where}: {exc}") from None
+
+
+def _as_layers(value: Any) -> tuple[int, ...]:
+    return (value,) if isinstance(value, int) else tuple(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
