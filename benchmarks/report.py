@@ -1,6 +1,7 @@
 """Regenerate every published speed figure from ``benchmarks/results/*.json``.
 
-The README's "Speed" table and each benchmark's table in benchmarks/README.md
+The README's "Speed" table, its accuracy ladder (``results/ladder.md``, as
+``steepest ladder`` wrote it) and each benchmark's table in benchmarks/README.md
 sit between marker comments; this script rewrites what is between them (and the
 ``results/<name>.md`` files) from the recorded runs, so the figures cannot drift
 from the runs that produced them.  tests/test_benchmark_results.py fails when
@@ -107,9 +108,20 @@ def _sweep(f: dict) -> tuple[str, str]:
             f"({100 * d['overhead_share_of_10s']:.1f} % of a 10-s trial)")
 
 
+def _sklearn(f: dict) -> tuple[str, str]:
+    r, s = f["recipe"], f["settings"]
+    (c,) = [c for c in f["cases"] if c["data"] == "mnist" and c["threads"] == "1"]
+    acc = {side: render._mean([x["accuracy"] for x in c[side]]) for side in ("mlp", "steepest")}
+    return (f"`SteepestClassifier` vs scikit-learn's `MLPClassifier`, MNIST fit "
+            f"({'-'.join(map(str, r['hidden']))} {r['activation']}, Adam, batch "
+            f"{r['batch_size']}, {s['mnist_epochs']} epochs, 1 thread)",
+            f"{render.sklearn_speedup(c):.2f}× faster; test accuracy "
+            f"{100 * acc['steepest']:.2f} % vs {100 * acc['mlp']:.2f} %")
+
+
 SPEED_ROWS = (("default_train", _default_train), ("training", _lecture), ("training", _big),
               ("time_to_accuracy", _time_to_accuracy), ("augment", _augment),
-              ("web_latency", _web_latency), ("sweep", _sweep))
+              ("web_latency", _web_latency), ("sklearn", _sklearn), ("sweep", _sweep))
 
 
 def speed_table(results: dict[str, dict]) -> str:
@@ -124,6 +136,21 @@ def speed_table(results: dict[str, dict]) -> str:
         lines += ["", f"Not yet full runs: {', '.join(short)} (see the run column). A quick run "
                   "checks the pipeline; its figures are shorter samples and noisier."]
     return "\n".join(lines)
+
+
+def ladder_table(results_dir: Path = RESULTS_DIR) -> str:
+    """The accuracy ladder exactly as ``steepest ladder -o results/ladder.md`` wrote it.
+
+    ``steepest ladder`` ends its table with the line that names the date, CPU,
+    BLAS kernel and each rung's threads; the README quotes the file whole.
+    """
+    path = results_dir / "ladder.md"
+    if not path.exists():
+        raise ResultsError(f"no recorded ladder: run `steepest ladder -o {path}`")
+    text = path.read_text()
+    if not text.startswith("| rung |") or "\nMeasured " not in text:
+        raise ResultsError(f"{path}: not a table written by `steepest ladder`")
+    return text
 
 
 def replace_marked(text: str, marker: str, content: str, source: str) -> str:
@@ -145,7 +172,7 @@ def expected_files(results: dict[str, dict], readme: str, bench_readme: str,
     readme = replace_marked(readme, "speed", speed_table(results), str(README))
     readme = replace_marked(readme, "scaling", render.sweep_projection(results["sweep"]),
                             str(README))
-    files = {README: readme}
+    files = {README: replace_marked(readme, "ladder", ladder_table(results_dir), str(README))}
     for name in REQUIRED:
         markdown = render.benchmark_markdown(results[name])
         files[results_dir / f"{name}.md"] = markdown

@@ -167,7 +167,8 @@ def test_full_runs_are_quoted_without_a_mode_note(results):
         doc["mode"] = "full"
     table = report.speed_table(full)
     assert "quick run" not in table and "Not yet full runs" not in table
-    assert "Not yet full runs" in report.speed_table(_with(results, "augment"))
+    full["augment"]["mode"] = "quick"
+    assert "Not yet full runs: augment" in report.speed_table(full)
 
 
 def test_time_to_accuracy_quotes_both_times_once_both_sides_reach_the_target(results):
@@ -194,3 +195,18 @@ def test_web_latency_without_training_says_so(results):
     doc = _with(results, "web_latency", settings=settings)["web_latency"]
     assert "No training job" in render.benchmark_markdown(doc)
     assert "no training job" in report._web_latency(doc["figures"])[0]
+
+
+def test_the_readme_ladder_is_the_recorded_ladder_md_whole():
+    ladder = (report.RESULTS_DIR / "ladder.md").read_text()
+    assert ladder in report.README.read_text()
+    last = ladder.strip().splitlines()[-1]
+    assert last.startswith("Measured ") and "BLAS threads per rung" in last
+
+
+def test_a_ladder_file_not_written_by_steepest_ladder_is_refused(tmp_path):
+    with pytest.raises(record.ResultsError, match="no recorded ladder"):
+        report.ladder_table(tmp_path)
+    (tmp_path / "ladder.md").write_text("| rung | ... |\n| a | b |\n")  # no environment line
+    with pytest.raises(record.ResultsError, match="not a table written by `steepest ladder`"):
+        report.ladder_table(tmp_path)
