@@ -153,8 +153,8 @@ def main() -> int:
     recorder = Recorder("sweep", run_mode(parser, args))
     trials, epochs = (4, 4) if args.quick else (args.trials, args.epochs)
 
-    from steepest.cli.train import data_checksums
     from steepest.datasets import mnist
+    from steepest.runrecord import data_checksums
     from steepest.sweep.results import SweepData
 
     arrays = mnist.load_data()

@@ -55,9 +55,9 @@ def _describe_space(space) -> str:
 
 
 def _data(data_dir: str | None, space):
+    from ..runrecord import data_checksums
     from ..sweep.results import SweepData
     from ..training import check_labels
-    from .train import data_checksums
 
     arrays = load_dataset(data_dir)
     (x, y), (xt, yt) = arrays

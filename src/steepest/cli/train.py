@@ -9,23 +9,15 @@ from pathlib import Path
 import click
 import numpy as np
 
-from .. import __version__
 from .. import activations as act
 from ..network import INITS
 from ..optimizers import OPTIMIZERS
+from ..runrecord import data_checksums, result_summary, run_meta, write_history
 from ..schedules import SCHEDULES
 from .app import UserError, load_dataset, main, parse_ints, plural, writable_dir, writable_file
 
 # ---------------------------------------------------------------------------
 # steepest train
-
-
-def _write_history(path: Path, records: list[dict], meta: dict) -> None:
-    from ..modelfile import atomic_write_bytes
-
-    doc = {"meta": meta, "epochs": records}
-    # Strict JSON: training raises before a NaN or an infinity could be recorded.
-    atomic_write_bytes(path, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode())
 
 
 #: Keys of a --config file beyond TrainConfig's -- where data comes from and goes,
@@ -99,20 +91,6 @@ def _recorded_config(path: str) -> dict:
     return config
 
 
-def run_meta(config, data_dir: str | None, checksums: dict[str, str]) -> dict:
-    """What a model file and history.json record so that the run can be reproduced."""
-    return {"config": config.to_dict(), "seed": config.seed, "version": __version__,
-            "data": str(data_dir or "bundled MNIST"), "data_sha256": checksums}
-
-
-def result_summary(result, epochs_run: int) -> dict:
-    """A :class:`steepest.training.RunResult`'s scores, for the model file."""
-    return {"test_accuracy": result.test_accuracy,
-            "validation_accuracy": result.validation_accuracy,
-            "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
-            "epochs_run": epochs_run}
-
-
 def epoch_line(record, epochs: int) -> str:
     """``epoch  3/40  train loss 0.3083  test accuracy 90.71%  0.15 s``."""
     score = (f"validation accuracy {100 * record.extra['val_accuracy']:.2f}%"
@@ -120,15 +98,6 @@ def epoch_line(record, epochs: int) -> str:
              else f"test accuracy {100 * record.test_accuracy:.2f}%")
     return (f"epoch {record.epoch:>3}/{epochs}  train loss {record.train_loss:.4f}  "
             f"{score}  {record.seconds:.2f} s")
-
-
-def data_checksums(data) -> dict[str, str]:
-    """SHA-256 of each array's bytes: which data a model was trained and tested on."""
-    import hashlib
-
-    (x, y), (xt, yt) = data
-    arrays = {"x_train": x, "y_train": y, "x_test": xt, "y_test": yt}
-    return {k: hashlib.sha256(np.ascontiguousarray(a).data).hexdigest() for k, a in arrays.items()}
 
 
 def _option(*names, **kwargs):
@@ -319,7 +288,7 @@ def train(**flags):
         # Saved every epoch, atomically: if a later epoch diverges or the run
         # is interrupted, the last good model is on disk.
         save_model(output, net, {**meta, "history": records})
-        _write_history(history_path, records, meta)
+        write_history(history_path, records, meta)
         if every and record.epoch % every == 0:
             save_checkpoint(ckpt_path, state, {"output": str(output), "data": opts.get("data"),
                                                "plots": opts.get("plots")})
@@ -341,7 +310,7 @@ def train(**flags):
     bar.close()
     meta["result"] = result_summary(result, len(records))
     save_model(output, net, {**meta, "history": records})
-    _write_history(history_path, records, meta)
+    write_history(history_path, records, meta)
     figures = ""
     if opts.get("plots"):
         from ..plots import write_run_figures

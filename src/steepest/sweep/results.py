@@ -28,8 +28,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from .. import __version__
-from ..cli.train import _write_history, result_summary, run_meta
 from ..modelfile import atomic_write_bytes, load_model, save_model
+from ..runrecord import result_summary, run_meta, write_history
 from ..training import build_network
 
 BEST_MODEL, BEST_HISTORY, TABLE, SUMMARY = "best.npz", "history.json", "trials.csv", "sweep.json"
@@ -48,7 +48,7 @@ class SweepData:
     x_test: np.ndarray
     y_test: np.ndarray
     label: str | None  # the --data directory, or None for the bundled MNIST
-    checksums: dict[str, str]  # SHA-256 of each array (steepest.cli.train.data_checksums)
+    checksums: dict[str, str]  # SHA-256 of each array (steepest.runrecord.data_checksums)
     n_classes: int
 
     @property
@@ -75,7 +75,7 @@ class SweepFiles:
 
     def write_trial(self, number: int, history: list[dict], meta: dict) -> Path:
         path = self.dir / "trials" / f"{number:04d}.json"
-        _write_history(path, history, meta)
+        write_history(path, history, meta)
         return path
 
     def write_best(self, config, weights: list[np.ndarray], history: list[dict],
@@ -85,7 +85,7 @@ class SweepFiles:
                                 np.random.default_rng(0))
         network.set_weights(weights)
         save_model(self.dir / BEST_MODEL, network, {**meta, "history": history})
-        _write_history(self.dir / BEST_HISTORY, history, meta)
+        write_history(self.dir / BEST_HISTORY, history, meta)
 
     def best_trial_number(self) -> int | None:
         """The trial whose model ``best.npz`` holds, or None if there is none."""
@@ -102,7 +102,7 @@ class SweepFiles:
         info["result"]["test_accuracy"] = accuracy
         save_model(self.dir / BEST_MODEL, network, info)
         history = info.pop("history")
-        _write_history(self.dir / BEST_HISTORY, history, info)
+        write_history(self.dir / BEST_HISTORY, history, info)
         return accuracy
 
     def write_table(self, trials) -> Path:
