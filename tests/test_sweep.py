@@ -320,7 +320,9 @@ def test_the_default_local_cluster_sweep_its_best_model_rerun_and_its_figure(
     space, out = write_space(tmp_path, FAST_SPACE), tmp_path / "out"
     first = run_sweep(space, out, small_mnist_dir, "--trials", 4)
     assert first.returncode == 0, first.stderr
-    assert f"cluster: a local cluster, {os.cpu_count()} worker thread" in first.stdout
+    n = os.cpu_count()
+    assert (f"cluster: a local cluster, {n} worker{'s' if n != 1 else ''} running {n} "
+            f"trial{'s' if n != 1 else ''} at a time") in first.stdout
     lines = [line for line in first.stdout.splitlines() if line.startswith("trial ")]
     assert len(lines) == 4 and all("tcp://127.0.0.1:" in line for line in lines)
     trials = study_trials(out / "sweep.db")

@@ -160,7 +160,9 @@ def _run(space, data, out, storage_url, study_name, n_trials, scheduler, workers
     with cluster:
         cluster.check()
         where = scheduler or "a local cluster"
-        click.echo(f"cluster: {where}, {plural(cluster.slots(), 'worker thread')}")
+        workers = len(cluster.client.nthreads())
+        click.echo(f"cluster: {where}, {plural(workers, 'worker')} running "
+                   f"{plural(cluster.slots(), 'trial')} at a time")
         try:
             storage = studies.open_storage(cluster.client, storage_url)
             study = studies.open_study(storage, study_name, space, data.checksums, seed)
