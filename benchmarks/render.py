@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from steepest.machine import blas_label
+from steepest.messages import plural
 
 MODE_NOTE = {
     "full": "full run",
@@ -18,7 +19,7 @@ MODE_NOTE = {
 
 
 def threads_label(key: str) -> str:
-    return "default threads" if key == "default" else f"{key} thread" + ("s" if key != "1" else "")
+    return "default threads" if key == "default" else plural(int(key), "thread")
 
 
 def pct(share: float) -> str:
@@ -234,8 +235,8 @@ def sklearn_table(f: dict) -> str:
         f"{r['solver'].capitalize()} lr {r['learning_rate']:g}, batch {r['batch_size']}; "
         f"digits: {s['digits_epochs']} epochs, 5-fold CV (pixels / 16); MNIST: "
         f"{s['mnist_epochs']} epochs on {s['mnist_train']:,} training images, "
-        f"{s['n_test']['mnist']:,} test images (pixels / 255); means of {s['repeats']} "
-        f"repeat{'s' if s['repeats'] != 1 else ''}; scikit-learn {f['sklearn_version']}.")
+        f"{s['n_test']['mnist']:,} test images (pixels / 255); means of "
+        f"{plural(s['repeats'], 'repeat')}; scikit-learn {f['sklearn_version']}.")
     verdicts = []
     for c in f["cases"]:
         gap, two_se = sklearn_accuracy_gap(c, s["n_test"][c["data"]])

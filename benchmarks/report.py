@@ -20,6 +20,7 @@ from pathlib import Path
 
 import render
 from record import RESULTS_DIR, ResultsError, load_results
+from steepest.messages import plural
 from steepest.modelfile import atomic_write_bytes
 
 HERE = Path(__file__).resolve().parent
@@ -85,10 +86,9 @@ def _time_to_accuracy(f: dict) -> tuple[str, str]:
 
 def _augment(f: dict) -> tuple[str, str]:
     r = next((r for r in f["epochs"] if r["threads"] == 1), f["epochs"][0])
-    return (f"augmented epoch / plain epoch (784-800-800-10, {r['threads']} BLAS "
-            f"thread{'s' if r['threads'] != 1 else ''})",
-            f"{r['ratio_means']:.2f}× (means of {len(r['plain_s'])} "
-            f"pair{'s' if len(r['plain_s']) != 1 else ''}; minima "
+    return (f"augmented epoch / plain epoch (784-800-800-10, "
+            f"{plural(r['threads'], 'BLAS thread')})",
+            f"{r['ratio_means']:.2f}× (means of {plural(len(r['plain_s']), 'pair')}; minima "
             f"{r['ratio_minima']:.2f}×)")
 
 

@@ -30,8 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .messages import one_line
 from .network import Network
-from .npzfile import NotNpzError, NpzError, one_line, read_npz
+from .npzfile import NotNpzError, NpzError, read_npz
 
 FORMAT = "steepest-model"
 FORMAT_VERSION = 1
@@ -109,7 +110,7 @@ def reading(source: str, problem: str) -> Iterator[None]:
     except KeyError as exc:
         raise ModelFileError(f"{source}: {problem} (missing {exc.args[0]})") from None
     except Exception as exc:
-        raise ModelFileError(f"{source}: {problem} ({one_line(exc)})") from None
+        raise ModelFileError(f"{source}: {problem} ({one_line(exc, 160)})") from None
 
 
 def load_arrays(

@@ -32,6 +32,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .messages import one_line
+
 #: A zip archive starts with a local file header, or (empty) with the end record.
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 
@@ -48,13 +50,6 @@ class NpzError(ValueError):
 
 class NotNpzError(NpzError):
     """The file is not a zip archive at all (a PNG, a JSON document, text)."""
-
-
-def one_line(exc: BaseException, limit: int = 160) -> str:
-    """The first line of ``exc``'s message (or its type), at most ``limit`` characters."""
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def parse_npy(data: bytes, name: str = "array") -> np.ndarray:
@@ -166,6 +161,6 @@ def _as_npz_error(prefix: str = "") -> Iterator[None]:
     except (NpzError, MemoryError):
         raise
     except zipfile.BadZipFile as exc:
-        raise NpzError(f"{prefix}damaged or truncated zip archive ({one_line(exc)})") from None
+        raise NpzError(f"{prefix}damaged or truncated zip archive ({one_line(exc, 160)})") from None
     except Exception as exc:
-        raise NpzError(f"{prefix}{type(exc).__name__}: {one_line(exc)}") from None
+        raise NpzError(f"{prefix}{type(exc).__name__}: {one_line(exc, 160)}") from None

@@ -80,11 +80,6 @@ def parse_floats(value: str, what: str) -> tuple[float, ...]:
     return floats
 
 
-def plural(n: int, word: str) -> str:
-    """``plural(1, "epoch")`` -> ``"1 epoch"``; ``plural(3, "epoch")`` -> ``"3 epochs"``."""
-    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
-
-
 def install_hint(extra: str) -> str:
     """The pip command that adds ``extra`` to *this* installation of steepest.
 

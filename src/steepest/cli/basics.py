@@ -10,7 +10,8 @@ import click
 import numpy as np
 
 from .. import activations as act
-from .app import load_dataset, main, parse_floats, parse_ints, plural
+from ..messages import plural
+from .app import load_dataset, main, parse_floats, parse_ints
 
 # ---------------------------------------------------------------------------
 # steepest perceptron

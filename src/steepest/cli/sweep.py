@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from .app import UserError, install_hint, load_dataset, main, plural, writable_dir
+from ..messages import plural
+from .app import UserError, install_hint, load_dataset, main, writable_dir
 
 DEFAULT_TRIALS = 20
 

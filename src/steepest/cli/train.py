@@ -10,11 +10,12 @@ import click
 import numpy as np
 
 from .. import activations as act
+from ..messages import plural
 from ..network import INITS
 from ..optimizers import OPTIMIZERS
 from ..runrecord import data_checksums, result_summary, run_meta, write_history
 from ..schedules import SCHEDULES
-from .app import UserError, load_dataset, main, parse_ints, plural, writable_dir, writable_file
+from .app import UserError, load_dataset, main, parse_ints, writable_dir, writable_file
 
 # ---------------------------------------------------------------------------
 # steepest train

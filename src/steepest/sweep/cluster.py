@@ -27,6 +27,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..messages import one_line
+
 #: Seconds to reach a scheduler and find a worker (``steepest sweep --connect-timeout``).
 CONNECT_TIMEOUT = 10.0
 
@@ -71,10 +73,10 @@ class SweepCluster:
             client = Client(address, timeout=timeout)
         except (OSError, TimeoutError) as exc:
             raise ValueError(f"cannot reach the Dask scheduler at {address} within "
-                             f"{timeout:g} s ({first_line(exc)})") from None
+                             f"{timeout:g} s ({one_line(exc)})") from None
         except ValueError as exc:
             raise ValueError(f"not a Dask scheduler address: {address!r} "
-                             f"({first_line(exc)}); e.g. tcp://host:8786") from None
+                             f"({one_line(exc)}); e.g. tcp://host:8786") from None
         try:
             client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
@@ -107,7 +109,7 @@ class SweepCluster:
             found = {"the scheduler": self.client.run_on_scheduler(versions)}
             found.update(sorted(self.client.run(versions).items()))
         except Exception as exc:  # an ImportError there, re-raised here
-            raise ValueError(f"the Dask cluster cannot run trials ({first_line(exc)}); "
+            raise ValueError(f"the Dask cluster cannot run trials ({one_line(exc)}); "
                              f"{hint}") from None
         for where, version in found.items():
             if version != __version__:
@@ -145,9 +147,3 @@ class SweepCluster:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def first_line(exc: BaseException) -> str:
-    """An exception's message in one line (its type's name if it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

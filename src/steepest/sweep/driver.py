@@ -31,7 +31,8 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from .cluster import SweepCluster, first_line
+from ..messages import one_line
+from .cluster import SweepCluster
 from .objective import Reporter, TrialOutcome, TrialTask, run_trial, train_trial
 from .results import BEST_MODEL, SweepData, SweepFiles
 from .study import finished_count, requeue
@@ -176,7 +177,7 @@ def _finish(study, space, files: SweepFiles, trial, future, submitted: float) ->
     try:
         outcome: TrialOutcome = future.result()
     except Exception as exc:  # the task raised, or killed too many workers
-        error = f"{type(exc).__name__}: {first_line(exc)}"
+        error = f"{type(exc).__name__}: {one_line(exc)}"
         trial.set_user_attr("error", error)
         study.tell(trial, state=State.FAIL)
         return TrialRecord(trial.number, "FAIL", params, None, None, error,

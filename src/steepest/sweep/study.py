@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import warnings
 
-from .cluster import first_line
+from ..messages import one_line
 
 
 def check_storage_url(url: str) -> None:
@@ -34,7 +34,7 @@ def check_storage_url(url: str) -> None:
     try:
         make_url(url).get_dialect()
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise ValueError(f"cannot open storage {url!r}: {first_line(exc)}") from None
+        raise ValueError(f"cannot open storage {url!r}: {one_line(exc)}") from None
 
 
 def open_storage(client, url: str):
@@ -67,7 +67,7 @@ def open_storage(client, url: str):
             return DaskStorage(url, client=client)
     except Exception as exc:  # whatever SQLAlchemy or the driver raised on the scheduler
         raise ValueError(f"the Dask scheduler cannot open storage {url!r}: "
-                         f"{first_line(exc)}") from None
+                         f"{one_line(exc)}") from None
 
 
 def close_storage(client, storage) -> None:

@@ -34,10 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..messages import plural
 from . import trainer
 from .served import ServedModel
 from .train_request import MAX_EPOCHS
-from .validate import ApiError, plural
+from .validate import ApiError
 
 CANCEL_GRACE = 10.0  # seconds a cancelled process gets to stop on its own
 FINAL = ("done", "cancelled", "error")

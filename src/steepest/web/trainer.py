@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..blas import limit_blas_threads
+from ..messages import plural
 from ..modelfile import save_model
 from ..training import TrainConfig, TrainingDiverged, TrainState
 from ..training import run as run_training
 from . import views
-from .validate import plural
 
 #: How much the training process lowers its priority (0 = normal, 19 = lowest).
 NICENESS = 10

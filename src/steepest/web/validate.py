@@ -173,11 +173,6 @@ def _image_from_base64(text: Any, width: int, height: int) -> np.ndarray:
     return gray.astype(np.float32) * np.float32(1 / 255)
 
 
-def plural(n: int, noun: str) -> str:
-    """``plural(1, "epoch")`` is ``"1 epoch"``, ``plural(2, "epoch")`` is ``"2 epochs"``."""
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
 def _kind(value: Any) -> str:
     """A JSON value for a message, with its type: ``"5" (a string)``, ``true (a boolean)``."""
     if value is None:
