@@ -94,13 +94,13 @@ class TrainConfig:
             setattr(self, name, bool(value))
         for name, low in _INTS.items():
             value = getattr(self, name)
-            if not _is_int(value) or value < low:
+            if not is_int(value) or value < low:
                 kind = "a positive int" if low else "an int >= 0"
                 raise ConfigError(name, f"{name} must be {kind}, got {_show(value)}")
             setattr(self, name, int(value))
         for name, (low, high, what) in _FLOATS.items():
             value = getattr(self, name)
-            ok = _is_number(value) and (value > low if what == "positive" else value >= low)
+            ok = is_number(value) and (value > low if what == "positive" else value >= low)
             if not ok or (high is not None and not value < high):
                 raise ConfigError(name, f"{name} must be {_FLOAT_KINDS[what]}, "
                                         f"got {_show(value)}")
@@ -181,11 +181,13 @@ def _choice(name: str, value, choices) -> None:
         raise ConfigError(name, f"unknown {name} {value!r}; choose one of: {', '.join(choices)}")
 
 
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
+    """An int (Python's or NumPy's), not a bool."""
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
+    """A finite int or float (Python's or NumPy's), not a bool."""
     return (
         isinstance(value, (int, float, np.integer, np.floating))
         and not isinstance(value, (bool, np.bool_))
@@ -195,12 +197,12 @@ def _is_number(value) -> bool:
 
 def _layer_sizes(hidden) -> tuple[int, ...]:
     """``hidden`` as a tuple of positive ints: an int, or a list or tuple of them."""
-    if _is_int(hidden):
+    if is_int(hidden):
         hidden = (hidden,)
     if not isinstance(hidden, (list, tuple)):
         raise ConfigError("hidden", f"hidden must be a list of positive ints, got {_show(hidden)}")
     for h in hidden:
-        if not _is_int(h):
+        if not is_int(h):
             raise ConfigError("hidden", f"hidden must be a list of positive ints, "
                                         f"got {list(hidden)!r}: {_show(h)}")
         if h < 1:

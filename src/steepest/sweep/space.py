@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, TrainConfig
+from ..config import ConfigError, TrainConfig, is_int, is_number
 
 SAMPLERS = ("tpe", "random", "grid")
 #: Keys a space file may have besides TrainConfig's, and their types.
@@ -218,7 +218,7 @@ def _pruner(table: dict, source: str) -> dict:
         if key not in PRUNER_KEYS:
             raise SpaceError(f"{source}: unknown key pruner.{key}; valid keys: "
                              f"{', '.join(PRUNER_KEYS)}")
-        if not _is_int(value) or value < 0:
+        if not is_int(value) or value < 0:
             raise SpaceError(f"{source}: pruner.{key} must be an int >= 0, got {value!r}")
         out[key] = value
     return out
@@ -264,7 +264,7 @@ def _range(name: str, spec: dict, where: str) -> Param:
     for key in ("low", "high"):
         if key not in spec:
             raise SpaceError(f"{where}: a range needs low and high")
-    number = _is_int if kind == "int" else _is_number
+    number = is_int if kind == "int" else is_number
     what = "an int" if kind == "int" else "a number"
     for key in ("low", "high", "step"):
         if key in spec and not number(spec[key]):
@@ -346,11 +346,3 @@ def _checked_layers(value: Any, where: str) -> tuple[int, ...]:
 
 def _as_layers(value: Any) -> tuple[int, ...]:
     return (value,) if isinstance(value, int) else tuple(value)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
