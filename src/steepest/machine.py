@@ -61,13 +61,10 @@ def thread_pools() -> list[dict]:
     """threadpoolctl's view of the native thread pools NumPy loaded (BLAS, OpenMP).
 
     ``num_threads`` is the pool's current limit: called outside any
-    ``threadpool_limits`` block, the most threads it will use.  An empty list
-    when threadpoolctl is not installed.
+    ``threadpool_limits`` block, the most threads it will use.
     """
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
+    from threadpoolctl import threadpool_info  # a dependency of steepest (steepest.blas)
+
     return [{k: pool.get(k) for k in POOL_KEYS} for pool in threadpool_info()]
 
 
