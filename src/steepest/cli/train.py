@@ -379,6 +379,11 @@ def ladder(configs, rungs, data, models, output, threads):
     checksums = data_checksums(data_arrays)
     done = []
 
+    machine, threads_used = describe_machine(), {}  # threads: filled as each rung starts
+
+    def table() -> str:  # the results so far, and where they were measured
+        return markdown_table(done) + "\n\n" + environment_note(machine, threads_used)
+
     def on_rung(rung):
         tqdm.write(f"rung {rung.name}: {rung.description}")
 
@@ -392,16 +397,14 @@ def ladder(configs, rungs, data, models, output, threads):
             **run_meta(row.rung.config, data, checksums), "history": history,
             "result": result_summary(row.result, len(history)),
         })
-        note = environment_note(machine, threads_used)
-        atomic_write_bytes(output, (markdown_table(done) + "\n\n" + note + "\n").encode())
+        atomic_write_bytes(output, (table() + "\n").encode())
         tqdm.write(f"  -> validation {percent(row.result.validation_accuracy)}, test "
                    f"{percent(row.result.test_accuracy)}, {row.result.seconds:.0f} s")
 
     n_in = int(data_arrays[0][0][0].size)
-    machine, threads_used = describe_machine(), {}
     for rung in ladder_rungs:  # one at a time: each rung gets its own BLAS thread count
         with limit_blas_threads(blas_threads_for(rung.config, n_in, threads)):
             threads_used[rung.name] = blas_pool_threads()
             climb([rung], data_arrays, on_rung=on_rung, on_epoch=on_epoch, on_result=on_result)
-    click.echo(markdown_table(done) + "\n\n" + environment_note(machine, threads_used))
+    click.echo(table())
     click.echo(f"wrote {output} and {plural(len(done), 'model')} in {models_dir}")
