@@ -33,6 +33,10 @@ def summary_rows(network: Network) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def _title(network: Network) -> str:
+    return "Network: " + network.describe().rsplit(" (", 1)[0]
+
+
 def _total(network: Network) -> str:
     n = network.num_parameters()
     kib = n * network.dtype.itemsize / 1024
@@ -63,9 +67,8 @@ def summary_text(network: Network) -> str:
         return "  ".join(cells).rstrip()
 
     rule = "-" * len(line(["x" * w for w in widths]))
-    title = "Network: " + network.describe().rsplit(" (", 1)[0]
     body = [line(row) for row in rows[1:]]
-    return "\n".join([title, line(HEADER), rule, *body, rule, _total(network)])
+    return "\n".join([_title(network), line(HEADER), rule, *body, rule, _total(network)])
 
 
 def summary_html(network: Network) -> str:
@@ -76,6 +79,6 @@ def summary_html(network: Network) -> str:
         "<tr>" + "".join(f'<td style="text-align: {"right" if c == 3 else "left"}">{esc(v)}</td>'
                          for c, v in enumerate(row)) + "</tr>"
         for row in summary_rows(network))
-    title = esc("Network: " + network.describe().rsplit(" (", 1)[0])
+    title = esc(_title(network))
     return (f"<div><b>{title}</b><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
             f"</table><p>{esc(_total(network))}</p></div>")
