@@ -32,6 +32,26 @@ def write_mnist_dir(directory, n_train=2000, n_test=500):
     return directory
 
 
+def _save_lab_style_model(path, data, *, n_train: int, hidden: tuple[int, ...], seed: int):
+    """Train one epoch on the first ``n_train`` images and save the model as the web lab's
+    jobs save theirs: config and per-epoch history, no final result."""
+    from steepest.modelfile import save_model
+    from steepest.training import TrainConfig, fit
+
+    (x, y), test = data
+    config = TrainConfig(hidden=hidden, epochs=1, seed=seed)
+    net, history = fit(config, ((x[:n_train], y[:n_train]), test))
+    save_model(path, net, {"config": config.to_dict(), "history": [h.to_dict() for h in history]})
+    return path
+
+
+@pytest.fixture(scope="session")
+def save_lab_style_model():
+    """``save_lab_style_model(path, data, n_train=..., hidden=..., seed=...)``: a small model
+    saved as the web lab's jobs save theirs."""
+    return _save_lab_style_model
+
+
 @pytest.fixture(scope="session")
 def small_mnist_dir(tmp_path_factory):
     """2,000 training and 500 test images of the real MNIST, as IDX files."""

@@ -49,14 +49,10 @@ def data(mnist_data):
 
 
 @pytest.fixture(scope="module")
-def model_path(tmp_path_factory, data):
+def model_path(tmp_path_factory, data, save_lab_style_model):
     """A small model, trained in a fraction of a second on 5,000 images."""
-    (x, y), (xt, yt) = data
-    config = TrainConfig(hidden=(15,), epochs=1, seed=0)
-    net, history = fit(config, ((x[:5000], y[:5000]), (xt, yt)))
     path = tmp_path_factory.mktemp("web") / "small.npz"
-    save_model(path, net, {"config": config.to_dict(), "history": [h.to_dict() for h in history]})
-    return path
+    return save_lab_style_model(path, data, n_train=5000, hidden=(15,), seed=0)
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ pytest.importorskip("flask", reason="the web lab needs Flask (pip install 'steep
 from click.testing import CliRunner  # noqa: E402
 
 from steepest.cli import main  # noqa: E402
-from steepest.modelfile import load_model, save_model  # noqa: E402
-from steepest.training import TrainConfig, fit  # noqa: E402
+from steepest.modelfile import load_model  # noqa: E402
 from steepest.web.app import create_app  # noqa: E402
 from steepest.web.served import MAX_MODELS  # noqa: E402
 
@@ -37,14 +36,10 @@ def validated_model(tmp_path_factory, small_mnist_dir):
 
 
 @pytest.fixture(scope="module")
-def lab_style_model(tmp_path_factory, mnist_data):
+def lab_style_model(tmp_path_factory, mnist_data, save_lab_style_model):
     """A model saved as the lab's training jobs save theirs: a history, no result."""
-    (x, y), test = mnist_data
-    config = TrainConfig(hidden=(10,), epochs=1, seed=1)
-    net, history = fit(config, ((x[:3000], y[:3000]), test))
     path = tmp_path_factory.mktemp("lab_style") / "model.npz"
-    save_model(path, net, {"config": config.to_dict(), "history": [h.to_dict() for h in history]})
-    return path
+    return save_lab_style_model(path, mnist_data, n_train=3000, hidden=(10,), seed=1)
 
 
 @pytest.fixture
