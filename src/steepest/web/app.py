@@ -251,9 +251,7 @@ def _register_routes(app: Flask, lab: Lab) -> None:
     def predict():
         body = _json_body()
         v.reject_unknown(body, ("pixels", "pixels_base64", "width", "height"))
-        image = v.image(body, MAX_SIDE)
-        v.require_ink(image)  # 422, like `steepest predict` refuses a blank image
-        return jsonify(served.predict(image))
+        return jsonify(served.predict(v.image(body, MAX_SIDE)))  # 422 if blank
 
     @app.get("/api/digits/<int:index>")
     def test_digit(index: int):

@@ -33,7 +33,7 @@ from ..modelfile import load_model
 from ..network import Network
 from ..preprocess import to_mnist
 from . import views
-from .validate import ApiError
+from .validate import ApiError, require_ink
 
 N_PIXELS = 784  # 28 x 28: the page feeds MNIST-style images
 N_CLASSES = 10
@@ -180,9 +180,11 @@ class ServedModel:
         """Preprocess a drawing like MNIST (:func:`~steepest.preprocess.to_mnist`) and classify it.
 
         Returns the digit, all ten probabilities, the 28x28 input the network
-        saw and every hidden layer's activations for it.
+        saw and every hidden layer's activations for it; a blank drawing is a
+        422 :class:`~.validate.ApiError`.
         """
         x = to_mnist(image)  # (28, 28) in [0, 1]: the one shared implementation
+        require_ink(x)  # 422 for a blank drawing, like `steepest predict` for a blank image
         snap = self.current()
         with snap.lock:  # forward() keeps per-layer state: one thread at a time
             probs = snap.net.predict_proba(x.reshape(1, N_PIXELS))[0].copy()

@@ -151,7 +151,9 @@ def require_ink(image: np.ndarray) -> None:
     predict`` applies: no pixel differs from the background -- an empty
     canvas, white or black, or one flat grey.  A network asked about nothing
     still answers some digit with some confidence; saying "draw a digit" is
-    the honest reply.
+    the honest reply.  A drawing is blank exactly when its
+    :func:`~steepest.preprocess.to_mnist` digit is, so the 28x28 digit is
+    checked, not the drawing again.
     """
     if is_blank(image):
         raise ApiError("no ink: the drawing is blank; draw a digit", status=422)
