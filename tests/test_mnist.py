@@ -86,7 +86,7 @@ def test_keras_style_api():
     assert mnist.to_categorical(np.array([3]), 10).argmax() == 3
 
 
-def test_wheel_ships_the_data_configs_and_web_page(tmp_path):
+def test_wheel_ships_the_data_configs_notebooks_and_web_page(tmp_path):
     # Package data must reach an installed wheel, not only this checkout.
     import subprocess
     import sys
@@ -102,3 +102,5 @@ def test_wheel_ships_the_data_configs_and_web_page(tmp_path):
         assert f"steepest/datasets/data/{name}.gz" in names
     assert "steepest/configs/1-lecture.toml" in names
     assert {"steepest/web/static/index.html", "steepest/web/static/app.js"} <= names
+    notebooks = {p.name for p in (root / "src" / "steepest" / "notebooks").glob("*.ipynb")}
+    assert notebooks and {f"steepest/notebooks/{n}" for n in notebooks} <= names

@@ -20,7 +20,7 @@ from steepest.exercises import EXERCISES
 
 nbformat = pytest.importorskip("nbformat")  # the test extra brings it; under CI=true a skip fails
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "src" / "steepest" / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
 
