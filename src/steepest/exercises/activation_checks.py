@@ -1,4 +1,4 @@
-"""Checkers for notebook 2: sigmoid's derivative and a stable softmax."""
+"""Checkers for notebook 2: a stable sigmoid, its derivative and a stable softmax."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import numpy as np
 
 from .. import activations as act
 from .feedback import CheckResult, Wrong, call, compare, no_warnings, run_check
+
+#: float32 answers computed another right way (e.g. exp(z - logsumexp(z))) differ from
+#: steepest's in the last digits: compare them at float32's precision.
+FLOAT32_TOL = {"rtol": 1e-4, "atol": 1e-7}
 
 #: Step of the central differences (float64: error ~ EPS**2 + 1e-16 / EPS ~ 1e-10).
 EPS = 1e-6
@@ -19,6 +23,44 @@ LARGE_Z = np.array([-1000.0, -100.0, -50.0, -1.0, 0.0, 1.0, 50.0, 100.0, 1000.0]
 def central_difference(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> np.ndarray:
     """``(f(z + eps) - f(z - eps)) / 2 eps`` elementwise: f' for an elementwise f."""
     return (f(z + EPS) - f(z - EPS)) / (2 * EPS)
+
+
+def check_sigmoid(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
+    """Check ``fn(z) = 1 / (1 + e^-z)``, elementwise, without overflow at ``z = ±1000``.
+
+    Compared with :func:`steepest.activations.sigmoid` on 161 points in
+    [-8, 8], on a 2-D array, and at ``z = ±1000`` in float64 and float32, where
+    the textbook formula's ``e^1000`` overflows (NumPy warns; in a network the
+    warning becomes a NaN as soon as something is multiplied by it).
+    """
+
+    def body() -> str:
+        z = np.linspace(-8, 8, 161)
+        got, _ = call(fn, z, names=("z",))
+        compare(got, act.sigmoid(z), "sigmoid(z)", known=[
+            (act.sigmoid(-z), "that is sigma(-z) = 1 / (1 + e^z): the exponent is -z"),
+            (1 / (1 + np.exp(z)), "that is 1 / (1 + e^z): the exponent is -z"),
+            (np.exp(-z) / (1 + np.exp(-z)), "that is e^-z / (1 + e^-z) = 1 - sigma(z)"),
+            (1 + np.exp(-z), "that is 1 + e^-z: sigma is one over it"),
+            (np.tanh(z), "that is tanh(z), which runs from -1 to 1; sigma runs from 0 to 1"),
+        ])
+        grid = z[:12].reshape(3, 4)
+        got, _ = call(fn, grid, names=("z",))
+        compare(got, act.sigmoid(grid), "sigmoid of a (3, 4) array")
+        for dtype in (np.float64, np.float32):
+            big = LARGE_Z.astype(dtype)
+            got, caught = call(fn, big, names=("z",))
+            where = f"z = ±1000 in {np.dtype(dtype).name}"
+            compare(got, act.sigmoid(big).astype(np.float64), "sigmoid(z)", large=where)
+            if caught:
+                raise Wrong(f"sigmoid(z) overflows at large inputs ({where}): NumPy warned "
+                            f"{caught[0]!r}. The values came out right, but e^1000 is inf "
+                            "(np.where computes both of its branches for every z): only ever "
+                            "exponentiate -|z|, since for z < 0, sigma(z) = e^z / (1 + e^z)")
+        return ("matches steepest.activations.sigmoid on 161 points in [-8, 8] and on a "
+                "(3, 4) array; finite and quiet at z = ±1000 in float64 and float32")
+
+    return run_check("sigmoid", body)
 
 
 def check_sigmoid_prime(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
@@ -39,6 +81,10 @@ def check_sigmoid_prime(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
             (s, "that is sigma(z) itself; its derivative is sigma(z) (1 - sigma(z))"),
             (z * (1 - z), "that is z (1 - z): the derivative is sigma(z) (1 - sigma(z)); "
                           "a (1 - a) holds for the output a = sigma(z), not for z"),
+            (s * (1 - z), "that is sigma(z) (1 - z): both factors are sigma, "
+                          "sigma(z) (1 - sigma(z))"),
+            (z * (1 - s), "that is z (1 - sigma(z)): both factors are sigma, "
+                          "sigma(z) (1 - sigma(z))"),
             (s * (1 + s), "that is sigma (1 + sigma); the derivative is sigma (1 - sigma)"),
             (1 - s, "that is 1 - sigma(z); multiply by sigma(z) too"),
         ])
@@ -98,11 +144,12 @@ def check_softmax(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
             with np.errstate(all="ignore"):
                 global_max = np.exp(big - big.max())
                 global_max = global_max / global_max.sum(axis=1, keepdims=True)
+            tol = FLOAT32_TOL if dtype == np.float32 else {}
             compare(got, act.softmax(big).astype(np.float64), "softmax(z)", large=where, known=[
                 (global_max, "subtracted the largest entry of the whole batch, not each row's: "
                              "a row far below it underflows to 0 / 0 = nan; use "
                              "z.max(axis=1, keepdims=True)"),
-            ])
+            ], **tol)
             no_warnings(caught, "softmax(z)", where)
         return ("matches steepest.activations.softmax; every row sums to 1; stable at "
                 "±1000 and ±10,000 in float64 and float32; leaves z unchanged")

@@ -11,6 +11,7 @@ not just the symptom.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -28,7 +29,11 @@ class Wrong(Exception):
 
 
 class NotWritten(Exception):
-    """The learner's function still raises ``NotImplementedError``."""
+    """The learner's function still raises ``NotImplementedError``.
+
+    ``args[0]`` names the function that raised it: the one checked, or one
+    it calls that is not written yet.
+    """
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,11 @@ def run_check(exercise: str, body: Callable[[], str]) -> CheckResult:
     """Run a checker's ``body``; its return value is the message of a pass."""
     try:
         return CheckResult(exercise, True, body())
-    except NotWritten:
+    except NotWritten as exc:
+        who = exc.args[0] if exc.args else ""
+        if who and who != exercise:
+            return CheckResult(exercise, False, f"{exercise} calls {who}, which is not written "
+                               f"yet: write {who} first, then run this cell again")
         return CheckResult(exercise, False, "not written yet: replace "
                            "`raise NotImplementedError` with your code, then run this cell again")
     except Wrong as exc:
@@ -80,10 +89,24 @@ _ERRORS = {
 }
 
 
+def _raised_in(exc: BaseException, fn: Callable) -> str:
+    """The function whose ``raise NotImplementedError`` this is: "" for ``fn`` itself."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None or tb.tb_frame.f_code is getattr(fn, "__code__", None):
+        return ""
+    return tb.tb_frame.f_code.co_name
+
+
 def call(
-    fn: Callable, *args: object, names: Sequence[str], hints: dict[str, str] | None = None
+    fn: Callable, *args: object, names: Sequence[str], hints: dict[str, str] | None = None,
+    protect: bool = True,
 ) -> tuple[object, list[str]]:
     """``fn(*copies of args)``: its answer and the warnings it raised.
+
+    With ``protect=False`` the arguments are passed as they are (no copies,
+    for large ones), and no change to them is noticed.
 
     ``hints`` replaces the default hint for a kind of NumPy error (``"matmul"``,
     ``"broadcast"``) with what that mistake means in this exercise.
@@ -93,7 +116,8 @@ def call(
         Wrong: ``fn`` raised anything else (with a hint for NumPy's shape
             errors), or changed one of its inputs in place.
     """
-    copies = [np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]
+    copies = [np.array(a, copy=True) if protect and isinstance(a, np.ndarray) else a
+              for a in args]
     # Underflow to 0 is harmless (a stable softmax does it on purpose); the rest is not.
     with warnings.catch_warnings(record=True) as caught, np.errstate(
         over="warn", divide="warn", invalid="warn", under="ignore"
@@ -101,15 +125,16 @@ def call(
         warnings.simplefilter("always")
         try:
             got = fn(*copies)
-        except NotImplementedError:
-            raise NotWritten from None
+        except NotImplementedError as exc:
+            raise NotWritten(_raised_in(exc, fn)) from None
         except Exception as exc:  # the learner's bug, reported rather than raised
             hint = next(((hints or {}).get(kind, default) for kind, (pattern, default)
                          in _ERRORS.items() if re.search(pattern, str(exc))), "")
             raise Wrong(f"your function raised {type(exc).__name__}: {exc}"
                         + (f" -- {hint}" if hint else "")) from None
     for name, before, after in zip(names, args, copies):
-        if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
+        if (protect and isinstance(before, np.ndarray)
+                and not np.array_equal(before, after, equal_nan=True)):
             raise Wrong(f"your function changed its input {name} in place; the caller still "
                         "needs it: compute a new array (write `a = a - m`, not `a -= m`)")
     return got, [str(w.message) for w in caught]
@@ -127,8 +152,8 @@ def as_array(got: object, what: str, want: np.ndarray) -> np.ndarray:
     return arr
 
 
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=True))
+def _close(a: np.ndarray, b: np.ndarray, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
 
 
 def compare(
@@ -139,6 +164,8 @@ def compare(
     n: int | None = None,
     known: Sequence[tuple[np.ndarray, str]] = (),
     large: str = "",
+    rtol: float = RTOL,
+    atol: float = ATOL,
 ) -> None:
     """Raise :class:`Wrong` naming the mistake unless ``got`` equals ``want``.
 
@@ -151,10 +178,13 @@ def compare(
             mistakes, tried before the generic diagnoses.
         large: describes the inputs (e.g. ``"z = ±1000"``) when they are
             large: then a NaN or infinity means an unstable formula.
+        rtol, atol: the tolerance; looser for float32 inputs, where a right
+            answer computed another way differs in the last digits.
     """
     got = as_array(got, what, want)
     for wrong, message in known:  # a known mistake, even one of another shape or with NaNs
-        if _close(got, np.asarray(wrong, dtype=np.float64)) and not _close(got, want):
+        if (_close(got, np.asarray(wrong, dtype=np.float64), rtol, atol)
+                and not _close(got, want, rtol, atol)):
             raise Wrong(f"{what}: {message}")
     if got.shape != want.shape:
         if got.ndim == 2 and got.shape == want.shape[::-1]:
@@ -169,7 +199,7 @@ def compare(
                         f"{where}, where the answer is {want[where]:.6g}; an exp overflowed "
                         "or a division became 0/0")
         raise Wrong(f"{what} is {value} at index {where}; expected {want[where]:.6g}")
-    if _close(got, want):
+    if _close(got, want, rtol, atol):
         return
     if _close(got, -want):
         raise Wrong(f"{what} has the wrong sign: every entry is the negative of the answer")
@@ -198,3 +228,44 @@ def no_warnings(caught: list[str], what: str, large: str) -> None:
         raise Wrong(f"{what} is unstable at large inputs ({large}): NumPy warned "
                     f"{caught[0]!r}; the value came out right here, but an exp overflowed "
                     "on the way")
+
+
+def unpack(
+    got: object,
+    what: str,
+    names: Sequence[str],
+    wants: Sequence[np.ndarray],
+    zero_hints: dict[str, str] | None = None,
+) -> list[np.ndarray]:
+    """The learner's tuple of arrays, after the mistakes a tuple invites.
+
+    Raises :class:`Wrong` for a single array where several belong, the wrong
+    count, an entry that is ``None``, the right arrays in the wrong order, or
+    an entry that is all zeros where the answer is not (``zero_hints`` says
+    what that entry should be).  The values themselves are left to
+    :func:`compare`.
+    """
+    expected = f"({', '.join(names)})"
+    if not isinstance(got, (tuple, list)):
+        raise Wrong(f"{what} should return {len(names)} things, {expected}; got "
+                    f"{type(got).__name__}" + (f" of shape {got.shape}"
+                                               if isinstance(got, np.ndarray) else ""))
+    if len(got) != len(names):
+        raise Wrong(f"{what} returned {len(got)} values; return {len(names)}: {expected}")
+    for name, g in zip(names, got):
+        if g is None:
+            raise Wrong(f"{what}: {name} is None: compute it and return it in its place, "
+                        f"{expected}")
+    arrays = [as_array(g, name, w) for name, g, w in zip(names, got, wants)]
+    if not all(_close(a, w) for a, w in zip(arrays, wants)):
+        for order in itertools.permutations(range(len(names))):
+            if order != tuple(range(len(names))) and all(
+                    _close(arrays[i], wants[j]) for i, j in enumerate(order)):
+                returned = ", ".join(names[j] for j in order)
+                raise Wrong(f"{what} returns the right arrays in the wrong order: "
+                            f"({returned}); return {expected}")
+    for name, a, w in zip(names, arrays, wants):
+        if a.shape == w.shape and a.size and not a.any() and w.any():
+            raise Wrong(f"{what}: {name} is all zeros"
+                        + (f": {zero_hints[name]}" if zero_hints and name in zero_hints else ""))
+    return arrays

@@ -1,0 +1,169 @@
+"""Your functions from earlier notebooks, brought into a later one -- each checked first.
+
+The course builds one network across several notebooks: ``sigmoid`` and
+``softmax`` in notebook 2, ``forward`` in 4, ``backward`` in 7, the training
+loop in 8.  Each notebook runs in its own kernel, so a later notebook reads
+the earlier ones' "Your turn" cells from their files (the cells tagged
+``exercise``; save the notebook first) and runs them, with the notebooks'
+import lines, in one namespace -- the same way for everyone.  Then every
+function is checked by its checker, in the course's order.  A function that is
+not written yet, or that fails its check, is replaced by steepest's reference
+solution (so that the notebook still runs), and the report says which.
+
+Only cells tagged ``exercise`` are run: everything your function needs must be
+in its own cell (or imported).  The files are the learner's own notebooks in
+the course folder; nothing else is executed.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import solutions
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one function came from, and why."""
+
+    name: str
+    notebook: str  # the file its exercise is in
+    yours: bool  # True: the learner's, checked; False: steepest's reference solution
+    reason: str  # the check's message, or why the reference is used
+
+
+class Yours:
+    """The functions :func:`yours` loaded, in the order asked for, with where each came from.
+
+    Unpack it (``sigmoid, softmax = yours("sigmoid", "softmax")``) or use
+    attributes (``mine.forward``); Jupyter shows it as a table.
+    """
+
+    def __init__(self, functions: dict, sources: list[Source]) -> None:
+        self._functions = functions
+        self.sources = sources
+
+    def __iter__(self):
+        return iter(self._functions.values())
+
+    def __len__(self) -> int:
+        return len(self._functions)
+
+    def __getattr__(self, name: str):
+        try:
+            return self.__dict__["_functions"][name]
+        except KeyError:
+            raise AttributeError(f"no function {name!r} here; loaded: "
+                                 f"{', '.join(self.__dict__.get('_functions', {}))}") from None
+
+    def __str__(self) -> str:
+        return "\n".join(f"{'yours    ' if s.yours else 'steepest '} {s.name:<20} "
+                         f"{s.notebook:<26} {s.reason}" for s in self.sources)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td><code>{html.escape(s.name)}</code></td><td>{html.escape(s.notebook)}</td>"
+            f"<td>{'✓ yours' if s.yours else 'steepest’s'}</td>"
+            f"<td style='text-align:left'>{html.escape(s.reason)}</td></tr>"
+            for s in self.sources)
+        return ("<table><thead><tr><th>function</th><th>notebook</th><th>used</th>"
+                f"<th style='text-align:left'>why</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _exercise_cells(path: Path) -> tuple[list[str], dict[str, str]]:
+    """A notebook's import lines and its exercise cells' sources, by exercise name."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    imports, cells = [], {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell.get("source", []))
+        name = cell.get("metadata", {}).get("steepest", {}).get("exercise")
+        if name:
+            cells[name] = source
+            continue
+        code = "\n".join(line for line in source.splitlines()  # IPython's %magics are not Python
+                         if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        imports += [ast.unparse(node) for node in tree.body
+                    if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return imports, cells
+
+
+def _notebooks(folder: Path) -> dict[int, Path]:
+    return {int(p.name[:2]): p for p in sorted(folder.glob("[0-9][0-9]-*.ipynb"))}
+
+
+def yours(*names: str, folder: str | os.PathLike | None = None) -> Yours:
+    """Load the learner's functions ``names`` from the course notebooks in ``folder``.
+
+    Args:
+        names: exercise names, e.g. ``"sigmoid", "softmax"``.
+        folder: the course folder (default: the current directory, which in
+            Jupyter is the notebook's own folder).
+
+    Returns:
+        A :class:`Yours`: the functions in the order asked for, each the
+        learner's when it passes its check and steepest's reference solution
+        otherwise, and a report of which is which.
+
+    Raises:
+        ValueError: a name that is not an exercise.
+    """
+    from . import EXERCISES
+
+    unknown = [n for n in names if n not in EXERCISES]
+    if unknown:
+        raise ValueError(f"no exercise {unknown[0]!r}; the exercises are: {', '.join(EXERCISES)}")
+    folder = Path.cwd() if folder is None else Path(folder)
+    files = _notebooks(folder)
+    last = max(EXERCISES[n].notebook for n in names)
+    namespace: dict = {"__name__": "yours"}
+    written: dict[str, tuple[str, str | None]] = {}  # name -> (notebook, error while running it)
+    for number in sorted(n for n in files if n <= last):
+        imports, cells = _exercise_cells(files[number])
+        for line in imports:
+            try:
+                exec(line, namespace)  # noqa: S102  (the learner's own notebook)
+            except Exception:  # an import that fails here fails in the notebook too
+                pass
+        for name, source in cells.items():
+            try:
+                exec(compile(source, f"{files[number].name}: {name}", "exec"), namespace)  # noqa: S102
+                written[name] = (files[number].name, None)
+            except Exception as exc:
+                written[name] = (files[number].name, f"{type(exc).__name__}: {exc}")
+    sources = {}
+    for name, exercise in EXERCISES.items():  # in order: later ones use the earlier ones
+        if exercise.notebook > last:
+            break
+        notebook, error = written.get(name, (None, None))
+        reason = None
+        if notebook is None:
+            expected = files.get(exercise.notebook)
+            reason = (f"no exercise cell for {name} in {expected.name}" if expected else
+                      f"notebook {exercise.notebook:02d} is not in {folder}")
+            notebook = expected.name if expected else f"{exercise.notebook:02d}-…"
+        elif error is not None:
+            reason = f"its cell failed to run: {error}"
+        elif not callable(namespace.get(name)):
+            reason = f"its cell does not define a function {name}"
+        else:
+            result = exercise.check(namespace[name])
+            if result.passed:
+                sources[name] = Source(name, notebook, True, "passes its check")
+                continue
+            reason = result.message
+        namespace[name] = getattr(solutions, name)
+        sources[name] = Source(name, notebook, False, reason)
+    return Yours({n: namespace[n] for n in names}, [sources[n] for n in names])
