@@ -20,15 +20,21 @@ if TYPE_CHECKING:  # only for type hints: importing this module must not load ma
     from matplotlib.figure import Figure
 
 
+def _show(values: np.ndarray) -> str:
+    """The first few values on one line: ``[0.5, nan, 0.5]``, ``[1.0, 2.0, ...] (784 values)``."""
+    flat = values.ravel()
+    return str(flat[:6].tolist()) + (f" ... ({flat.size} values)" if flat.size > 6 else "")
+
+
 def _finite_vector(values, name: str, min_size: int = 1) -> np.ndarray:
     """``values`` as a 1-D float64 array of at least ``min_size`` finite numbers."""
     v = np.asarray(values)
     if v.ndim != 1 or v.size < min_size or v.dtype.kind not in "iuf":
         raise ValueError(f"{name} must be a 1-D array of at least {min_size} numbers, "
-                         f"got {np.array2string(v, threshold=12)} of shape {v.shape}")
+                         f"got {_show(v)} of shape {v.shape}")
     v = v.astype(np.float64)
     if not np.isfinite(v).all():
-        raise ValueError(f"{name} must be finite, got {np.array2string(v, threshold=12)}")
+        raise ValueError(f"{name} must be finite, got {_show(v)}")
     return v
 
 

@@ -86,6 +86,17 @@ def shape_text(shape: tuple[str | int, ...]) -> str:
     return f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
 
 
+def _canvas(width: float, height: float, xlim: tuple[float, float], ylim: tuple[float, float]):
+    """A figure with one frameless axes, one unit as long across as up, for drawing a diagram."""
+    fig = new_figure(width, height)
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    return fig, ax
+
+
 # ---------------------------------------------------------------------------
 # The layers, as circles.
 
@@ -146,12 +157,7 @@ def network_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N")
     """
     shapes = network_shapes(sizes, batch)
     n_in, n_hidden, n_out = sizes = _check_sizes(sizes)
-    fig = new_figure(13, 8.2)
-    ax = fig.subplots()
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_xlim(-1.0, 5.0)
-    ax.set_ylim(-2.55, 1.5)
+    fig, ax = _canvas(13, 8.2, (-1.0, 5.0), (-2.55, 1.5))
     inputs, hidden, outputs = _column(n_in, 7), _column(n_hidden, 17), _column(n_out, 12)
     left = _draw_layer(ax, 0, inputs, [f"pixel {i}" if i is not None else "" for i in inputs],
                        "left")

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .diagrams import _check_sizes, network_shapes, shape_text
-from .figure import _drawing, new_figure
+from .diagrams import _canvas, _check_sizes, network_shapes, shape_text
+from .figure import _drawing
 
 if TYPE_CHECKING:  # only for type hints: importing this module must not load matplotlib
     from matplotlib.axes import Axes
@@ -118,12 +118,7 @@ def graph_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N") -
     ['(784, 15)']
     """
     shapes = network_shapes(_check_sizes(sizes), batch)
-    fig = new_figure(15, 7.0)
-    ax = fig.subplots()
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_xlim(-1.1, 16.1)
-    ax.set_ylim(-2.75, 4.2)
+    fig, ax = _canvas(15, 6.7, (-1.1, 16.1), (-2.4, 4.2))
     patches = _draw_nodes(ax, shapes)
     for a, b, op in _FORWARD:
         _arrow(ax, patches, a, b, FORWARD_COLOUR, 0.0, f"forward {a}→{b}")

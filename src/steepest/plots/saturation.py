@@ -56,9 +56,11 @@ def init_label(init: str, n_in: int, n_hidden: int) -> str:
 
 def _check(x, rng, inits, hidden) -> tuple[np.ndarray, np.random.Generator, tuple[str, ...]]:
     x = np.asarray(x)
-    if x.ndim < 2 or x.shape[0] == 0 or x.dtype.kind != "f":
-        raise ValueError(f"x must be a batch of float images, (N, 784) with N >= 1, "
-                         f"got {x.dtype} of shape {x.shape}")
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise ValueError(f"x must be a batch of images, (N, 784) with N >= 1, got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise ValueError(f"x must hold pixel values in [0, 1] as floats (divide uint8 images "
+                         f"by 255), got {x.dtype}")
     x = x.reshape(x.shape[0], -1)
     if not (np.isfinite(x).all() and x.min() >= 0 and x.max() <= 1):
         raise ValueError(f"x must hold pixel values in [0, 1] (divide uint8 images by 255), "
