@@ -16,6 +16,12 @@ confusion_figure       true digit against predicted digit on the test set
 weights_figure         each hidden unit's 784 incoming weights as a 28x28 image
 mistakes_figure        misclassified test digits with label, prediction, confidence
 inside_figure          one image: as the network sees it, hidden activations, outputs
+network_figure         784 -> 15 -> 10 as layers of units, with the shape of every array
+graph_figure           the forward/backward computational graph, gradients and shapes
+output_error_figure    one digit: bars of ``o``, ``onehot(y)`` and ``o - onehot(y)``
+relu_softplus_figure   ReLU and softplus on one axis, as the lecture draws them
+softmax_figure         ``softmax(f)`` and ``softmax(f + c)``: the same probabilities
+saturation_figure      hidden ``z`` and ``h`` at initialisation: N(0, 1) against scaled
 =====================  =========================================================
 
 matplotlib is imported only inside the functions that draw, so ``import
@@ -38,7 +44,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .course import output_error_figure, relu_softplus_figure, softmax_figure
+from .diagrams import network_figure, network_shapes, shape_text
 from .figure import FORMATS, PNG_DPI, STYLE, figure_format, new_figure, save
+from .graph import graph_figure
 from .history import check_history, history_figure, lines_with_gid, load_history
 from .lecture import (
     ACTIVATION_LABELS,
@@ -56,6 +65,7 @@ from .model import (
     mistakes_figure,
     weights_figure,
 )
+from .saturation import hidden_at_init, saturated_fraction, saturation_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -65,9 +75,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIVATION_LABELS", "DESCENT_DEFAULTS", "FORMATS", "PNG_DPI", "STYLE",
     "activations_figure", "check_history", "confusion_figure", "descent_figure",
-    "figure_format", "find_mistakes", "forward_trace", "history_figure", "inside_figure",
-    "lines_with_gid", "load_history", "mistakes_figure", "new_figure", "nll_figure",
-    "nll_per_example", "save", "weights_figure", "write_run_figures",
+    "figure_format", "find_mistakes", "forward_trace", "graph_figure", "hidden_at_init",
+    "history_figure", "inside_figure", "lines_with_gid", "load_history", "mistakes_figure",
+    "network_figure", "network_shapes", "new_figure", "nll_figure", "nll_per_example",
+    "output_error_figure", "relu_softplus_figure", "save", "saturated_fraction",
+    "saturation_figure", "shape_text", "softmax_figure", "weights_figure",
+    "write_run_figures",
 ]
 
 
