@@ -29,9 +29,21 @@ def test_exact_values_at_extremes():
     np.testing.assert_array_equal(act.sigmoid(z), [0.0, 0.5, 1.0])
     np.testing.assert_array_equal(act.softplus(z), np.array([0.0, np.log(2), 1000.0], np.float32))
     np.testing.assert_array_equal(act.relu(z), [0.0, 0.0, 1000.0])
-    np.testing.assert_array_equal(act.step(z), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(act.step(z), [0.0, 1.0, 1.0])
     np.testing.assert_array_equal(act.sigmoid_prime(z), [0.0, 0.25, 0.0])
     np.testing.assert_array_equal(act.softplus_prime(z), [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_step_is_the_lectures_heaviside_with_h_of_0_equal_to_1(dtype):
+    # The lecture: output 1 if w.x + b >= 0, else 0; so H(0) = 1 (and H(-0.0) = 1).
+    z = np.array([-3, -1, 0, 1, 3], dtype=dtype)
+    np.testing.assert_array_equal(act.step(z), [0, 0, 1, 1, 1])
+    assert act.step(np.array([-0.0, -1e-300, 1e-300])).tolist() == [1.0, 0.0, 1.0]
+    np.testing.assert_array_equal(act.step_(np.array([-1e-30, 0.0, 1e-30], np.float32)),
+                                  [0.0, 1.0, 1.0])
+    # The derivative is 0 wherever it exists, and stays 0 (not inf) at the jump.
+    np.testing.assert_array_equal(act.step_prime(np.array([-1.0, 0.0, 1.0])), [0.0, 0.0, 0.0])
 
 
 def test_softmax_extreme_rows():

@@ -55,27 +55,62 @@ def test_python_dash_m_and_version():
     assert result.returncode == 0 and "steepest" in result.stdout
 
 
+def _table(output: str) -> tuple[list[str], list[list[str]]]:
+    """The perceptron table's header and its eight rows, split into words."""
+    lines = output.splitlines()
+    head = lines.index(next(line for line in lines if line.startswith("cheap ")))
+    return lines[head].split(), [line.split() for line in lines[head + 1:head + 9]]
+
+
 def test_perceptron_prints_the_lecture_table():
     result = run("perceptron")
     assert result.exit_code == 0
-    lines = result.output.splitlines()
-    rows = [line.split() for line in lines[2:10]]
+    # The lecture's three questions, in its words ("time", not "a ticket is available").
+    assert "cheap: Are the tickets cheap?" in result.output
+    assert "time:  Do I have the time to go?" in result.output
+    assert "care:  Do I care about the team they're playing?" in result.output
+    assert "go when w.x >= t" in result.output
+    head, rows = _table(result.output)
+    assert head == ["cheap", "time", "care", "w.x", "t=9", "t=7"]
+    assert [r[:3] for r in rows] == [list(x) for x in ["111", "100", "110", "101", "011",
+                                                          "000", "001", "010"]]
     assert [r[3] for r in rows] == ["10", "1", "7", "4", "9", "0", "3", "6"]
-    assert [r[4] for r in rows] == ["go"] + ["-"] * 7  # t = 9
-    assert [r[5] for r in rows] == ["go", "-", "-", "-", "go", "-", "-", "-"]  # t = 7
+    # t = 9: "I'll only go if I'm both available and interested": w.x = 10 and 9 go.
+    assert [r[4] for r in rows] == ["go", "-", "-", "-", "go", "-", "-", "-"]
+    # t = 7: "I'll also go if the tickets are cheap and I'm available": and w.x = 7.
+    assert [r[5] for r in rows] == ["go", "-", "go", "-", "go", "-", "-", "-"]
+    assert result.output.splitlines()[-2:] == ["t = 9: goes in 2 of 8 situations",
+                                               "t = 7: goes in 3 of 8 situations"]
 
 
 def test_perceptron_flags():
     result = run("perceptron", "--weights", "2,2,2", "--threshold", "3")
-    rows = [line.split() for line in result.output.splitlines()[2:10]]
+    head, rows = _table(result.output)
+    assert head[-1] == "t=3"
     assert [r[3] for r in rows] == ["6", "2", "4", "4", "4", "0", "2", "2"]
+    assert [r[4] for r in rows] == ["go", "-", "go", "go", "go", "-", "-", "-"]
+    # On the boundary, w.x = t goes (H(0) = 1).
+    _, rows = _table(run("perceptron", "--weights", "2,2,2", "--threshold", "4").output)
     assert [r[4] for r in rows] == ["go", "-", "go", "go", "go", "-", "-", "-"]
     assert run("perceptron", "--weights", "1,2").exit_code == 2
 
 
-def test_perceptron_learns_and_reports_xor():
-    assert "converged after" in run("perceptron", "--learn", "or").output
-    assert "not converged" in run("perceptron", "--learn", "xor").output
+@pytest.mark.parametrize("gate, outputs, verdict", [
+    ("and", [0, 0, 0, 1], "converged after 6 epochs: w = (2, 1), b = -3"),
+    ("or", [0, 1, 1, 1], "converged after 4 epochs: w = (1, 1), b = -1"),
+    ("xor", None, "not converged after 25 epochs: XOR is not linearly separable"),
+])
+def test_perceptron_learns_and_reports_xor(gate, outputs, verdict):
+    result = run("perceptron", "--learn", gate)
+    assert result.exit_code == 0 and verdict in result.output
+    rows = [line.split() for line in result.output.splitlines()[2:6]]
+    assert [r[:2] for r in rows] == [["0", "0"], ["0", "1"], ["1", "0"], ["1", "1"]]
+    targets = [int(r[2]) for r in rows]
+    printed = [int(r[3]) for r in rows]
+    if outputs is not None:  # learned: every output is its target
+        assert targets == printed == outputs
+    else:  # XOR: some output is wrong
+        assert targets == [0, 1, 1, 0] and printed != targets
 
 
 def test_train_writes_model_history_and_summary(trained):

@@ -95,6 +95,29 @@ def test_activation_curves_are_the_package_functions(tmp_path):
     check_files(fig, tmp_path, "activations")
 
 
+def test_the_step_is_drawn_with_h_of_0_equal_to_1_and_relus_derivative_with_0():
+    fig = plots.activations_figure(("step", "relu"))
+    step, relu = (ax for ax in fig.axes if ax.get_visible())
+    # The lecture's perceptron outputs 1 when w.x + b >= 0: H(0) = 1.
+    assert "geq 0" in plots.ACTIVATION_LABELS["step"][0]
+    assert step.get_legend().get_texts()[0].get_text() == plots.ACTIVATION_LABELS["step"][0]
+    left, right = lines(step, "f")
+    assert left.get_xdata().max() < 0 and set(left.get_ydata()) == {0.0}
+    assert right.get_xdata().min() == 0 and set(right.get_ydata()) == {1.0}
+    (filled,) = lines(step, "f at 0")
+    (hollow,) = lines(step, "f limit")
+    assert (filled.get_xdata()[0], filled.get_ydata()[0]) == (0, 1.0)
+    assert (hollow.get_xdata()[0], hollow.get_ydata()[0]) == (0, 0.0)
+    assert hollow.get_markerfacecolor() == "white" != filled.get_markerfacecolor()
+    # ReLU's derivative is taken as 0 at 0: filled at 0, open at 1.
+    left, right = lines(relu, "f'")
+    assert left.get_xdata().max() == 0 and set(left.get_ydata()) == {0.0}
+    assert right.get_xdata().min() > 0 and set(right.get_ydata()) == {1.0}
+    (filled,) = lines(relu, "f' at 0")
+    (hollow,) = lines(relu, "f' limit")
+    assert filled.get_ydata()[0] == 0.0 and hollow.get_ydata()[0] == 1.0
+
+
 def test_nll_curve_is_minus_log_o(tmp_path):
     fig = plots.nll_figure()
     (curve,) = lines(fig.axes[0], "nll")

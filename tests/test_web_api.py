@@ -453,11 +453,22 @@ def test_surfaces(client):
 
 def test_perceptron_table(client):
     lecture = client.get("/api/perceptron").get_json()
+    assert lecture["weights"] == [1, 6, 3] and lecture["threshold"] == 9
+    assert [r["x"] for r in lecture["rows"]] == [[1, 1, 1], [1, 0, 0], [1, 1, 0], [1, 0, 1],
+                                                 [0, 1, 1], [0, 0, 0], [0, 0, 1], [0, 1, 0]]
     assert [r["wx"] for r in lecture["rows"]] == [10, 1, 7, 4, 9, 0, 3, 6]
-    assert [r["go"] for r in lecture["rows"]] == [1, 0, 0, 0, 0, 0, 0, 0]  # t = 9
+    # t = 9: "I'll only go if I'm both available and interested": w.x = 10 and 9 go.
+    assert [r["go"] for r in lecture["rows"]] == [1, 0, 0, 0, 1, 0, 0, 0]
+    assert lecture["goes"] == 2
     t7 = client.post("/api/perceptron", json={"weights": [1, 6, 3], "threshold": 7}).get_json()
-    assert [r["go"] for r in t7["rows"]] == [1, 0, 0, 0, 1, 0, 0, 0]
-    assert t7["features"] == ["cheap", "available", "interested"]
+    # t = 7: "I'll also go if the tickets are cheap and I'm available": w.x = 7 goes too.
+    assert [r["go"] for r in t7["rows"]] == [1, 0, 1, 0, 1, 0, 0, 0]
+    assert t7["goes"] == 3
+    assert t7["features"] == ["cheap", "time", "care"]
+    assert t7["questions"] == ["Are the tickets cheap?", "Do I have the time to go?",
+                               "Do I care about the team they're playing?"]
+    just_above = client.post("/api/perceptron", json={"threshold": 9.5}).get_json()
+    assert [r["go"] for r in just_above["rows"]] == [1, 0, 0, 0, 0, 0, 0, 0]
 
 
 # ---------------------------------------------------------------------------

@@ -209,13 +209,34 @@ def test_tabs_work_from_the_keyboard(page):
     expect(page.locator("#panel-mistakes")).to_be_visible()
 
 
-def test_perceptron_sliders_change_the_table(page):
+def test_perceptron_tab_shows_the_lectures_decisions_and_sliders_change_them(page):
     tab(page, "perceptron")
+    heads = page.locator("#p-table thead th")
+    assert heads.all_text_contents() == ["cheap", "time", "care", "w·x", "go?"]
+    assert heads.nth(1).get_attribute("title") == "Do I have the time to go?"
+    expect(page.locator("#panel-perceptron .note").first).to_contain_text(
+        "Do I have the time to go?")
     wx = page.locator("#p-table tbody td.wx")
     expect(wx).to_have_count(8)
     assert wx.all_text_contents() == ["10", "1", "7", "4", "9", "0", "3", "6"]
+    decisions = page.locator("#p-table tbody td.decision")
     goes = page.locator("#p-table tbody tr.go")
-    expect(goes).to_have_count(1)  # t = 9: only "yes, yes, yes" (10 > 9)
+    # t = 9: "I'll only go if I'm both available and interested": w.x = 10 and 9 go.
+    expect(page.locator("#p-caption")).to_have_text("w = (1, 6, 3), t = 9: go when w·x ≥ 9")
+    expect(goes).to_have_count(2)
+    assert decisions.all_text_contents() == ["go ✓", "stay", "stay", "stay", "go ✓", "stay",
+                                             "stay", "stay"]
+    assert goes.locator("td.wx").all_text_contents() == ["10", "9"]
+    expect(page.locator("#p-goes")).to_have_text("Goes in 2 of 8 situations.")
+    # t = 7: "I'll also go if the tickets are cheap and I'm available": w.x = 7 goes too.
+    page.focus("#p-t")
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")  # t: 9 -> 7 in steps of 0.5
+    expect(page.locator("#p-caption")).to_have_text("w = (1, 6, 3), t = 7: go when w·x ≥ 7")
+    expect(goes).to_have_count(3)
+    assert goes.locator("td.wx").all_text_contents() == ["10", "7", "9"]
+    assert goes.nth(1).locator("td").all_text_contents()[:3] == ["yes", "yes", "no"]
+    expect(page.locator("#p-goes")).to_have_text("Goes in 3 of 8 situations.")
     page.focus("#p-w0")
     for _ in range(4):
         page.keyboard.press("ArrowRight")  # w_cheap: 1 -> 3 in steps of 0.5
@@ -226,6 +247,7 @@ def test_perceptron_sliders_change_the_table(page):
     page.keyboard.press("Home")  # t = -10: everything goes
     expect(page.locator("#p-caption")).to_contain_text("t = -10")
     expect(goes).to_have_count(8)
+    expect(page.locator("#p-error")).to_be_hidden()
 
 
 def test_descent_runs_downhill_and_diverges_when_lambda_is_too_large(page):
@@ -424,7 +446,7 @@ def test_without_a_model_the_page_shows_training_then_predicts(browser, tmp_path
     """``steepest serve`` with no model: the lecture's network trains first, the page shows it."""
     from steepest.web.trainer import JobSpec
 
-    spec = JobSpec(TrainConfig(epochs=40), train_limit=5000)  # the lecture's run, on less data
+    spec = JobSpec(TrainConfig(epochs=40), train_limit=5000)  # the default run, on less data
     app = create_app(None, startup_spec=spec, work_dir=tmp_path)
     server = make_server(app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

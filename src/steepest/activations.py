@@ -1,11 +1,14 @@
 """Activation functions and their derivatives, numerically stable in float32 and float64.
 
-Each function sits right beside its derivative, as in the lecture:
+The lecture defines the Heaviside step, ReLU (with softplus, its smooth
+approximation), the sigmoid and softmax; tanh and the identity are ours.  The
+lecture gives none of their derivatives: backpropagation needs them, so each
+function here sits right beside its derivative:
 
 ==========  ==========================  =====================================
 name        f(z)                        f'(z), written through a = f(z)
 ==========  ==========================  =====================================
-step        1 if z > 0 else 0           0 (almost everywhere): not trainable
+step        1 if z >= 0 else 0          0 (almost everywhere): not trainable
 relu        max(0, z)                   1 if a > 0 else 0
 softplus    log(1 + e^z)                sigmoid(z) = 1 - e^(-a)
 sigmoid     1 / (1 + e^(-z))            a (1 - a)
@@ -34,23 +37,24 @@ import numpy as np
 
 
 def step(z: np.ndarray) -> np.ndarray:
-    """Heaviside step ``H(z) = 1 if z > 0 else 0``.
+    """Heaviside step ``H(z) = 1 if z >= 0 else 0``.
 
-    The lecture's perceptron fires when ``w . x > t``, i.e. when ``w . x + b > 0``
-    with ``b = -t``; so ``H(0) = 0``.
+    The lecture's perceptron outputs 1 when ``w . x >= t``, i.e. when
+    ``w . x + b >= 0`` with ``b = -t``; so ``H(0) = 1``.
 
     >>> step(np.array([-1.0, 0.0, 2.0]))
-    array([0., 0., 1.])
+    array([0., 1., 1.])
     """
     z = np.asarray(z)
-    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+    return (z >= 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
 
 
 def step_prime(z: np.ndarray) -> np.ndarray:
     """Derivative of the step: 0 everywhere it exists (undefined at 0).
 
-    This is why the perceptron cannot be trained by gradient descent, and why
-    the lecture moves on to smooth activations.
+    This is why the perceptron cannot be trained by gradient descent.  (The
+    lecture gives another reason for moving on to other activations: inputs
+    and outputs need not be 0 or 1, they can be real-valued.)
     """
     return np.zeros_like(np.asarray(z, dtype=float))
 
@@ -250,9 +254,10 @@ def _identity_prime_out(a):
 # A Dense layer applies f to a freshly computed pre-activation z on every
 # mini-batch.  Writing f(z) over z's own memory saves building new arrays:
 # little for one-pass functions like relu, but sigmoid's sign split makes
-# nine temporaries, and sigmoid_ is 1.4x faster than sigmoid on the lecture's
-# (32, 15) batch and 8x on a (128, 800) one.  Each returns its argument, and
-# gives exactly the bits of the reference function above.
+# nine temporaries, and sigmoid_ is 1.4x faster than sigmoid on a (32, 15)
+# batch (the lecture's 15 hidden units at our default batch size) and 8x on a
+# (128, 800) one.  Each returns its argument, and gives exactly the bits of the
+# reference function above.
 
 
 def sigmoid_(z: np.ndarray) -> np.ndarray:
@@ -292,8 +297,12 @@ def softplus_(z: np.ndarray) -> np.ndarray:
 
 
 def step_(z: np.ndarray) -> np.ndarray:
-    """:func:`step` in place (True/False written as 1.0/0.0)."""
-    return np.greater(z, 0, out=z)
+    """:func:`step` in place (True/False written as 1.0/0.0), with ``H(0) = 1``.
+
+    >>> step_(np.array([-1.0, 0.0, 2.0]))
+    array([0., 1., 1.])
+    """
+    return np.greater_equal(z, 0, out=z)
 
 
 def identity_(z: np.ndarray) -> np.ndarray:

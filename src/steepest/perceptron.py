@@ -2,26 +2,30 @@
 
 A perceptron with weights ``w`` and threshold ``t`` outputs
 
-    1  if  w . x > t
-    0  otherwise
+    1  if  w . x >= t
+    0  if  w . x <  t
 
-Moving the threshold to the other side gives the *bias form*: with
+Adding a bias instead of comparing with a threshold gives the *bias form*: with
 ``b = -t`` the perceptron outputs ``H(w . x + b)``, where ``H`` is the
-Heaviside step with ``H(0) = 0`` (:func:`steepest.activations.step`), so the
+Heaviside step with ``H(0) = 1`` (:func:`steepest.activations.step`), so the
 two forms agree exactly, also on the boundary ``w . x = t``.
 
-The lecture's example, "go to the game?": three yes/no questions
-x = (ticket cheap?, ticket available?, interested?), weights w = (1, 6, 3).
-Availability counts most.  With threshold 9 only "all three yes" (w . x = 10)
-goes; with threshold 7, "available and interested" (9) goes too.
+The lecture's example, "go to the Oilers game?": three yes/no questions,
+x = (Are the tickets cheap?  Do I have the time to go?  Do I care about the
+team they're playing?) -- the lecture's table heads them "Ticket Prices",
+"Availability" (having the time to go) and "Interest" -- with weights
+w = (1, 6, 3): "I don't care much about price, but I do care about my
+availability and interest".  With threshold 9 "I'll only go if I'm both
+available and interested" (w . x = 10 and 9 go); with threshold 7 "I'll also
+go if the tickets are cheap and I'm available" (w . x = 7 goes too).
 
 >>> p = Perceptron([1, 6, 3], threshold=9)
 >>> [int(p.net_input(x)) for x in GAME_INPUTS]
 [10, 1, 7, 4, 9, 0, 3, 6]
 >>> p.predict(GAME_INPUTS).tolist()
-[1, 0, 0, 0, 0, 0, 0, 0]
->>> Perceptron([1, 6, 3], threshold=7).predict(GAME_INPUTS).tolist()
 [1, 0, 0, 0, 1, 0, 0, 0]
+>>> Perceptron([1, 6, 3], threshold=7).predict(GAME_INPUTS).tolist()
+[1, 0, 1, 0, 1, 0, 0, 0]
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import numpy as np
 from .activations import step
 
 #: The lecture's eight situations, in the lecture's order:
-#: (ticket cheap?, ticket available?, interested?)
+#: (tickets cheap?, time to go?, care about the opponent?), 1 for yes.
 GAME_INPUTS = np.array(
     [
         [1, 1, 1],
@@ -48,7 +52,13 @@ GAME_INPUTS = np.array(
     ],
     dtype=np.float64,
 )
-GAME_FEATURES = ("cheap", "available", "interested")
+#: The lecture's three questions, one per input, and a short column label for each.
+GAME_QUESTIONS = (
+    "Are the tickets cheap?",
+    "Do I have the time to go?",
+    "Do I care about the team they're playing?",
+)
+GAME_FEATURES = ("cheap", "time", "care")
 GAME_WEIGHTS = (1.0, 6.0, 3.0)
 GAME_THRESHOLDS = (9.0, 7.0)
 
@@ -58,8 +68,8 @@ class Perceptron:
 
     Args:
         weights: one weight per input.
-        threshold: fire when ``w . x > threshold``.  Give this or ``bias``.
-        bias: fire when ``w . x + bias > 0``; the same as ``threshold = -bias``.
+        threshold: output 1 when ``w . x >= threshold``.  Give this or ``bias``.
+        bias: output 1 when ``w . x + bias >= 0``; the same as ``threshold = -bias``.
 
     >>> Perceptron([1, 1], bias=-1.5).predict([[1, 1], [1, 0]]).tolist()  # AND
     [1, 0]
@@ -98,7 +108,13 @@ class Perceptron:
         return x @ self.weights
 
     def predict(self, x) -> np.ndarray:
-        """``H(w . x + b)``: 1 where ``w . x > t``, else 0 (as ints)."""
+        """``H(w . x + b)``: 1 where ``w . x >= t``, else 0 (as ints).
+
+        >>> Perceptron([1, 6, 3], threshold=9).predict([[0, 1, 1], [1, 1, 0]]).tolist()
+        [1, 0]
+
+        (w . x = 9 = t goes; w . x = 7 < 9 stays.)
+        """
         return step(self.net_input(x) + self.bias).astype(int)
 
 
@@ -144,15 +160,23 @@ def learn(
 ) -> LearnResult:
     """Rosenblatt's learning rule.
 
-    For each example, in turn, with prediction ``y_hat = H(w . x + b)``:
+    This is ours: the lecture names Rosenblatt only as the perceptron's
+    inventor and chooses its weights by hand.
+
+    Start from ``w = 0``, ``b = 0``.  For each example, in turn, with the
+    perceptron's own prediction ``y_hat = H(w . x + b)`` (``H(0) = 1``, so at
+    first every example is predicted 1):
 
         w <- w + eta (y - y_hat) x
         b <- b + eta (y - y_hat)
 
     Nothing changes for a correct answer.  If the data are linearly separable
     the rule stops making mistakes after finitely many updates (Novikoff's
-    theorem).  XOR is not separable, so instead of looping forever we stop
-    after ``max_epochs`` and report ``converged=False``.
+    theorem; its proof needs only that a mistake has ``(2y - 1)(w . x + b) <= 0``,
+    which holds with ``H(0) = 1`` too).  The perceptron returned predicts with
+    the same ``H``, so a converged one classifies every example right.  XOR is
+    not separable, so instead of looping forever we stop after ``max_epochs``
+    and report ``converged=False``.
 
     Args:
         x: inputs (N, d).
@@ -184,7 +208,7 @@ def learn(
         order = rng.permutation(len(x)) if rng is not None else range(len(x))
         errors = 0
         for i in order:
-            y_hat = 1 if x[i] @ w + b > 0 else 0
+            y_hat = int(step(x[i] @ w + b))  # H(0) = 1, as in Perceptron.predict
             update = learning_rate * (y[i] - y_hat)
             if update:
                 w += update * x[i]

@@ -19,22 +19,24 @@ from .app import load_dataset, main, parse_floats, parse_ints
 
 @main.command()
 @click.option("--weights", default="1,6,3", show_default=True,
-              help="Weights for (cheap, available, interested), comma-separated.")
+              help="Weights for (tickets cheap?, time to go?, care about the opponent?), "
+                   "comma-separated.")
 @click.option("--threshold", "thresholds", multiple=True, type=float,
-              help="Threshold t: go when w.x > t.  Repeat for several.  [default: 9 and 7]")
+              help="Threshold t: go when w.x >= t.  Repeat for several.  [default: 9 and 7]")
 @click.option("--learn", type=click.Choice(["and", "or", "xor"]),
-              help="Instead: learn a two-input gate with Rosenblatt's rule.")
+              help="Instead: learn a two-input gate with Rosenblatt's rule (not in the lecture).")
 @click.option("--max-epochs", default=25, show_default=True, type=click.IntRange(1),
               help="With --learn: passes before giving up.")
 def perceptron(weights: str, thresholds: tuple[float, ...], learn: str | None,
                max_epochs: int) -> None:
     """The lecture's perceptron: "go to the game?" as a table.
 
-    Each row is one situation x = (ticket cheap?, ticket available?,
-    interested?); the perceptron goes when w.x > t (bias form: H(w.x + b),
-    b = -t).
+    Each row is one situation x = (Are the tickets cheap?  Do I have the time
+    to go?  Do I care about the team they're playing?), 1 for yes; the
+    perceptron goes when w.x >= t (bias form: H(w.x + b) with b = -t and
+    H(0) = 1).
     """
-    from ..perceptron import game_table
+    from ..perceptron import GAME_FEATURES, GAME_QUESTIONS, game_table
     from ..perceptron import learn as rosenblatt
 
     if learn:
@@ -61,12 +63,17 @@ def perceptron(weights: str, thresholds: tuple[float, ...], learn: str | None,
     thresholds = thresholds or (9.0, 7.0)
     rows = game_table(w, thresholds)
     heads = [f"t={t:g}" for t in thresholds]
-    click.echo(f"w = ({', '.join(f'{v:g}' for v in w)}); go when w.x > t")
-    click.echo("cheap  available  interested    w.x  " + "  ".join(f"{h:>5}" for h in heads))
+    click.echo("x = (cheap, time, care), 1 for yes:")
+    for name, question in zip(GAME_FEATURES, GAME_QUESTIONS):
+        click.echo(f"  {name + ':':<6} {question}")
+    click.echo(f"w = ({', '.join(f'{v:g}' for v in w)}); go when w.x >= t")
+    click.echo("cheap  time  care    w.x  " + "  ".join(f"{h:>5}" for h in heads))
     for row in rows:
         c, a, i = row["x"]
         decisions = "  ".join(f"{'go' if g else '-':>5}" for g in row["go"])
-        click.echo(f"{c:>5}  {a:>9}  {i:>10}  {row['wx']:>5g}  {decisions}")
+        click.echo(f"{c:>5}  {a:>4}  {i:>4}  {row['wx']:>5g}  {decisions}")
+    for k, t in enumerate(thresholds):
+        click.echo(f"t = {t:g}: goes in {sum(r['go'][k] for r in rows)} of {len(rows)} situations")
 
 
 # ---------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""The lecture's own figures: activation functions, -log(o), and gradient descent."""
+"""The lecture's figures, from our numbers: activations, -log(o), and gradient descent.
+
+The descent figure's surfaces (:data:`steepest.descent.SURFACES`) are ours:
+the lecture derives ``v <- v - lambda grad C`` for a cost of two variables
+without giving one.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +44,7 @@ DESCENT_DEFAULTS: dict[str, tuple[tuple[tuple[float, str], ...], int]] = {
 
 #: How :func:`activations_figure` names each function and its derivative (mathtext).
 ACTIVATION_LABELS = {
-    "step": (r"$H(z) = 1$ if $z > 0$, else $0$", r"$H\,'(z) = 0$ (undefined at 0)"),
+    "step": (r"$H(z) = 1$ if $z \geq 0$, else $0$", r"$H\,'(z) = 0$ (undefined at 0)"),
     "relu": (r"$\mathrm{relu}(z) = \max(0, z)$", r"$\mathrm{relu}'(z) = 1$ if $z > 0$, else $0$"),
     "softplus": (r"$\mathrm{softplus}(z) = \log(1 + e^{z})$",
                  r"$\mathrm{softplus}'(z) = \sigma(z)$"),
@@ -70,9 +75,12 @@ def activations_figure(
     Values come from :data:`steepest.activations.ACTIVATIONS` and
     :data:`~steepest.activations.DERIVATIVES` on a grid of ``z``.  Where a
     function jumps at ``z = 0`` (the step, ReLU's derivative) it is drawn in
-    two pieces, with a filled dot at the value taken at 0 (``H(0) = 0``) and
-    an open one at the limit from the right.  The lines carry
-    ``gid="f"``/``gid="f'"`` so tests can find them.
+    two pieces, with a filled dot at the value taken at 0 and an open one at
+    the other side's limit: the step's ``H(0) = 1`` (the lecture's perceptron
+    outputs 1 when ``w . x + b >= 0``) is filled at 1, open at 0; ``relu'(0) = 0``
+    is filled at 0, open at 1.  ``z = 0`` joins the piece whose value it takes.
+    The lines carry ``gid="f"``/``gid="f'"`` (the dots ``"f at 0"`` and
+    ``"f limit"``, or the same with ``f'``) so tests can find them.
 
     Args:
         names: activation names from :data:`steepest.activations.ACTIVATIONS`.
@@ -100,15 +108,19 @@ def activations_figure(
         ax.axvline(0, color="0.75", lw=0.8)
         for key, y in curves.items():
             if key in _JUMPS_AT_ZERO.get(name, ()):
-                left, right = z <= 0, z > 0
+                f = (act.ACTIVATIONS if key == "f" else act.DERIVATIVES)[name]
+                below, at_zero, above = f(np.array([-1.0, 0.0, 1.0])).tolist()  # constant pieces
+                # z = 0 joins the piece whose value it takes (H(0) = 1: the right one;
+                # relu'(0) = 0: the left one), so no line runs through the jump.
+                left = z < 0 if at_zero == above else z <= 0
                 ax.plot(z[left], y[left], gid=key, **styles[key])
                 style = {k: v for k, v in styles[key].items() if k != "label"}
-                ax.plot(z[right], y[right], gid=key, **style)
+                ax.plot(z[~left], y[~left], gid=key, **style)
                 colour = styles[key]["color"]
-                at_zero = float(act.ACTIVATIONS[name](np.zeros(1))[0]) if key == "f" else 0.0
-                ax.plot([0], [at_zero], "o", color=colour, ms=6, zorder=3)
-                ax.plot([0], [1 - at_zero], "o", mfc="white", mec=colour, mew=1.5, ms=6,
-                        zorder=3)
+                limit = below if at_zero == above else above  # the other side's value
+                ax.plot([0], [at_zero], "o", color=colour, ms=6, zorder=3, gid=f"{key} at 0")
+                ax.plot([0], [limit], "o", mfc="white", mec=colour, mew=1.5, ms=6,
+                        zorder=3, gid=f"{key} limit")
             else:
                 ax.plot(z, y, gid=key, **styles[key])
         ax.set_title(name, fontweight="bold")

@@ -40,7 +40,7 @@ from flask import Flask, Response, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from .. import descent as gd
-from ..perceptron import GAME_FEATURES, GAME_THRESHOLDS, GAME_WEIGHTS, game_table
+from ..perceptron import GAME_FEATURES, GAME_QUESTIONS, GAME_THRESHOLDS, GAME_WEIGHTS, game_table
 from ..training import TrainConfig
 from . import validate as v
 from .guard import Guard, protect
@@ -356,6 +356,8 @@ def _register_routes(app: Flask, lab: Lab) -> None:
             threshold = v.number(body.get("threshold", threshold), "threshold", -1000, 1000)
         rows = game_table(weights, [threshold])
         return jsonify({
-            "features": list(GAME_FEATURES), "weights": weights, "threshold": threshold,
+            "features": list(GAME_FEATURES), "questions": list(GAME_QUESTIONS),
+            "weights": weights, "threshold": threshold,
             "rows": [{"x": list(r["x"]), "wx": r["wx"], "go": r["go"][0]} for r in rows],
+            "goes": sum(r["go"][0] for r in rows),  # situations that go, of len(rows)
         })

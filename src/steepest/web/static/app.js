@@ -959,7 +959,8 @@ async function updatePerceptron() {
       body: { weights: sliders.slice(0, 3).map((id) => Number($(id).value)), threshold: Number($("p-t").value) },
     });
     if (seq !== perceptronSeq) return; // a newer answer is on its way
-    $("p-caption").textContent = `w = (${r.weights.join(", ")}), t = ${r.threshold}: go when w·x > ${r.threshold}`;
+    $("p-caption").textContent = `w = (${r.weights.join(", ")}), t = ${r.threshold}: go when w·x ≥ ${r.threshold}`;
+    $("p-goes").textContent = `Goes in ${r.goes} of ${r.rows.length} situations.`;
     const body = $("p-table").querySelector("tbody");
     body.innerHTML = "";
     for (const row of r.rows) {
