@@ -80,3 +80,27 @@ def test_from_dict_rejects_unknown_keys():
 def test_a_config_survives_its_dict():
     cfg = TrainConfig(hidden=(32, 16), optimizer="adamw", weight_decay=0.01, augment=True)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: None, "c.toml: no such config file"),
+    (lambda p: p.mkdir(), "c.toml: is a directory, not a config file"),
+    (lambda p: p.write_text("hidden = [\n"), "c.toml: not valid TOML (Invalid value"),
+    (lambda p: p.write_bytes(b"description = '\xff'\n"), "c.toml: not valid TOML"),
+])
+def test_read_toml_fails_in_one_line_naming_the_file(tmp_path, make, message):
+    from steepest.config import read_toml
+
+    path = tmp_path / "c.toml"
+    make(path)
+    with pytest.raises(ValueError) as info:
+        read_toml(path)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_read_toml_reads_toml(tmp_path):
+    from steepest.config import read_toml
+
+    path = tmp_path / "c.toml"
+    path.write_text('hidden = [15]\naugment = true\n[search]\nlr = { low = 1 }\n')
+    assert read_toml(path) == {"hidden": [15], "augment": True, "search": {"lr": {"low": 1}}}

@@ -156,3 +156,13 @@ def test_every_rung_is_checked_before_any_training(tmp_path, small_mnist_dir, se
     assert "2-bad" in r.output and "error" in r.output
     assert "epoch" not in r.output  # rung 1 never started
     assert not list((tmp_path / "models").glob("*.npz"))
+
+
+def test_a_rung_reads_its_own_toml_without_a_reader(tmp_path):
+    # A notebook needs no TOML plumbing: the default reader is steepest's own.
+    for p in bundled_configs():
+        assert Rung.from_file(p) == Rung.from_file(p, read_config_file)
+    path = tmp_path / "1-typo.toml"
+    path.write_text('description = "d"\nhiden = [12]\n')  # a typo is refused, not dropped
+    with pytest.raises(ValueError, match=r"1-typo.toml: unknown config key 'hiden'"):
+        Rung.from_file(path)

@@ -184,3 +184,49 @@ def test_inverted_dropout_keeps_the_expected_activation():
     assert dropped.mean() == pytest.approx(1.0, abs=0.01)
     net.forward(x)  # no dropout at test time
     assert (net.layers[0].x == 1).all()
+
+
+def test_backward_before_any_forward_says_to_call_forward_first():
+    net = Network((6, 4, 3), rng=np.random.default_rng(0))
+    with pytest.raises(RuntimeError, match="backward before forward: call forward on the batch"):
+        net.backward(np.zeros((2, 3), np.float32))
+    layer = Dense(6, 4, "sigmoid", np.random.default_rng(0))
+    for backward, name in ((layer.backward, "dL/da"), (layer.backward_z, "dL/dz")):
+        with pytest.raises(RuntimeError, match=f"backward before forward: .* its {name}"):
+            backward(np.zeros((2, 4), np.float32))
+
+
+def test_a_delta_for_another_batch_size_echoes_both_shapes():
+    net = Network((6, 4, 3), rng=np.random.default_rng(0))
+    net.forward(np.zeros((8, 6), np.float32))
+    with pytest.raises(ValueError, match=r"delta of shape \(5, 3\) has 5 rows, but the last "
+                                         r"forward saw a batch of 8 \(input \(8, 6\)\)"):
+        net.backward(np.zeros((5, 3), np.float32))
+    # the usual way into it: predicting on other data between forward and backward
+    x, y = np.ones((8, 6), np.float32), np.zeros(8, int)
+    _, delta = nll(net.forward(x), y)
+    net.predict_proba(np.ones((3, 6), np.float32))
+    with pytest.raises(ValueError, match=r"forward saw a batch of 3 \(input \(3, 6\)\)"):
+        net.backward(delta)
+    net.forward(x)
+    net.backward(delta)  # forward on the same batch again, and it works
+
+
+@pytest.mark.parametrize("shape", [(8, 4), (8,), (8, 3, 1), (3, 8)])
+def test_a_delta_with_the_wrong_columns_says_how_many(shape):
+    net = Network((6, 4, 3), rng=np.random.default_rng(0))
+    net.forward(np.zeros((8, 6), np.float32))
+    with pytest.raises(ValueError) as info:
+        net.backward(np.zeros(shape, np.float32))
+    assert str(info.value) == (f"delta must have shape (N, 3), one column per output unit; "
+                               f"got {shape}")
+
+
+def test_a_layers_backward_checks_its_gradient_against_the_saved_batch():
+    layer = Dense(6, 4, "tanh", np.random.default_rng(0))
+    layer.forward(np.zeros((8, 6), np.float32))
+    with pytest.raises(ValueError, match=r"dL/da of shape \(2, 4\) has 2 rows, .* batch of 8"):
+        layer.backward(np.zeros((2, 4), np.float32))
+    with pytest.raises(ValueError, match=r"dL/dz must have shape \(N, 4\), .* got \(8, 6\)"):
+        layer.backward_z(np.zeros((8, 6), np.float32))
+    assert layer.backward(np.zeros((8, 4), np.float32)).shape == (8, 6)

@@ -98,3 +98,50 @@ def test_disable_overrides_the_terminal_rule(disable, tmp_path):
         for i in range(5):
             progress.on_batch(1, i, 0.5)
     assert ("5/5" in path.read_text()) is not disable
+
+
+def _blas_threads() -> set[int]:
+    """Threads of every BLAS loaded (NumPy's, and SciPy's once another test imported it)."""
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+def test_run_with_progress_is_run_on_the_blas_threads_steepest_train_picks(mnist_data):
+    from threadpoolctl import threadpool_limits
+
+    from steepest.blas import limit_blas_threads
+    from steepest.progress import run_with_progress
+
+    (x, y), (xt, yt) = mnist_data
+    data = ((x[:600], y[:600]), (xt[:100], yt[:100]))
+    config = TrainConfig(epochs=2, batch_size=32, validation=100, seed=3)  # 784-15-10: 1 thread
+    seen, batches = [], []
+    with threadpool_limits(limits=2, user_api="blas"):  # outside: two threads
+        assert _blas_threads() == {2}
+        result = run_with_progress(config, data, on_batch=lambda *a: batches.append(a),
+                                   on_epoch=lambda record, state: seen.append(_blas_threads()))
+        assert _blas_threads() == {2}  # the limit ends with the run
+    assert seen == [{1}, {1}]  # every epoch ran on one BLAS thread
+    assert len(batches) == 2 * 16  # your callbacks see every batch: ceil(500 / 32) = 16
+    with limit_blas_threads(1):  # the same run, by hand, on the same thread count
+        plain = run(config, data)
+    assert [r.to_dict() | {"seconds": 0} for r in result.history] == \
+        [r.to_dict() | {"seconds": 0} for r in plain.history]
+    for mine, theirs in zip(result.network.get_weights(), plain.network.get_weights()):
+        assert mine.tobytes() == theirs.tobytes()  # bit for bit
+    assert result.test_accuracy == plain.test_accuracy
+
+
+def test_run_with_progress_takes_a_thread_count(mnist_data):
+    from steepest.blas import limit_blas_threads
+    from steepest.progress import run_with_progress
+
+    (x, y), (xt, yt) = mnist_data
+    data, seen = ((x[:200], y[:200]), (xt[:50], yt[:50])), []
+    with limit_blas_threads(1):  # outside: one thread; the run asks for two
+        run_with_progress(TrainConfig(epochs=1, batch_size=50), data, threads=2,
+                          on_epoch=lambda record, state: seen.append(_blas_threads()))
+    assert seen == [{2}]
+    with pytest.raises(ValueError, match="threads must be a positive int, got 0"):
+        run_with_progress(TrainConfig(epochs=1), ((x[:200], y[:200]), None), threads=0)

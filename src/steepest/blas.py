@@ -24,6 +24,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 #: A layer's forward product below this many FLOPs per mini-batch gains
 #: nothing from a second thread (784-100-10 at batch 32 is 5 MFLOP; 784-800 at
@@ -46,6 +50,21 @@ def suggested_blas_threads(
         return 1
     largest = max(2 * batch_size * n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     return None if largest >= MULTITHREAD_MIN_FLOPS else 1
+
+
+def blas_threads_for(config: TrainConfig, n_in: int, threads: int | None = None) -> int | None:
+    """BLAS threads for a training run: ``threads`` if given, else :func:`suggested_blas_threads`.
+
+    Args:
+        config: the run's settings (hidden sizes, batch size, augmentation).
+        n_in: inputs per example (784 for MNIST).
+        threads: the user's choice, a positive int; None applies the rule.
+    """
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be a positive int, got {threads!r}")
+        return threads
+    return suggested_blas_threads((n_in, *config.hidden, 10), config.batch_size, config.augment)
 
 
 @contextmanager

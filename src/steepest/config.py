@@ -6,12 +6,14 @@ into.  Its values are checked by type as well as range, because a config file
 can say anything: ``augment = "no"`` is a string, not a boolean (and a
 non-empty string would act as true), and ``hidden = [15.7]`` is not a layer
 size.  Each refusal is one line naming the key, the value and what was
-expected.
+expected.  :func:`read_config_toml` reads such a file (:func:`read_toml`, any
+TOML file), with one-line errors too.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -222,3 +224,58 @@ def _layer_sizes(hidden) -> tuple[int, ...]:
             raise ConfigError("hidden", f"hidden sizes must be positive ints, "
                                         f"got {list(hidden)!r}")
     return tuple(int(h) for h in hidden)
+
+
+# ---------------------------------------------------------------------------
+# Config files
+
+
+def read_toml(path: str | os.PathLike, kind: str = "config file") -> dict:
+    """A TOML file as a dict; a missing, unreadable or malformed file is one ``ValueError``.
+
+    Args:
+        path: the file.
+        kind: what the file is, for messages: ``PATH: no such config file``.
+
+    The keys are not checked here; :func:`read_config_toml` checks a config
+    file's.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such {kind}") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory, not a {kind}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+
+
+#: Keys of a ``steepest train --config`` file beyond TrainConfig's -- where data
+#: comes from and goes, and a one-line description (shown by ``steepest ladder``) --
+#: and their types.
+RUN_KEYS = {"data": str, "output": str, "checkpoint": str, "checkpoint_every": int,
+            "resume": str, "plots": str, "description": str, "threads": int}
+
+
+def read_config_toml(path: str | os.PathLike) -> dict:
+    """A ``steepest train --config`` TOML file, its keys and run keys' types checked.
+
+    The TrainConfig values themselves are checked when a :class:`TrainConfig`
+    is built from them.
+    """
+    doc = read_toml(path)
+    valid = TrainConfig.keys() + list(RUN_KEYS)
+    for key, value in doc.items():
+        if key not in valid:
+            raise ValueError(f"{path}: unknown config key {key!r}; valid keys: {', '.join(valid)}")
+        kind = RUN_KEYS.get(key)
+        if kind is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            what = "a string" if kind is str else "an int"
+            raise ValueError(f"{path}: {key} must be {what}, got {value!r} "
+                             f"(a {type(value).__name__})")
+    return doc

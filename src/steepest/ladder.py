@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .config import read_config_toml
 from .training import EpochRecord, RunResult, TrainConfig, run
 
 
@@ -32,7 +33,21 @@ class Rung:
     config: TrainConfig
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike, read: Callable[[str], dict]) -> Rung:
+    def from_file(
+        cls, path: str | os.PathLike, read: Callable[[str], dict] = read_config_toml
+    ) -> Rung:
+        """The rung a TOML file describes: training settings and a ``description``.
+
+        Args:
+            path: the rung's file; its stem names the rung.
+            read: turns the path into a dict.  The default reads TOML and
+                refuses unknown keys (:func:`steepest.config.read_config_toml`);
+                ``steepest ladder`` passes its reader, which also takes model files.
+
+        >>> rung = Rung.from_file(bundled_configs()[0])
+        >>> rung.name, rung.config.hidden
+        ('1-lecture', (15,))
+        """
         doc = read(str(path))
         # Only the training settings: where data comes from and goes is the ladder's business.
         settings = {k: v for k, v in doc.items() if k in TrainConfig.keys()}

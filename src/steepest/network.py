@@ -24,6 +24,8 @@ Backpropagation, starting from the loss's delta ``dL/df = (o - onehot(y)) / N``
     dL/db1 = sum over rows of dL/dz     # (15,)
 
 The network never sees the loss: :meth:`Network.backward` takes ``dL/df``.
+Backward uses the ``x``, ``h`` and ``o`` that the last forward saved, so call
+forward on the same batch first.
 """
 
 from __future__ import annotations
@@ -164,28 +166,60 @@ class Dense:
     def backward(self, grad_a: np.ndarray, need_grad_x: bool = True) -> np.ndarray | None:
         """Given ``dL/da`` (N, n_out), store ``dL/dW``, ``dL/db``; return ``dL/dx``.
 
+        backward uses the x and activations that the last forward saved: call
+        forward on the same batch first.  A ``grad_a`` whose shape is not the
+        saved ``a``'s, or a call before any forward, is an error.
+
         ``grad_a`` is not modified.  The returned ``dL/dx`` is a buffer that
         the next ``backward`` overwrites.
         """
+        self._check_grad(grad_a, self.a, "dL/da")
+        return self._backward(grad_a, need_grad_x)
+
+    def _backward(self, grad_a: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        """:meth:`backward` without the checks (:class:`Network` checks its delta once)."""
         if self._f_prime is None:
             grad_z = act.softmax_backward(self.a, grad_a)
         else:
             grad_z = self._buffer("grad_z", grad_a.shape[0], self.n_out)
             np.multiply(grad_a, self._f_prime(self.a), out=grad_z)  # chain rule through f
-        return self.backward_z(grad_z, need_grad_x)
+        return self._backward_z(grad_z, need_grad_x)
 
     def backward_z(self, grad_z: np.ndarray, need_grad_x: bool = True) -> np.ndarray | None:
         """Given ``dL/dz`` (N, n_out), store ``dL/dW``, ``dL/db``; return ``dL/dx``.
 
         ``z = x W + b`` so ``dL/dW = x^T dL/dz``, ``dL/db = sum_n dL/dz[n]`` and
-        ``dL/dx = dL/dz W^T``.
+        ``dL/dx = dL/dz W^T``, with the ``x`` that the last forward saved.
         """
+        self._check_grad(grad_z, self.x, "dL/dz")
+        return self._backward_z(grad_z, need_grad_x)
+
+    def _backward_z(self, grad_z: np.ndarray, need_grad_x: bool) -> np.ndarray | None:
+        """:meth:`backward_z` without the checks."""
         np.matmul(self.x.T, grad_z, out=self.W.grad)  # (n_in, N) @ (N, n_out)
         grad_z.sum(axis=0, out=self.b.grad)  # (n_out,)
         if not need_grad_x:  # the first layer's dL/dx is never used: skip a matmul
             return None
         grad_x = self._buffer("grad_x", grad_z.shape[0], self.n_in)
         return np.matmul(grad_z, self.W.value.T, out=grad_x)  # (N, n_out) @ (n_out, n_in)
+
+    def _check_grad(self, grad: np.ndarray, saved: np.ndarray | None, name: str) -> None:
+        """``grad`` must be (N, n_out) for the N rows ``saved`` (from forward) has."""
+        if saved is None:
+            raise RuntimeError(f"backward before forward: this layer holds no saved batch; "
+                               f"call forward on the batch first, then backward with its {name}")
+        if grad.shape != (saved.shape[0], self.n_out):
+            raise ValueError(shape_problem(name, grad.shape, self.n_out, saved.shape))
+
+
+def shape_problem(name: str, shape: tuple, n_out: int, saved: tuple) -> str:
+    """Why a gradient of ``shape`` does not fit: wrong columns, or another batch's rows."""
+    if len(shape) != 2 or shape[1] != n_out:
+        return (f"{name} must have shape (N, {n_out}), one column per output unit; "
+                f"got {shape}")
+    return (f"{name} of shape {shape} has {shape[0]} rows, but the last forward saw a batch "
+            f"of {saved[0]} (input {saved}): backward uses what that forward saved, "
+            "so call forward on the same batch first")
 
 
 class Network:
@@ -296,14 +330,26 @@ class Network:
 
         ``delta`` is the gradient with respect to the output layer's
         pre-activation (the logits), as returned by a loss's ``delta``.
+
+        backward uses the x and activations that the last forward saved: call
+        forward on the same batch first.  It cannot tell two batches of the same
+        size apart, but a call before any forward, or a ``delta`` whose shape is
+        not the last forward's ``(N, K)``, raises an error naming the shapes.
         """
+        first = self.layers[0].x  # the last forward's input (N, n_in)
+        if first is None:
+            raise RuntimeError("backward before forward: call forward on the batch first, "
+                               "then backward with the delta of its loss")
+        if delta.shape != (first.shape[0], self.sizes[-1]):
+            raise ValueError(shape_problem("delta", delta.shape, self.sizes[-1], first.shape))
         last = len(self.layers) - 1
         masks = self._masks
-        grad = self.layers[last].backward_z(delta, need_grad_x=last > 0)  # dL/dh (N, n_hidden)
+        # Checked once, above: the layers' own checks would only repeat it.
+        grad = self.layers[last]._backward_z(delta, last > 0)  # dL/dh (N, n_hidden)
         for i in range(last - 1, -1, -1):
             if masks[i + 1] is not None:
                 grad *= masks[i + 1]  # through dropout: dropped units pass no gradient
-            grad = self.layers[i].backward(grad, need_grad_x=i > 0)  # dL/d(input of layer i)
+            grad = self.layers[i]._backward(grad, i > 0)  # dL/d(input of layer i)
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """Probabilities for images or vectors, in chunks to bound memory.

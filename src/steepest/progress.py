@@ -12,15 +12,19 @@ run, with the last epoch's loss and accuracy beside it:
 missing) and a text bar elsewhere.  Outside Jupyter the bar is shown only when
 its stream is a terminal (tqdm's ``disable=None``), so a run piped into a file
 or another program writes nothing.
+
+:func:`run_with_progress` is that ``with`` block in one call, with the BLAS
+thread count ``steepest train`` would pick: what a notebook calls to train.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import TrainConfig
-    from .training import EpochRecord
+    from .training import EpochRecord, RunResult, TrainState
 
 
 class TrainingProgress:
@@ -95,3 +99,57 @@ def training_progress(
     n_fit = n_train - config.validation
     steps = -(-n_fit // config.batch_size)
     return TrainingProgress(config.epochs, steps, description, **kwargs)
+
+
+def run_with_progress(
+    config: TrainConfig,
+    data,
+    *,
+    threads: int | None = None,
+    description: str = "training",
+    on_batch: Callable[[int, int, float], None] | None = None,
+    on_epoch: Callable[[EpochRecord, TrainState], None] | None = None,
+    **kwargs,
+) -> RunResult:
+    """:func:`steepest.training.run` with a progress bar, on as many BLAS threads as suits it.
+
+    The same run as ``run(config, data, ...)``, bit for bit, except that
+
+    * BLAS threads are chosen as ``steepest train`` chooses them
+      (:func:`steepest.blas.blas_threads_for`: one for small networks like
+      the lecture's), unless ``threads`` says how many;
+    * a :func:`training_progress` bar counts the batches and shows each epoch's
+      loss and accuracy (a widget in Jupyter, nothing in a pipe).
+
+    Args:
+        config: the run's settings.
+        data: ``((x_train, y_train), (x_test, y_test))``, as for ``run``.
+        threads: BLAS threads; None (default) picks them.
+        description: the bar's label.
+        on_batch, on_epoch: your own callbacks, as for ``run``; called after the bar's.
+        kwargs: passed to :func:`steepest.training.run` (``state``, ``n_classes``).
+
+    Returns:
+        ``run``'s :class:`~steepest.training.RunResult`.
+    """
+    import numpy as np
+
+    from .blas import blas_threads_for, limit_blas_threads
+    from .training import run
+
+    x_train = data[0][0]
+    n_in = int(np.prod(x_train.shape[1:]))
+    progress = training_progress(config, len(x_train), description)
+
+    def batch(epoch: int, index: int, loss: float) -> None:
+        progress.on_batch(epoch, index, loss)
+        if on_batch is not None:
+            on_batch(epoch, index, loss)
+
+    def epoch(record: EpochRecord, state: TrainState) -> None:
+        progress.on_epoch(record, state)
+        if on_epoch is not None:
+            on_epoch(record, state)
+
+    with progress, limit_blas_threads(blas_threads_for(config, n_in, threads)):
+        return run(config, data, on_batch=batch, on_epoch=epoch, **kwargs)

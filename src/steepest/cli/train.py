@@ -10,6 +10,8 @@ import click
 import numpy as np
 
 from .. import activations as act
+from ..blas import blas_threads_for
+from ..config import RUN_KEYS, read_config_toml
 from ..messages import plural
 from ..network import INITS
 from ..optimizers import OPTIMIZERS
@@ -21,23 +23,6 @@ from .app import UserError, load_dataset, main, parse_ints, writable_dir, writab
 # steepest train
 
 
-#: Keys of a --config file beyond TrainConfig's -- where data comes from and goes,
-#: and a one-line description (shown by ``steepest ladder``) -- and their types.
-RUN_KEYS = {"data": str, "output": str, "checkpoint": str, "checkpoint_every": int,
-            "resume": str, "plots": str, "description": str, "threads": int}
-
-
-def blas_threads_for(config, n_in: int, threads: int | None) -> int | None:
-    """BLAS threads for a run: the user's choice, else :mod:`steepest.blas`'s rule."""
-    from ..blas import suggested_blas_threads
-
-    if threads is not None:
-        if threads < 1:
-            raise ValueError(f"threads must be a positive int, got {threads!r}")
-        return threads
-    return suggested_blas_threads((n_in, *config.hidden, 10), config.batch_size, config.augment)
-
-
 def read_config_file(path: str) -> dict:
     """``steepest train`` settings from a TOML file, checked against the known keys.
 
@@ -45,31 +30,9 @@ def read_config_file(path: str) -> dict:
     works too: its recorded config is read, so any result can be rerun from
     the model file alone.
     """
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    from ..training import TrainConfig
-
     if str(path).endswith((".npz", ".json")):
         return _recorded_config(path)
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such config file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML ({exc})") from None
-    valid = TrainConfig.keys() + list(RUN_KEYS)
-    for key, value in doc.items():
-        if key not in valid:
-            raise ValueError(f"{path}: unknown config key {key!r}; valid keys: {', '.join(valid)}")
-        kind = RUN_KEYS.get(key)
-        if kind is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            what = "a string" if kind is str else "an int"
-            raise ValueError(f"{path}: {key} must be {what}, got {value!r} "
-                             f"(a {type(value).__name__})")
-    return doc
+    return read_config_toml(path)
 
 
 def _recorded_config(path: str) -> dict:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, TrainConfig, is_int, is_number
+from ..config import ConfigError, TrainConfig, is_int, is_number, read_toml
 
 SAMPLERS = ("tpe", "random", "grid")
 #: Keys a space file may have besides TrainConfig's, and their types.
@@ -155,18 +155,9 @@ def read_space(path: str | Path) -> Space:
         SpaceError: one line, ``PATH: what is wrong``.
     """
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SpaceError(f"{path}: no such space file") from None
-    except IsADirectoryError:
-        raise SpaceError(f"{path}: is a directory, not a space file") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpaceError(f"{path}: not valid TOML ({exc})") from None
+        doc = read_toml(path, "space file")
+    except ValueError as exc:
+        raise SpaceError(str(exc)) from None
     try:
         return parse_space(doc, str(path))
     except ConfigError as exc:
