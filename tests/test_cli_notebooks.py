@@ -133,10 +133,10 @@ def test_a_new_release_updates_untouched_notebooks_and_never_overwrites_edits(tm
     assert r.exit_code == 0, r.output
     beside = f"04-network.steepest-{steepest.__version__}.ipynb"
     lines = status_lines(r.output)
-    assert lines["04-network.ipynb"] == f"kept your edits; steepest's new version is beside it: " \
+    assert lines["04-network.ipynb"] == f"kept your edits; steepest's version is beside it: " \
                                         f"{beside}"
     assert lines["05-backprop.ipynb"] == "updated"
-    assert ("8 notebooks: 1 updated, 1 kept your edits (steepest's new version beside it), "
+    assert ("8 notebooks: 1 updated, 1 kept your edits (steepest's version beside it), "
             "6 up to date.") in r.output
     assert (target / "04-network.ipynb").read_bytes() == mine  # the learner's bytes, untouched
     assert (target / beside).read_bytes() == new_04
@@ -188,7 +188,7 @@ def test_a_damaged_manifest_is_reported_and_every_edit_is_kept(tmp_path, manifes
     assert_one_line_error(r, f"{target / MANIFEST}: {reason}", "kept as your edit",
                           "a new .steepest-course.json was written")
     lines = status_lines(r.stdout)
-    assert lines["04-network.ipynb"].startswith("kept your edits; steepest's new version")
+    assert lines["04-network.ipynb"].startswith("kept your edits; steepest's version is beside it")
     assert all(lines[n] == "up to date" for n in NAMES if n != "04-network.ipynb")
     assert (target / "04-network.ipynb").read_bytes() == mine
     assert (target / f"04-network.steepest-{steepest.__version__}.ipynb").read_bytes() == \
@@ -277,3 +277,16 @@ def test_the_notebooks_come_from_the_package_wherever_it_is(tmp_path):
     assert r.returncode == 0, r.stderr
     for name in NAMES:
         assert (tmp_path / "course" / name).read_bytes() == (REPO_NOTEBOOKS / name).read_bytes()
+
+
+def test_the_summary_counts_each_outcome_and_the_versions_beside():
+    from steepest.cli.course import summary
+    from steepest.course import Copied
+
+    kept = [Copied("a.ipynb", "kept your edits", "a.steepest-1.ipynb"),
+            Copied("b.ipynb", "kept your edits", "b.steepest-1.ipynb"),
+            Copied("c.ipynb", "kept your edits")]
+    assert summary(kept[:2] + [Copied("d.ipynb", "copied")]) == \
+        "3 notebooks: 1 copied, 2 kept your edits (steepest's version beside each)."
+    assert summary(kept + [Copied("e.ipynb", "up to date")]) == \
+        "4 notebooks: 3 kept your edits (2 with steepest's version beside), 1 up to date."

@@ -42,7 +42,7 @@ def notebooks(folder: str, list_only: bool) -> None:
     for c in done.notebooks:
         line = f"  {c.name:<{width}}  {c.status}"
         if c.beside:
-            line += f"; steepest's new version is beside it: {c.beside}"
+            line += f"; steepest's version is beside it: {c.beside}"
         click.echo(line)
     click.echo(summary(done.notebooks))
     click.echo(f"Open them with: jupyter lab {shlex.quote(folder)}")
@@ -54,7 +54,7 @@ def notebooks(folder: str, list_only: bool) -> None:
 
 
 def summary(done: list) -> str:
-    """``8 notebooks: 1 updated, 1 kept your edits (steepest's new version beside it), ...``."""
+    """``8 notebooks: 1 updated, 1 kept your edits (steepest's version beside it), ...``."""
     parts = []
     for status in STATUSES:
         n = sum(c.status == status for c in done)
@@ -63,7 +63,7 @@ def summary(done: list) -> str:
         parts.append(f"{n} {status}")
         beside = sum(c.beside is not None for c in done if c.status == status)
         if beside:
-            parts[-1] += (" (steepest's new version beside it)" if n == beside == 1 else
-                          " (steepest's new version beside each)" if n == beside else
-                          f" ({beside} with steepest's new version beside)")
+            parts[-1] += (" (steepest's version beside it)" if n == beside == 1 else
+                          " (steepest's version beside each)" if n == beside else
+                          f" ({beside} with steepest's version beside)")
     return f"{len(done)} notebooks: {', '.join(parts)}."
