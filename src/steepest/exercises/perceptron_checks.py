@@ -32,8 +32,10 @@ def check_decide(fn: Callable) -> CheckResult:
     def body() -> str:
         w = np.array(GAME_WEIGHTS)
         x = GAME_INPUTS.copy()
+        hints = {"matmul": "x holds one situation per row, shape (N, 3): w·x for every row "
+                           "at once is x @ w"}
         for t in (9.0, 7.0):
-            got, _ = call(fn, w, x, t, names=("w", "x"))
+            got, _ = call(fn, w, x, t, names=("w", "x"), hints=hints)
             wx = x @ w
             where = f"the lecture's eight situations at t = {t:g}"
             compare(got, _decide(w, x, t), f"decide at {where}", known=[
@@ -49,7 +51,7 @@ def check_decide(fn: Callable) -> CheckResult:
                         "number per situation"),
             ])
         one = x[4]  # (0, 1, 1): w . x = 9 exactly
-        got, _ = call(fn, w, one, 9.0, names=("w", "x"))
+        got, _ = call(fn, w, one, 9.0, names=("w", "x"), hints=hints)
         single = as_array(got, "decide for one situation", np.zeros(()))
         if single.size != 1 or float(single.ravel()[0]) != 1.0:
             raise Wrong(f"decide(w, (0, 1, 1), 9) gave {got!r}: one situation in, one decision "
@@ -58,7 +60,7 @@ def check_decide(fn: Callable) -> CheckResult:
         w4 = rng.integers(-3, 4, size=4).astype(float)
         x4 = rng.integers(0, 2, size=(12, 4)).astype(float)
         for t in np.unique(x4 @ w4)[::3]:  # thresholds every situation meets exactly
-            got, _ = call(fn, w4, x4, float(t), names=("w", "x"))
+            got, _ = call(fn, w4, x4, float(t), names=("w", "x"), hints=hints)
             compare(got, _decide(w4, x4, t), f"decide with w = {w4.tolist()} at t = {t:g}")
         return ("goes in 2 of the lecture's 8 situations at t = 9 (w·x = 10 and 9) and in 3 at "
                 "t = 7 (also w·x = 7); one situation gives one decision; right on random "
