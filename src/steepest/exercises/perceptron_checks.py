@@ -81,6 +81,7 @@ def _same(got, want) -> bool:
 
 #: (w, b, x, y, learning rate): each kind of example the rule meets.
 UPDATE_CASES = (
+    ((1.0, 6.0, 3.0), -9.0, (1.0, 1.0, 1.0), 1, 1.0),  # w.x + b = 1: goes, right
     ((1.0, 6.0, 3.0), -9.0, (0.0, 1.0, 1.0), 1, 1.0),  # w.x + b = 0: goes (H(0) = 1), right
     ((1.0, 6.0, 3.0), -7.0, (1.0, 1.0, 0.0), 0, 0.5),  # w.x + b = 0: goes, but should not
     ((1.0, 6.0, 3.0), -9.0, (1.0, 0.0, 1.0), 1, 0.5),  # w.x + b = -4: stays, but should go
@@ -93,7 +94,7 @@ def check_rosenblatt_update(fn: Callable) -> CheckResult:
     """Check ``fn(w, b, x, y, learning_rate) = (w', b')``: one step of Rosenblatt's rule.
 
     ``y_hat = H(w . x + b)`` with ``H(0) = 1``; ``w' = w + eta (y - y_hat) x``,
-    ``b' = b + eta (y - y_hat)``.  Five examples: right and wrong predictions
+    ``b' = b + eta (y - y_hat)``.  Six examples: right and wrong predictions
     of both kinds, two of them exactly on the boundary ``w . x + b = 0``.
     """
 
