@@ -456,7 +456,8 @@ RIGHT = {
         ("np.dot", lambda p, x: S.forward(p, x)),
     ],
     "nll": [
-        ("the lecture's -y . log o", lambda o, y: np.mean(-(_onehot(o, y) * np.log(o)).sum(axis=1))),
+        ("the lecture's -y . log o",
+         lambda o, y: np.mean(-(_onehot(o, y) * np.log(o)).sum(axis=1))),
         ("take_along_axis", lambda o, y: -np.log(np.take_along_axis(o, y[:, None], 1)).mean()),
         ("a float", lambda o, y: float(-np.log(o[range(len(y)), y]).sum() / len(y))),
     ],

@@ -7,8 +7,8 @@ import html
 
 import numpy as np
 import pytest
-from exercise_catalogue import RIGHT, WRONG
 
+from exercise_catalogue import RIGHT, WRONG
 from steepest.exercises import EXERCISES, CheckResult, solution, solutions
 
 WRONG_ANSWERS = WRONG
