@@ -75,7 +75,7 @@ def test_the_first_copy_is_every_notebook_byte_for_byte_with_a_manifest(tmp_path
     target = tmp_path / "my course"
     r = run(target)
     assert r.exit_code == 0, r.output
-    assert len(NAMES) == 8
+    assert len(NAMES) == 9  # the course: 01-perceptron .. 09-your-digit
     assert sorted(p.name for p in target.glob("*.ipynb")) == NAMES
     for name in NAMES:
         assert (target / name).read_bytes() == (REPO_NOTEBOOKS / name).read_bytes()
@@ -87,7 +87,7 @@ def test_the_first_copy_is_every_notebook_byte_for_byte_with_a_manifest(tmp_path
         for name in NAMES
     }
     assert status_lines(r.output) == dict.fromkeys(NAMES, "copied")
-    assert "8 notebooks: 8 copied." in r.output
+    assert f"{len(NAMES)} notebooks: {len(NAMES)} copied." in r.output
     assert f"Open them with: jupyter lab '{target}'" in r.output  # quoted: it has a space
     assert "notebooks extra" in r.output and "[notebooks]" in r.output
 
@@ -107,7 +107,7 @@ def test_a_rerun_finds_everything_up_to_date_and_writes_nothing(tmp_path):
     r = run(target)
     assert r.exit_code == 0, r.output
     assert status_lines(r.output) == dict.fromkeys(NAMES, "up to date")
-    assert "8 notebooks: 8 up to date." in r.output
+    assert f"{len(NAMES)} notebooks: {len(NAMES)} up to date." in r.output
     assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in target.iterdir()} == before
 
 
@@ -118,7 +118,7 @@ def test_an_edited_notebook_is_kept_while_steepest_is_unchanged(tmp_path):
     r = run(target)
     assert r.exit_code == 0, r.output
     assert status_lines(r.output)["04-network.ipynb"] == "kept your edits"
-    assert "8 notebooks: 1 kept your edits, 7 up to date." in r.output
+    assert f"{len(NAMES)} notebooks: 1 kept your edits, {len(NAMES) - 1} up to date." in r.output
     assert (target / "04-network.ipynb").read_bytes() == mine
     assert sorted(p.name for p in target.glob("*.ipynb")) == NAMES  # nothing written beside
 
@@ -128,24 +128,24 @@ def test_a_new_release_updates_untouched_notebooks_and_never_overwrites_edits(tm
     assert run(target).exit_code == 0
     mine = change(target / "04-network.ipynb", "my notes")
     new_04 = change(source / "04-network.ipynb", "steepest's new cell")  # the next release
-    new_05 = change(source / "05-backprop.ipynb", "steepest's new cell")
+    new_05 = change(source / "05-loss.ipynb", "steepest's new cell")
     r = run(target)
     assert r.exit_code == 0, r.output
     beside = f"04-network.steepest-{steepest.__version__}.ipynb"
     lines = status_lines(r.output)
     assert lines["04-network.ipynb"] == f"kept your edits; steepest's version is beside it: " \
                                         f"{beside}"
-    assert lines["05-backprop.ipynb"] == "updated"
-    assert ("8 notebooks: 1 updated, 1 kept your edits (steepest's version beside it), "
-            "6 up to date.") in r.output
+    assert lines["05-loss.ipynb"] == "updated"
+    assert (f"{len(NAMES)} notebooks: 1 updated, 1 kept your edits (steepest's version beside "
+            f"it), {len(NAMES) - 2} up to date.") in r.output
     assert (target / "04-network.ipynb").read_bytes() == mine  # the learner's bytes, untouched
     assert (target / beside).read_bytes() == new_04
-    assert (target / "05-backprop.ipynb").read_bytes() == new_05
+    assert (target / "05-loss.ipynb").read_bytes() == new_05
     # Again: the same new version is not written a second time.
     r = run(target)
     assert r.exit_code == 0, r.output
     assert status_lines(r.output)["04-network.ipynb"].endswith(f"beside it: {beside}")
-    assert status_lines(r.output)["05-backprop.ipynb"] == "up to date"
+    assert status_lines(r.output)["05-loss.ipynb"] == "up to date"
     assert sorted(p.name for p in target.glob("04-*")) == ["04-network.ipynb", beside]
     assert (target / "04-network.ipynb").read_bytes() == mine
     # Nor after the learner worked in the new version too: it was offered once.
