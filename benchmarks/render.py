@@ -325,6 +325,43 @@ def sweep_projection(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def notebooks_table(f: dict) -> str:
+    lines = ["| notebook | exercises | lines you write | untouched | solved |",
+             "| --- | --- | ---: | ---: | ---: |"]
+    for r in f["notebooks"]:
+        lines.append(f"| {r['name']} | {', '.join(f'`{e}`' for e in r['exercises']) or '—'} "
+                     f"| {r['lines']} | {r['untouched_s']:.1f} s | {r['solved_s']:.1f} s |")
+    rows = f["notebooks"]
+    lines.append(f"| all {len(rows)} | {sum(len(r['exercises']) for r in rows)} "
+                 f"| {sum(r['lines'] for r in rows)} | {sum(r['untouched_s'] for r in rows):.1f} s "
+                 f"| {sum(r['solved_s'] for r in rows):.1f} s |")
+    lines += ["", "Seconds per notebook, kernel start included, in a Jupyter kernel (nbclient): "
+              "untouched as a learner opens it, and with the reference solutions."]
+    if f["capstone"]:
+        lines.append(capstone_line(f))
+    return "\n".join(lines)
+
+
+def capstone_line(f: dict) -> str:
+    c = f["capstone"]
+    return (f"The capstone with the reference solutions: {100 * c['accuracies'][-1]:.2f} % test "
+            f"accuracy after {len(c['accuracies'])} epochs, {c['seconds'][-1]:.1f} s of training "
+            f"(90 % first reached after epoch "
+            f"{next((i + 1 for i, a in enumerate(c['accuracies']) if a >= 0.9), '—')}).")
+
+
+def course_summary(doc: dict) -> str:
+    """The README's sentence on the course: the notebooks' times and what the capstone reaches."""
+    f = doc["figures"]
+    solved = [r["solved_s"] for r in f["notebooks"]]
+    text = (f"Measured ([{run_label(doc)}](benchmarks/results/notebooks.md)): each notebook runs "
+            f"top to bottom in {min(solved):.0f}–{max(solved):.0f} s with the exercises solved, "
+            f"all {len(solved)} in {sum(solved):.0f} s, Jupyter kernel start included; the "
+            f"learner writes {sum(len(r['exercises']) for r in f['notebooks'])} functions, "
+            f"{sum(r['lines'] for r in f['notebooks'])} lines in the reference solutions.")
+    return text + (" " + capstone_line(f) if f["capstone"] else "")
+
+
 RENDERERS: dict[str, Callable[[dict], str]] = {
     "default_train": default_train_table,
     "training": training_table,
@@ -333,6 +370,7 @@ RENDERERS: dict[str, Callable[[dict], str]] = {
     "web_latency": web_latency_table,
     "sklearn": sklearn_table,
     "sweep": sweep_table,
+    "notebooks": notebooks_table,
 }
 
 

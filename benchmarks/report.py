@@ -172,6 +172,8 @@ def expected_files(results: dict[str, dict], readme: str, bench_readme: str,
     readme = replace_marked(readme, "speed", speed_table(results), str(README))
     readme = replace_marked(readme, "scaling", render.sweep_projection(results["sweep"]),
                             str(README))
+    readme = replace_marked(readme, "course", render.course_summary(results["notebooks"]),
+                            str(README))
     files = {README: replace_marked(readme, "ladder", ladder_table(results_dir), str(README))}
     for name in REQUIRED:
         markdown = render.benchmark_markdown(results[name])

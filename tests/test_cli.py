@@ -45,7 +45,7 @@ def trained(tmp_path_factory, small_mnist_dir):
 
 def test_every_command_has_help():
     for cmd in [[], ["train"], ["evaluate"], ["predict"], ["perceptron"], ["gradcheck"],
-                ["ladder"], ["plot"], ["serve"], ["export"], ["sweep"]]:
+                ["ladder"], ["plot"], ["serve"], ["export"], ["sweep"], ["notebooks"]]:
         result = run(*cmd, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 

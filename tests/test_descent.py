@@ -1,4 +1,4 @@
-"""steepest.descent: the lecture's two-variable surfaces and v <- v - lambda grad C."""
+"""steepest.descent: our two-variable surfaces and the lecture's v <- v - lambda grad C."""
 
 import numpy as np
 import pytest

@@ -121,8 +121,9 @@ def test_validation_loss_is_finite_for_confident_mistakes():
     json.dumps(record, allow_nan=False)  # strict JSON
 
 
-def test_default_run_reaches_the_lecture_accuracy(mnist_data):
-    # The full default: 784-15-10, N(0, 1), SGD, 40 epochs of batch 32 at lambda = 1.
+def test_default_run_reaches_93_percent(mnist_data):
+    # The full default: the lecture's 784-15-10, N(0, 1), with our SGD settings: 40 epochs of
+    # batch 32 at lambda = 1 (the lecture gives no accuracy to reach, nor these settings).
     # Seeds 0, 1, 2 measured 93.49 %, 93.73 %, 94.09 %; this guards the defaults.
     _, hist = fit(TrainConfig(), mnist_data)
     assert hist[-1].test_accuracy >= 0.93

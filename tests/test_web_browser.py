@@ -446,7 +446,7 @@ def test_without_a_model_the_page_shows_training_then_predicts(browser, tmp_path
     """``steepest serve`` with no model: the lecture's network trains first, the page shows it."""
     from steepest.web.trainer import JobSpec
 
-    spec = JobSpec(TrainConfig(epochs=40), train_limit=5000)  # the lecture's run, on less data
+    spec = JobSpec(TrainConfig(epochs=40), train_limit=5000)  # the default run, on less data
     app = create_app(None, startup_spec=spec, work_dir=tmp_path)
     server = make_server(app, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -1,4 +1,9 @@
-"""Gradient descent on a cost of two variables: the lecture's "valley".
+"""Gradient descent on a cost of two variables, as the lecture introduces it.
+
+The lecture takes a cost ``C(v1, v2)`` of two variables and derives the
+update; it gives no formula for ``C``.  The surfaces below (a bowl, a
+valley, a saddle, Rosenbrock's function) are ours, chosen to show what
+the learning rate does.
 
 For a cost ``C(v1, v2)`` the update is
 

@@ -77,7 +77,8 @@ def check_network(
 
     Returns:
         One :class:`GradCheck` per parameter, named ``W1, b1, W2, b2, ...``
-        (layers numbered from 1, as in the lecture).
+        (layers numbered from 1: ``W1, b1`` are the lecture's ``W, b``,
+        ``W2, b2`` its ``Ŵ, b̂``, each ``W`` transposed).
     """
     x = np.asarray(x, dtype=network.dtype)
     o = network.forward(x)

@@ -1,7 +1,9 @@
 """Export a trained network as an ONNX model, for onnxruntime and every other ONNX runtime.
 
 The graph is the forward pass of :class:`steepest.network.Network`, one
-standard operator per formula, with the lecture's names:
+standard operator per formula, with steepest's names (``W1, b1`` are the
+lecture's ``W, b`` and ``W, b`` of the last layer its ``Ŵ, b̂``, each ``W``
+transposed; ``logits`` are its ``f``):
 
     z1 = x W1 + b1          MatMul, Add       x: float32 (N, n_in)
     h1 = f(z1)              Sigmoid | Tanh | Relu | Softplus  (identity: no node)

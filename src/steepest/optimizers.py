@@ -73,7 +73,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Plain (mini-batch) gradient descent, the lecture's rule.
+    """Plain gradient descent, the lecture's rule, on mini-batches (ours).
 
     ``v <- v - lambda * g``
 

@@ -1,6 +1,8 @@
 """The training loop: data -> network -> loss (value, delta) -> backward -> step.
 
-One epoch of mini-batch gradient descent, as in the lecture:
+One epoch of mini-batch gradient descent: the lecture's update
+``v <- v - lambda grad C``, with ``grad C`` the gradient over a mini-batch
+(mini-batches are ours; the lecture does not speak of them):
 
 1. shuffle the training set (with the caller's random generator);
 2. cut it into mini-batches of ``batch_size`` rows;
@@ -342,8 +344,8 @@ def run(
 
     1. hold out the last ``config.validation`` training images (if any);
     2. every epoch: train (on augmented copies if ``config.augment``), then
-       score the validation set -- or, without one, the test set, as the
-       lecture does;
+       score the validation set -- or, without one (our default), the test
+       set, to watch it learn (the lecture scores nothing during training);
     3. keep the best validation weights; stop after ``patience`` epochs
        without improvement;
     4. restore the best weights and score the test set once.

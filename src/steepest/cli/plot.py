@@ -14,7 +14,7 @@ from .app import UserError, install_hint, load_dataset, main, parse_floats
 
 @main.group()
 def plot() -> None:
-    """Draw the lecture's figures from real numbers, as PNG or SVG.
+    """Draw the lecture's figures and a model's, from real numbers, as PNG or SVG.
 
     Each command writes one figure (--output/-o FILE, .png or .svg) and prints
     its name.  Needs matplotlib: in your steepest checkout, pip install -e ".[plots]"

@@ -55,6 +55,7 @@ import numpy as np  # noqa: F401  (the doctest above uses it)
 from . import solutions
 from .activation_checks import check_sigmoid, check_sigmoid_prime, check_softmax
 from .backprop_checks import check_backward, check_hidden_layer_grads, check_output_layer_grads
+from .capstone import check_training_step, train_yours
 from .data_checks import check_one_hot
 from .descent_checks import check_sgd_step, check_valley_gradient
 from .feedback import CheckResult
@@ -62,6 +63,7 @@ from .loss_checks import check_nll, check_nll_delta
 from .network_checks import check_count_parameters, check_forward, check_init_network
 from .perceptron_checks import check_decide, check_rosenblatt_update
 from .training_checks import check_train_epoch
+from .yours import yours
 
 
 @dataclass(frozen=True)
@@ -119,5 +121,6 @@ __all__ = [
     "check_decide", "check_forward", "check_hidden_layer_grads", "check_init_network",
     "check_nll", "check_nll_delta", "check_one_hot", "check_output_layer_grads",
     "check_rosenblatt_update", "check_sgd_step", "check_sigmoid", "check_sigmoid_prime",
-    "check_softmax", "check_train_epoch", "check_valley_gradient", "solution", "solutions",
+    "check_softmax", "check_train_epoch", "check_training_step", "check_valley_gradient",
+    "solution", "solutions", "train_yours", "yours",
 ]

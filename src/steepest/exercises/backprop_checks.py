@@ -155,8 +155,12 @@ def check_backward(fn: Callable) -> CheckResult:
             got, _ = call(fn, copies, x, y, h, o, names=("params", "x", "y", "h", "o"))
             what = f"backward for a {sizes[0]}-{sizes[1]}-{sizes[2]} network"
             arrays = unpack(got, what, names, want, BIAS_HINTS)
-            for name, a, w in zip(names, arrays, want):
-                compare(a, w, f"{what}: {name}", n=len(x))
+            grad_h = NLL.delta(o, y) @ params[2].T  # what the hidden layer receives
+            no_sigmoid = [x.T @ grad_h, grad_h.sum(axis=0)]  # with sigma' left out
+            for i, (name, a, w) in enumerate(zip(names, arrays, want)):
+                known = [(no_sigmoid[i], "went back through the sigmoid without its "
+                                         "derivative: dL/dz = dL/dh * h (1 - h)")] if i < 2 else []
+                compare(a, w, f"{what}: {name}", n=len(x), known=known)
             if sizes[0] == 6:  # every parameter against central differences
                 net = Network(sizes, rng=np.random.default_rng(0), dtype=np.float64)
                 net.set_weights(params)

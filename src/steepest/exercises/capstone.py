@@ -173,6 +173,18 @@ class CapstoneResult:
     def test_accuracy(self) -> float:
         return self.accuracies[-1] if self.accuracies else float("nan")
 
+    def network(self) -> Network:
+        """The trained weights in a float64 :class:`~steepest.network.Network`, for its figures.
+
+        Raises:
+            ValueError: nothing was trained.
+        """
+        if self.params is None:
+            raise ValueError(f"no trained network: {self.message}")
+        net = Network(SIZES, rng=np.random.default_rng(0), dtype=np.float64)
+        net.set_weights([np.asarray(p, dtype=np.float64) for p in self.params])
+        return net
+
     def __str__(self) -> str:
         if not self.accuracies:
             return self.message

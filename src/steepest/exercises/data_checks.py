@@ -27,6 +27,9 @@ def check_one_hot(fn: Callable) -> CheckResult:
             got, _ = call(fn, y, k, names=("y",))
             what = f"one_hot({y.tolist()}, {k})"
             arr = as_array(got, what, want)
+            if arr.shape == (len(y), 10) != want.shape:
+                raise Wrong(f"{what} has 10 columns whatever k is: K is the argument k = {k} "
+                            "(MNIST has 10 classes, other data sets other numbers)")
             if arr.shape == (len(y), int(y.max()) + 1) != want.shape:
                 raise Wrong(f"{what} has {arr.shape[1]} columns: you took K from the labels "
                             f"(largest + 1), but this batch holds no {k - 1}; K is the "

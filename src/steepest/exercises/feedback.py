@@ -86,6 +86,9 @@ _ERRORS = {
                "layer is x @ W with x (N, n_in) and W (n_in, n_out), and the gradient goes "
                "back through W.T"),
     "broadcast": (r"could not be broadcast", "the shapes do not line up"),
+    "truth": (r"truth value of an array", "an `if` (or and/or) on a whole array: compare "
+                                          "elementwise instead, e.g. (a >= t) gives one "
+                                          "True/False per entry, or use np.where"),
 }
 
 

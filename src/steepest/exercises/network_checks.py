@@ -47,11 +47,13 @@ def _params(got: object, sizes) -> list[np.ndarray]:
     return arrays
 
 
-def _distribution(values: np.ndarray, n_in: int) -> None:
+def _distribution(values: np.ndarray, W1: np.ndarray) -> None:
     """Raise :class:`Wrong` unless ``values`` look like draws from N(0, 1)."""
     mean, std = float(values.mean()), float(values.std())
     inside = float(np.mean(np.abs(values) < 1))  # 0.683 for N(0, 1)
-    if abs(std - 1 / np.sqrt(n_in)) < 0.2 / np.sqrt(n_in):
+    n_in = W1.shape[0]
+    if abs(float(W1.std()) - 1 / np.sqrt(n_in)) < 0.2 / np.sqrt(n_in):
+        std = float(W1.std())
         raise Wrong(f"the weights have standard deviation {std:.4f} = 1/sqrt({n_in}): that is the "
                     "scaled initialisation (our choice in ladder rung 2), but the lecture draws "
                     "every weight and bias from N(0, 1)")
@@ -86,7 +88,7 @@ def check_init_network(fn: Callable) -> CheckResult:
             if not p.any():
                 raise Wrong(f"{name} is all zeros: the lecture draws all the weights and biases "
                             "from N(0, 1)")
-        _distribution(np.concatenate([p.ravel() for p in params]), LECTURE[0])
+        _distribution(np.concatenate([p.ravel() for p in params]), params[0])
         again = _params(call(fn, LECTURE, np.random.default_rng(0), names=("sizes",))[0], LECTURE)
         if not all(np.array_equal(a, b) for a, b in zip(params, again)):
             raise Wrong("two calls with np.random.default_rng(0) gave different weights: draw "

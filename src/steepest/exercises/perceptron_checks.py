@@ -32,8 +32,10 @@ def check_decide(fn: Callable) -> CheckResult:
     def body() -> str:
         w = np.array(GAME_WEIGHTS)
         x = GAME_INPUTS.copy()
+        hints = {"matmul": "x holds one situation per row, shape (N, 3): w·x for every row "
+                           "at once is x @ w"}
         for t in (9.0, 7.0):
-            got, _ = call(fn, w, x, t, names=("w", "x"))
+            got, _ = call(fn, w, x, t, names=("w", "x"), hints=hints)
             wx = x @ w
             where = f"the lecture's eight situations at t = {t:g}"
             compare(got, _decide(w, x, t), f"decide at {where}", known=[
@@ -49,7 +51,7 @@ def check_decide(fn: Callable) -> CheckResult:
                         "number per situation"),
             ])
         one = x[4]  # (0, 1, 1): w . x = 9 exactly
-        got, _ = call(fn, w, one, 9.0, names=("w", "x"))
+        got, _ = call(fn, w, one, 9.0, names=("w", "x"), hints=hints)
         single = as_array(got, "decide for one situation", np.zeros(()))
         if single.size != 1 or float(single.ravel()[0]) != 1.0:
             raise Wrong(f"decide(w, (0, 1, 1), 9) gave {got!r}: one situation in, one decision "
@@ -58,7 +60,7 @@ def check_decide(fn: Callable) -> CheckResult:
         w4 = rng.integers(-3, 4, size=4).astype(float)
         x4 = rng.integers(0, 2, size=(12, 4)).astype(float)
         for t in np.unique(x4 @ w4)[::3]:  # thresholds every situation meets exactly
-            got, _ = call(fn, w4, x4, float(t), names=("w", "x"))
+            got, _ = call(fn, w4, x4, float(t), names=("w", "x"), hints=hints)
             compare(got, _decide(w4, x4, t), f"decide with w = {w4.tolist()} at t = {t:g}")
         return ("goes in 2 of the lecture's 8 situations at t = 9 (w·x = 10 and 9) and in 3 at "
                 "t = 7 (also w·x = 7); one situation gives one decision; right on random "
@@ -79,6 +81,7 @@ def _same(got, want) -> bool:
 
 #: (w, b, x, y, learning rate): each kind of example the rule meets.
 UPDATE_CASES = (
+    ((1.0, 6.0, 3.0), -9.0, (1.0, 1.0, 1.0), 1, 1.0),  # w.x + b = 1: goes, right
     ((1.0, 6.0, 3.0), -9.0, (0.0, 1.0, 1.0), 1, 1.0),  # w.x + b = 0: goes (H(0) = 1), right
     ((1.0, 6.0, 3.0), -7.0, (1.0, 1.0, 0.0), 0, 0.5),  # w.x + b = 0: goes, but should not
     ((1.0, 6.0, 3.0), -9.0, (1.0, 0.0, 1.0), 1, 0.5),  # w.x + b = -4: stays, but should go
@@ -91,7 +94,7 @@ def check_rosenblatt_update(fn: Callable) -> CheckResult:
     """Check ``fn(w, b, x, y, learning_rate) = (w', b')``: one step of Rosenblatt's rule.
 
     ``y_hat = H(w . x + b)`` with ``H(0) = 1``; ``w' = w + eta (y - y_hat) x``,
-    ``b' = b + eta (y - y_hat)``.  Five examples: right and wrong predictions
+    ``b' = b + eta (y - y_hat)``.  Six examples: right and wrong predictions
     of both kinds, two of them exactly on the boundary ``w . x + b = 0``.
     """
 

@@ -11,6 +11,7 @@ function               what it shows
 activations_figure     ``f(z)`` and ``f'(z)`` for step, ReLU, softplus, sigmoid
 nll_figure             ``-log(o)``: the cost of giving the right digit probability ``o``
 descent_figure         ``v <- v - lambda grad C(v)`` on a contour plot, and ``C`` per step
+descent_explorer       sliders for lambda and the steps over descent_figure (a notebook widget)
 history_figure         loss and accuracy per epoch of a training run
 confusion_figure       true digit against predicted digit on the test set
 weights_figure         each hidden unit's 784 incoming weights as a 28x28 image
@@ -46,6 +47,7 @@ import numpy as np
 
 from .course import output_error_figure, relu_softplus_figure, softmax_figure
 from .diagrams import network_figure, network_shapes, shape_text
+from .explore import descent_explorer
 from .figure import FORMATS, PNG_DPI, STYLE, figure_format, new_figure, save
 from .graph import graph_figure
 from .history import check_history, history_figure, lines_with_gid, load_history
@@ -74,7 +76,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIVATION_LABELS", "DESCENT_DEFAULTS", "FORMATS", "PNG_DPI", "STYLE",
-    "activations_figure", "check_history", "confusion_figure", "descent_figure",
+    "activations_figure", "check_history", "confusion_figure", "descent_explorer", "descent_figure",
     "figure_format", "find_mistakes", "forward_trace", "graph_figure", "hidden_at_init",
     "history_figure", "inside_figure", "lines_with_gid", "load_history", "mistakes_figure",
     "network_figure", "network_shapes", "new_figure", "nll_figure", "nll_per_example",

@@ -1,4 +1,9 @@
-"""The lecture's own figures: activation functions, -log(o), and gradient descent."""
+"""The lecture's figures, from our numbers: activations, -log(o), and gradient descent.
+
+The descent figure's surfaces (:data:`steepest.descent.SURFACES`) are ours:
+the lecture derives ``v <- v - lambda grad C`` for a cost of two variables
+without giving one.
+"""
 
 from __future__ import annotations
 

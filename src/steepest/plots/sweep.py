@@ -2,9 +2,9 @@
 
 Drawn from the files ``steepest sweep`` writes (``DIR/sweep.json`` and
 ``DIR/trials.csv``), so it needs neither Optuna nor the database.  With the
-learning rate on a log axis, many runs show the lecture's picture at once:
-too small a λ crawls, a good one converges, too large a one blows up
-(diverged trials are drawn at 0).
+learning rate on a log axis, many runs show at once what the lecture's
+learning rate λ does: too small a λ crawls, a good one converges, too large a
+one blows up (diverged trials are drawn at 0).
 """
 
 from __future__ import annotations
