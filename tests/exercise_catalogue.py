@@ -8,6 +8,8 @@ writes it; ``sig`` and ``softmax`` stand for the learner's (correct) notebook-2 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
@@ -89,6 +91,28 @@ def _decide_if(w, x, t):
     return 1 if x @ w >= t else 0
 
 
+def _update_raw(w, b, x, y, lr):  # Widrow and Hoff's rule: no step
+    y_hat = x @ w + b
+    return w + lr * (y - y_hat) * x, b + lr * (y - y_hat)
+
+
+def _update_threshold(w, b, x, y, lr):  # b compared with w.x, as if it were t
+    y_hat = 1 if x @ w >= b else 0
+    return w + lr * (y - y_hat) * x, b + lr * (y - y_hat)
+
+
+def _one_hot_columns(y, k):
+    out = np.zeros((len(y), k))
+    out[:, y] = 1
+    return out
+
+
+def _one_hot_rows(y, k):
+    out = np.zeros((len(y), k))
+    out[y] = 1
+    return out
+
+
 # -- the activations ---------------------------------------------------------------------
 
 
@@ -119,6 +143,11 @@ def _softmax_in_place(z):
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
+
+
+def _softmax_column_max(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _softmax_logsumexp(z):
@@ -231,6 +260,9 @@ WRONG = {
         (lambda w, x, t: x * w, "multiplied elementwise without adding up"),
         (_decide_if, "an `if` (or and/or) on a whole array"),
         (lambda w, x, t: (w @ x >= t).astype(int), "w·x for every row at once is x @ w"),
+        (lambda w, x, t: int((x * w).sum() >= t), "gave one decision"),
+        (lambda w, x, t: ((x * w).sum(axis=1) >= t).astype(int), "which has no axis 1"),
+        (lambda w, x, t: np.heaviside(x @ w + t, 1), "that is H(w·x + t)"),
     ],
     "rosenblatt_update": [
         (_update_strict, "at w·x + b = 0 the perceptron outputs 1 (H(0) = 1"),
@@ -240,6 +272,8 @@ WRONG = {
         (_update_always, "changed w although the prediction was right"),
         (_update_in_place, "changed its input w in place"),
         (lambda w, b, x, y, lr: S.rosenblatt_update(w, b, x, y, lr)[0], "should return 2 things"),
+        (_update_raw, "not w·x + b itself"),
+        (_update_threshold, "b is a bias, added"),
     ],
     "sigmoid": [
         (lambda z: 1 / (1 + np.exp(-z)), "overflows at large inputs"),
@@ -248,6 +282,8 @@ WRONG = {
         (lambda z: 1 + np.exp(-z), "that is 1 + e^-z"),
         (lambda z: np.tanh(z), "that is tanh(z)"),
         (lambda z: None, "forget `return`"),
+        (lambda z: sig(np.abs(z)), "that is sigma(|z|)"),
+        (lambda z: 1 / (1 + math.exp(-z)), "math.exp takes one number"),
     ],
     "sigmoid_prime": [
         (lambda z: sig(z), "that is sigma(z) itself"),
@@ -271,6 +307,7 @@ WRONG = {
         (_softmax_in_place, "changed its input z in place"),
         (lambda z: act.softmax(z).T, "transposed"),
         (lambda z: act.log_softmax(z), "that is log(softmax(z))"),
+        (_softmax_column_max, "subtracted each column's maximum"),
     ],
     "one_hot": [
         (lambda y, k: np.eye(10)[y], "has 10 columns whatever k is"),
@@ -279,6 +316,8 @@ WRONG = {
         (lambda y, k: 1 - np.eye(k)[y], "ones and zeros swapped"),
         (lambda y, k: np.eye(k)[y].T, "transposed"),
         (lambda y, k: np.eye(len(y), k), "that is the identity matrix"),
+        (_one_hot_columns, "every row has a 1 in each label's column"),
+        (_one_hot_rows, "out[y] picks whole rows by label"),
     ],
     "init_network": [
         (_init(shape_w1=lambda s: s[::-1]), "the lecture's 15 x 784"),
@@ -424,6 +463,7 @@ RIGHT = {
     ],
     "sigmoid_prime": [
         ("steepest's sigmoid", lambda z: sig(z) * (1 - sig(z))),
+        ("sigma - sigma²", lambda z: sig(z) - sig(z) ** 2),
         ("expit", lambda z: special.expit(z) * special.expit(-z)),
         ("via tanh", lambda z: (1 - np.tanh(z / 2) ** 2) / 4),
     ],
@@ -439,6 +479,8 @@ RIGHT = {
         ("comparison", lambda y, k: (y[:, None] == np.arange(k)).astype(float)),
         ("booleans", lambda y, k: y[:, None] == np.arange(k)),
         ("integers", lambda y, k: np.eye(k, dtype=int)[y]),
+        ("Python lists", lambda y, k: [[1.0 if j == label else 0.0 for j in range(k)]
+                                       for label in y]),
     ],
     "init_network": [
         ("rng.normal(0, 1, shape)", _init_with_normal),

@@ -45,12 +45,14 @@ def check_sigmoid(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
 
     def body() -> str:
         z = np.linspace(-8, 8, 161)
-        got, _ = call(fn, z, names=("z",))
+        got, _ = call(fn, z, names=("z",), hints=SCALAR_HINT)
         compare(got, act.sigmoid(z), "sigmoid(z)", known=[
             (act.sigmoid(-z), "that is 1 / (1 + e^z) = sigma(-z) = 1 - sigma(z): the "
                               "exponent is -z"),
             (1 + np.exp(-z), "that is 1 + e^-z: sigma is one over it"),
             (np.tanh(z), "that is tanh(z), which runs from -1 to 1; sigma runs from 0 to 1"),
+            (act.sigmoid(np.abs(z)), "that is sigma(|z|): right for z >= 0, but for z < 0 the "
+                                     "stable form has e on top: e / (1 + e), with e = e^-|z|"),
         ])
         grid = z[:12].reshape(3, 4)
         got, _ = call(fn, grid, names=("z",))
@@ -117,6 +119,10 @@ def check_sigmoid_prime(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
     return run_check("sigmoid_prime", body)
 
 
+#: What a TypeError from math.exp means in an elementwise function.
+SCALAR_HINT = {"scalar": "math.exp takes one number: np.exp works on every entry of the "
+                         "array z at once"}
+
 #: What a broadcasting error means in a softmax.
 ROW_HINT = {"broadcast": "a row's maximum or sum has shape (N,); keep it as (N, 1) with "
                          "keepdims=True so that it lines up with z (N, K)"}
@@ -133,6 +139,8 @@ def check_softmax(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
     def body() -> str:
         z = np.random.default_rng(0).normal(size=(4, 3)) * 2
         e = np.exp(z)
+        shifted = np.exp(z - z.max(axis=1, keepdims=True))
+        by_column = np.exp(z - z.max(axis=0, keepdims=True))
         got, _ = call(fn, z, names=("z",), hints=ROW_HINT)
         compare(got, act.softmax(z), "softmax(z)", known=[
             (act.softmax(z, axis=0), "each column sums to 1, but each row is one example: "
@@ -143,6 +151,12 @@ def check_softmax(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
             (np.exp(z - z.max(axis=1, keepdims=True)), "exponentiated but not normalised: "
                                                        "divide by each row's sum"),
             (act.log_softmax(z), "that is log(softmax(z)); softmax is its exp"),
+            (shifted / shifted.sum(), "divided by the sum over the whole batch: each row (one "
+                                      "example) must sum to 1 on its own (sum along axis=1, "
+                                      "keepdims=True)"),
+            (by_column / by_column.sum(axis=1, keepdims=True),
+             "subtracted each column's maximum (axis=0): the constant must be the same across "
+             "a row (one example), so take each row's: z.max(axis=1, keepdims=True)"),
         ])
         large = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -999.0],
                           [0.0, 0.0, 0.0], [1e4, 0.0, -1e4]])

@@ -24,7 +24,9 @@ def check_one_hot(fn: Callable) -> CheckResult:
                  (np.array([2, 0, 1, 2]), 3)]
         for y, k in cases:
             want = one_hot(y, k, np.float64)
-            got, _ = call(fn, y, k, names=("y",))
+            got, _ = call(fn, y, k, names=("y",), hints={
+                "index": "out[y] picks whole rows by label; row n's 1 goes at (n, y[n]): "
+                         "out[np.arange(N), y] = 1"})
             what = f"one_hot({y.tolist()}, {k})"
             arr = as_array(got, what, want)
             if arr.shape == (len(y), 10) != want.shape:
@@ -39,6 +41,10 @@ def check_one_hot(fn: Callable) -> CheckResult:
                                          "from 0), so label 0 is column 0"),
                 (1 - want, "ones and zeros swapped: the row is 0 everywhere except a 1 at "
                            "column y[n]"),
+                (np.tile(np.isin(np.arange(k), y), (len(y), 1)),
+                 "every row has a 1 in each label's column: out[:, y] = 1 sets columns y[0], "
+                 "y[1], ... in every row; row n needs a single 1, at column y[n]: "
+                 "out[np.arange(N), y] = 1"),
                 (np.eye(k)[:len(y)] if len(y) <= k else want, "that is the identity matrix: "
                                                               "row n has its 1 at column y[n], "
                                                               "not at column n"),

@@ -89,6 +89,12 @@ _ERRORS = {
     "truth": (r"truth value of an array", "an `if` (or and/or) on a whole array: compare "
                                           "elementwise instead, e.g. (a >= t) gives one "
                                           "True/False per entry, or use np.where"),
+    "scalar": (r"converted to Python scalars|only length-1 arrays",
+               "math.exp, math.log, float() take one number: np.exp and np.log work on every "
+               "entry of an array at once"),
+    "axis": (r"axis -?\d+ is out of bounds", "that axis does not exist: one example is a 1-D "
+                                             "array"),
+    "index": (r"index -?\d+ is out of bounds", "an index past the end of an axis"),
 }
 
 

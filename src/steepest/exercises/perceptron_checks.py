@@ -33,11 +33,18 @@ def check_decide(fn: Callable) -> CheckResult:
         w = np.array(GAME_WEIGHTS)
         x = GAME_INPUTS.copy()
         hints = {"matmul": "x holds one situation per row, shape (N, 3): w·x for every row "
-                           "at once is x @ w"}
+                           "at once is x @ w",
+                 "axis": "x may be one situation, shape (3,), which has no axis 1: x @ w "
+                         "gives w·x for one situation and for rows alike"}
         for t in (9.0, 7.0):
             got, _ = call(fn, w, x, t, names=("w", "x"), hints=hints)
             wx = x @ w
             where = f"the lecture's eight situations at t = {t:g}"
+            if got is not None and np.ndim(got) == 0:
+                raise Wrong(f"decide at {where} gave one decision, {got!r}, for all eight: x "
+                            "holds one situation per row, so return one decision per row "
+                            "(x @ w gives every row's w·x; a sum over all of x adds the "
+                            "situations together)")
             compare(got, _decide(w, x, t), f"decide at {where}", known=[
                 ((wx > t), f"on the threshold the lecture's perceptron goes: output 1 when "
                            f"w·x ≥ t, not only when w·x > t (at t = {t:g} the situation with "
@@ -47,6 +54,8 @@ def check_decide(fn: Callable) -> CheckResult:
                 (wx, "returned w·x itself; the output is 1 where w·x ≥ t and 0 elsewhere"),
                 (wx - t, "that is w·x − t (= w·x + b with b = −t); the output is the step "
                          "of it: 1 where it is ≥ 0"),
+                ((wx + t >= 0), "that is H(w·x + t): moving the threshold over makes the "
+                                "bias b = −t, so the output is H(w·x − t), 1 where w·x ≥ t"),
                 (x * w, "multiplied elementwise without adding up: w·x = Σ_i w_i x_i, one "
                         "number per situation"),
             ])
@@ -82,9 +91,11 @@ def _same(got, want) -> bool:
 #: (w, b, x, y, learning rate): each kind of example the rule meets.
 UPDATE_CASES = (
     ((1.0, 6.0, 3.0), -9.0, (1.0, 1.0, 1.0), 1, 1.0),  # w.x + b = 1: goes, right
+    # Before the boundary cases: here a prediction of w.x + b itself (no step) differs from
+    # the ">" rule's, so each mistake is named for what it is.
+    ((1.0, 6.0, 3.0), -9.0, (1.0, 0.0, 1.0), 1, 0.5),  # w.x + b = -4: stays, but should go
     ((1.0, 6.0, 3.0), -9.0, (0.0, 1.0, 1.0), 1, 1.0),  # w.x + b = 0: goes (H(0) = 1), right
     ((1.0, 6.0, 3.0), -7.0, (1.0, 1.0, 0.0), 0, 0.5),  # w.x + b = 0: goes, but should not
-    ((1.0, 6.0, 3.0), -9.0, (1.0, 0.0, 1.0), 1, 0.5),  # w.x + b = -4: stays, but should go
     ((1.0, 6.0, 3.0), -9.0, (1.0, 0.0, 0.0), 0, 1.0),  # w.x + b = -8: stays, right
     ((0.5, -2.0), 1.0, (3.0, 1.0), 0, 0.25),  # w.x + b = 0.5: goes, but should not
 )
@@ -105,11 +116,19 @@ def check_rosenblatt_update(fn: Callable) -> CheckResult:
             got, _ = call(fn, w, b, x, y, lr, names=("w", "b", "x"))
             what = f"rosenblatt_update(w={w.tolist()}, b={b:g}, x={x.tolist()}, y={y}, η={lr:g})"
             arrays = unpack(got, what, ("w", "b"), [want[0], np.float64(want[1])])
-            y_hat = 1 if x @ w + b >= 0 else 0
+            s = x @ w + b
+            y_hat = 1 if s >= 0 else 0
+            as_threshold = 1 if x @ w >= b else 0
             known = [
                 (_update(w, b, x, y, lr, fires_at_zero=False),
                  "at w·x + b = 0 the perceptron outputs 1 (H(0) = 1: the lecture goes when "
                  "w·x ≥ t); predict with H(w·x + b) where H(0) = 1"),
+                ((w + lr * (y - s) * x, b + lr * (y - s)),
+                 "ŷ is the perceptron's output H(w·x + b), 0 or 1, not w·x + b itself (with "
+                 "w·x + b the rule would be Widrow and Hoff's, not Rosenblatt's)"),
+                ((w + lr * (y - as_threshold) * x, b + lr * (y - as_threshold)),
+                 "b is a bias, added: ŷ = H(w·x + b). Compared with w·x it would be a "
+                 "threshold, and the threshold is t = −b"),
                 ((w - lr * (y - y_hat) * x, b - lr * (y - y_hat)),
                  "the update goes the wrong way: w ← w + η (y − ŷ) x, b ← b + η (y − ŷ)"),
                 ((w + (y - y_hat) * x, b + (y - y_hat)) if lr != 1 else None,
