@@ -26,6 +26,25 @@ def central_difference(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> 
     return (f(z + EPS) - f(z - EPS)) / (2 * EPS)
 
 
+def _grid_and_large(fn: Callable, reference: Callable, what: str) -> list[tuple[list[str], str]]:
+    """``fn`` against ``reference`` on a (3, 4) array and at ``z = ±1000`` in float64 and float32.
+
+    Returns, for each of the two large inputs, the warnings ``fn`` raised and
+    where (a value that came out right may still have overflowed on the way).
+    """
+    grid = np.linspace(-8, 8, 161)[:12].reshape(3, 4)
+    got, _ = call(fn, grid, names=("z",))
+    compare(got, reference(grid), f"{what} of a (3, 4) array")
+    warned = []
+    for dtype in (np.float64, np.float32):
+        big = LARGE_Z.astype(dtype)
+        got, caught = call(fn, big, names=("z",))
+        where = f"z = ±1000 in {np.dtype(dtype).name}"
+        compare(got, reference(big).astype(np.float64), f"{what}(z)", large=where)
+        warned.append((caught, where))
+    return warned
+
+
 def _source(fn: Callable) -> str:
     """The learner's source code, where Python can find it ("" where it cannot)."""
     try:
@@ -54,14 +73,7 @@ def check_sigmoid(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
             (act.sigmoid(np.abs(z)), "that is sigma(|z|): right for z >= 0, but for z < 0 the "
                                      "stable form has e on top: e / (1 + e), with e = e^-|z|"),
         ])
-        grid = z[:12].reshape(3, 4)
-        got, _ = call(fn, grid, names=("z",))
-        compare(got, act.sigmoid(grid), "sigmoid of a (3, 4) array")
-        for dtype in (np.float64, np.float32):
-            big = LARGE_Z.astype(dtype)
-            got, caught = call(fn, big, names=("z",))
-            where = f"z = ±1000 in {np.dtype(dtype).name}"
-            compare(got, act.sigmoid(big).astype(np.float64), "sigmoid(z)", large=where)
+        for caught, where in _grid_and_large(fn, act.sigmoid, "sigmoid"):
             if caught:
                 why = ("np.where computes both of its branches for every z, so e^1000 was "
                        "computed anyway" if "where" in _source(fn) else "e^1000 is inf")
@@ -102,15 +114,7 @@ def check_sigmoid_prime(fn: Callable[[np.ndarray], np.ndarray]) -> CheckResult:
         gap = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - numeric)))
         if gap > 1e-6:  # cannot happen when it matches steepest, whose own test this is too
             raise Wrong(f"sigmoid_prime(z) differs from central differences by {gap:.3g}")
-        grid = z[:12].reshape(3, 4)
-        got, _ = call(fn, grid, names=("z",))
-        compare(got, act.sigmoid_prime(grid), "sigmoid_prime of a (3, 4) array")
-        for dtype in (np.float64, np.float32):
-            big = LARGE_Z.astype(dtype)
-            got, caught = call(fn, big, names=("z",))
-            where = f"z = ±1000 in {np.dtype(dtype).name}"
-            compare(got, act.sigmoid_prime(big).astype(np.float64), "sigmoid_prime(z)",
-                    large=where)
+        for caught, where in _grid_and_large(fn, act.sigmoid_prime, "sigmoid_prime"):
             no_warnings(caught, "sigmoid_prime(z)", where)
         return (f"matches steepest.activations.sigmoid_prime on 161 points in [-8, 8] and "
                 f"central differences of sigmoid to {gap:.1e}; keeps the shape of a 2-D "
