@@ -138,49 +138,62 @@ def yours(*names: str | Callable, folder: str | os.PathLike | None = None) -> Yo
     folder = Path.cwd() if folder is None else Path(folder)
     files = _notebooks(folder)
     last = max(EXERCISES[n].notebook for n in names)
+    namespace, written = _run_cells([files[n] for n in sorted(files) if n <= last], skip=given)
+    for name, fn in given.items():
+        namespace[name], written[name] = fn, ("this notebook", None)
+    sources = {}
+    for name, exercise in EXERCISES.items():  # in order: later ones use the earlier ones
+        if exercise.notebook > last:
+            break
+        notebook, error = written.get(name, (None, None))
+        if notebook is None:
+            expected = files.get(exercise.notebook)
+            notebook = expected.name if expected else f"{exercise.notebook:02d}-…"
+            error = (f"no exercise cell for {name} in {expected.name}" if expected else
+                     f"notebook {exercise.notebook:02d} is not in {folder}")
+        sources[name] = _keep_or_replace(name, notebook, error, namespace)
+    return Yours({n: namespace[n] for n in names}, [sources[n] for n in names])
+
+
+def _run_cells(paths: list[Path], skip: dict) -> tuple[dict, dict[str, tuple[str, str | None]]]:
+    """Run the notebooks' import lines and exercise cells (but ``skip``'s) in one namespace.
+
+    Returns the namespace and, for each exercise cell run, its notebook and
+    the error it raised (None when it ran).
+    """
     namespace: dict = {"__name__": "yours"}
-    written: dict[str, tuple[str, str | None]] = {}  # name -> (notebook, error while running it)
-    for number in sorted(n for n in files if n <= last):
-        imports, cells = _exercise_cells(files[number])
+    written: dict[str, tuple[str, str | None]] = {}
+    for path in paths:
+        imports, cells = _exercise_cells(path)
         for line in imports:
             try:
                 exec(line, namespace)  # noqa: S102  (the learner's own notebook)
             except Exception:  # an import that fails here fails in the notebook too
                 pass
         for name, source in cells.items():
-            if name in given:
+            if name in skip:
                 continue
             try:
-                exec(compile(source, f"{files[number].name}: {name}", "exec"), namespace)  # noqa: S102
-                written[name] = (files[number].name, None)
+                exec(compile(source, f"{path.name}: {name}", "exec"), namespace)  # noqa: S102
+                written[name] = (path.name, None)
             except Exception as exc:
-                written[name] = (files[number].name, f"{type(exc).__name__}: {exc}")
-    sources = {}
-    for name, exercise in EXERCISES.items():  # in order: later ones use the earlier ones
-        if exercise.notebook > last:
-            break
-        notebook, error = written.get(name, (None, None))
-        reason = None
-        if name in given:
-            namespace[name], notebook = given[name], "this notebook"
-        if notebook is None:
-            expected = files.get(exercise.notebook)
-            reason = (f"no exercise cell for {name} in {expected.name}" if expected else
-                      f"notebook {exercise.notebook:02d} is not in {folder}")
-            notebook = expected.name if expected else f"{exercise.notebook:02d}-…"
-        elif error is not None:
-            reason = f"its cell failed to run: {error}"
-        elif not callable(namespace.get(name)):
-            reason = f"its cell does not define a function {name}"
-        else:
-            result = exercise.check(namespace[name])
-            if result.passed:
-                sources[name] = Source(name, notebook, True, "passes its check")
-                continue
-            reason = result.message
-        namespace[name] = getattr(solutions, name)
-        sources[name] = Source(name, notebook, False, reason)
-    return Yours({n: namespace[n] for n in names}, [sources[n] for n in names])
+                written[name] = (path.name, f"its cell failed to run: {type(exc).__name__}: {exc}")
+    return namespace, written
+
+
+def _keep_or_replace(name: str, notebook: str, error: str | None, namespace: dict) -> Source:
+    """Keep ``namespace[name]`` if it passes its check; else put steepest's reference there."""
+    from . import EXERCISES
+
+    if error is None and not callable(namespace.get(name)):
+        error = f"its cell does not define a function {name}"
+    if error is None:
+        result = EXERCISES[name].check(namespace[name])
+        if result.passed:
+            return Source(name, notebook, True, "passes its check")
+        error = result.message
+    namespace[name] = getattr(solutions, name)
+    return Source(name, notebook, False, error)
 
 
 def _checked(functions: dict[str, Callable]) -> Yours:
