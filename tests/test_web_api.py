@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import http.client
 import io
+import itertools
 import json
 import os
 import queue
@@ -39,6 +40,7 @@ from steepest.web.guard import Guard  # noqa: E402
 from steepest.web.server import make_server  # noqa: E402
 from steepest.web.train_request import MAX_PARAMETERS, spec_from_json  # noqa: E402
 from steepest.web.trainer import JobSpec  # noqa: E402
+from steepest.web.validate import ApiError  # noqa: E402
 
 QUICK_JOB = {"hidden": [8], "epochs": 2, "train_limit": 500, "batch_size": 50}
 
@@ -681,11 +683,86 @@ def test_a_request_another_site_sends_without_origin_is_403(client):
                                                      "Sec-Fetch-Mode": "no-cors"})
         assert r.status_code == 403 and site in r.get_json()["error"]
     # following a link to the lab from another site still opens the page
-    r = client.get("/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    r = client.get("/", headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                                 "Sec-Fetch-Dest": "document", "Sec-Fetch-User": "?1"})
     assert r.status_code == 200
     # the page's own requests: same-origin, and what the user typed ("none")
     for site in ("same-origin", "none"):
         assert client.get("/api/model", headers={"Sec-Fetch-Site": site}).status_code == 200
+
+
+# issue 14: a cross-site <iframe> navigates too (Sec-Fetch-Dest: iframe); eight of them on
+# /api/train/events held every stream and kept a job alive.  Only a top-level navigation
+# (Dest: document) to the page (/) may come from another site, and no answer may be framed.
+FETCH_SITES = (None, "same-origin", "none", "same-site", "cross-site")
+FETCH_MODES = (None, "navigate", "no-cors", "cors", "same-origin")
+FETCH_DESTS = (None, "document", "iframe", "frame", "embed", "object", "empty", "script")
+ROUTE_KINDS = {"page": ("GET", "/"), "static file": ("GET", "/static/app.js"),
+               "API read": ("GET", "/api/model"), "event stream": ("GET", "/api/train/events"),
+               "download": ("GET", "/api/model/download"),
+               "API write": ("POST", "/api/perceptron"), "no such route": ("GET", "/api/nope")}
+
+
+def test_only_a_top_level_navigation_to_the_page_may_come_from_another_site(client):
+    """Every combination of Sec-Fetch-Site, -Mode and -Dest on every kind of route."""
+    wrong = []
+    for kind, (method, path) in ROUTE_KINDS.items():
+        for site, mode, dest in itertools.product(FETCH_SITES, FETCH_MODES, FETCH_DESTS):
+            sent = {"Sec-Fetch-Site": site, "Sec-Fetch-Mode": mode, "Sec-Fetch-Dest": dest}
+            headers = {k: value for k, value in sent.items() if value is not None}
+            with client.open(path, method=method, headers=headers,
+                             json={} if method == "POST" else None) as r:  # frees a stream
+                r.get_data()
+            from_another_site = site in ("same-site", "cross-site")
+            link_to_page = kind == "page" and mode == "navigate" and dest == "document"
+            refused = from_another_site and not link_to_page
+            expected = 403 if refused else 404 if kind == "no such route" else 200
+            if r.status_code != expected:
+                wrong.append(f"{kind} {site}/{mode}/{dest}: {r.status_code}, not {expected}")
+            if refused and not ("may not use this lab" in r.get_json()["error"]
+                                and (dest or "no destination") in r.get_json()["error"]):
+                wrong.append(f"{kind} {site}/{mode}/{dest}: {r.get_json()}")
+    assert not wrong, f"{len(wrong)} wrong answers: {wrong[:10]}"
+
+
+def test_no_answer_may_be_framed(client, model_path, tmp_path):
+    """X-Frame-Options and CSP frame-ancestors on pages, files, JSON, streams and every error."""
+    answers = [client.get("/"), client.get("/static/style.css"), client.get("/api/model"),
+               client.get("/api/train/events"), client.get("/api/model/download"),
+               client.post("/api/predict", json={"pixels": "x"}),  # 400
+               client.get("/api/model", headers={"Origin": "http://evil.example"}),  # 403
+               client.get("/api/model", headers={"Host": "evil.example"}),  # 403 (Host)
+               client.get("/api/nope"), client.delete("/api/model"),  # 404, 405
+               client.post("/api/train/cancel", data="{}")]  # 415
+    small = create_app(model_path, work_dir=tmp_path / "small", max_content_length=100)
+    try:
+        answers.append(small.test_client().post("/api/predict", json={"pixels": [0.5] * 99}))
+    finally:
+        small.extensions["steepest_lab"].close()
+    assert [r.status_code for r in answers] == [200] * 5 + [400, 403, 403, 404, 405, 415, 413]
+    for r in answers:
+        assert r.headers.get("X-Frame-Options") == "DENY", r.status_code
+        assert r.headers.get("Content-Security-Policy") == "frame-ancestors 'none'", r.status_code
+
+
+def test_the_frame_policy_keeps_a_policy_a_route_sets(app):
+    @app.get("/policy-test")
+    def with_a_policy():
+        return flask.Response("x", headers={"Content-Security-Policy":
+                                            "default-src 'self'; frame-ancestors *;"})
+
+    r = app.test_client().get("/policy-test")
+    assert r.headers["Content-Security-Policy"] == "default-src 'self'; frame-ancestors 'none'"
+
+
+def test_a_crashing_route_still_forbids_framing(app):
+    @app.get("/crash-test")
+    def crash():
+        raise RuntimeError("a bug")
+
+    r = app.test_client().get("/crash-test")
+    assert r.status_code == 500 and r.headers["X-Frame-Options"] == "DENY"
+    assert r.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
 
 
 def request(port: int, method: str, path: str, headers: dict, body: dict | None = None):
@@ -815,6 +892,66 @@ def test_values_are_checked_by_type(client, path, body, words):
     message = r.get_json()["error"]
     assert all(w in message for w in words), message
     assert client.get("/api/train").get_json()["job"] is None
+
+
+# ---------------------------------------------------------------------------
+# numbers Python cannot turn into an int or a float are a 400 (issue 14: they were 500s)
+
+HUGE_INT = "9" * 5000  # past Python's 4,300-digit limit on int("..."): HUGE below
+WIDE_INT = "9" * 400  # an int, but float() of it overflows: WIDE below
+
+
+@pytest.mark.parametrize("path, text, words", [
+    ("/api/predict", '{"width": HUGE, "pixels": [0.5]}', ["5,000 digits", "100"]),
+    ("/api/predict", '{"width": 1, "height": 1, "pixels": [WIDE]}', ["400 digits"]),
+    ("/api/predict", '{"width": 1, "height": 1, "pixels": [HUGE]}', ["5,000 digits"]),
+    ("/api/train", '{"epochs": HUGE}', ["5,000 digits"]),
+    ("/api/train", '{"seed": -HUGE}', ["5,000 digits"]),
+    ("/api/train", '{"learning_rate": WIDE}', ["400 digits"]),
+    ("/api/train", '{"l2": WIDE}', ["400 digits"]),
+    ("/api/train", '{"hidden": "HUGE"}', ["hidden[0]", "between 1 and 1000", "5,000 digits"]),
+    ("/api/train", '{"hidden": "15,WIDE"}', ["hidden[1]", "400 digits"]),
+    ("/api/models/select", '{"id": HUGE}', ["5,000 digits"]),
+    ("/api/models/select", '{"id": WIDE}', ["400 digits"]),
+    ("/api/descent", '{"surface": "bowl", "start": [WIDE, 0], "learning_rate": 0.1}',
+     ["400 digits"]),
+    ("/api/perceptron", '{"threshold": WIDE}', ["400 digits"]),
+    ("/api/perceptron", '{"threshold": NaN}', ["NaN", "not a JSON number"]),
+    ("/api/train", '{"learning_rate": -Infinity}', ["-Infinity", "not a JSON number"]),
+    ("/api/descent", '{"surface": "bowl", "start": [0, 0], "learning_rate": 1e400}',
+     ["learning_rate", "finite", "inf"]),
+])
+def test_numbers_too_large_for_python_are_a_400(client, path, text, words):
+    text = text.replace("HUGE", HUGE_INT).replace("WIDE", WIDE_INT)
+    r = client.post(path, data=text, content_type="application/json")
+    assert r.status_code == 400, (r.status_code, r.data[:200])
+    message = r.get_json()["error"]
+    assert all(w in message for w in words) and "\n" not in message and len(message) < 200, \
+        message
+    assert client.get("/api/train").get_json()["job"] is None
+
+
+@pytest.mark.parametrize("path, words", [
+    ("/api/mistakes?limit=" + HUGE_INT, ["limit", "between 1 and 200", "5,000 digits"]),
+    ("/api/network?max_units=٢٠", ["max_units", "integer", '"٢٠"']),  # int() reads it; we do not
+    ("/api/descent/surfaces?grid=1_0", ["grid", "integer"]),
+    ("/api/train/events?after=" + HUGE_INT, ["Last-Event-ID", "5,000 digits"]),
+    ("/api/train/events?after=-1", ["Last-Event-ID", "between 0"]),
+])
+def test_integers_in_query_strings_are_decimal_digits_in_range(client, path, words):
+    r = client.get(path)
+    assert r.status_code == 400
+    message = r.get_json()["error"]
+    assert all(w in message for w in words) and len(message) < 200, message
+
+
+def test_the_checks_hold_for_python_callers_too():
+    """spec_from_json gets Python values: an int too large for float or for str is a 400."""
+    for body, words in [({"learning_rate": 10**400}, ["learning_rate", "about 401 digits"]),
+                        ({"epochs": 10**5000}, ["epochs", "about 5,001 digits"])]:
+        with pytest.raises(ApiError) as caught:
+            spec_from_json(body, 20)
+        assert all(w in caught.value.message for w in words), caught.value.message
 
 
 # ---------------------------------------------------------------------------

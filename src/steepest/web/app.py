@@ -127,6 +127,7 @@ def create_app(
                               max_seconds=max_seconds, on_job_end=on_job_end)
 
     app = Flask(__name__, static_folder=str(STATIC), static_url_path="/static")
+    app.url_map.converters["int"] = v.BoundedInt  # no 500 for /api/digits/<5,000 digits>
     app.config["MAX_CONTENT_LENGTH"] = max_content_length
     app.json.sort_keys = False
     lab = Lab(served, manager, heartbeat, protect(app))
@@ -163,9 +164,10 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        path = request.path if len(request.path) <= 80 else request.path[:80] + "..."
         messages = {
-            404: f"no such route: {request.method} {request.path}",
-            405: f"{request.method} is not allowed on {request.path}",
+            404: f"no such route: {request.method[:20]} {path}",
+            405: f"{request.method[:20]} is not allowed on {path}",
             413: f"request body too large (limit {app.config['MAX_CONTENT_LENGTH']:,} bytes)",
         }
         message = messages.get(exc.code, exc.description or exc.name)
@@ -184,27 +186,12 @@ def _json_body(*, empty_ok: bool = False) -> dict:
         if empty_ok:
             return {}
         raise v.ApiError("the request body is empty; send a JSON object")
-    try:
-        body = json.loads(raw)
-    except UnicodeDecodeError:
-        raise v.ApiError("the request body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise v.ApiError(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
-            from None
-    except RecursionError:
-        raise v.ApiError("malformed JSON: nested too deeply") from None
-    return v.require_object(body)
+    return v.require_object(v.parse_json(raw))
 
 
 def _query_int(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise v.ApiError(f"query parameter {name} must be an integer, got {raw[:40]!r}") from None
-    return v.integer(value, name, lo, hi)
+    return default if raw is None else v.int_text(raw, f"query parameter {name}", lo, hi)
 
 
 def _finite(values) -> list:
@@ -284,11 +271,7 @@ def _register_routes(app: Flask, lab: Lab) -> None:
     @app.get("/api/train/events")
     def train_events():
         after = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-        try:
-            after_id = int(after)
-        except ValueError:
-            raise v.ApiError(f"Last-Event-ID / after must be an integer, got {after[:40]!r}") \
-                from None
+        after_id = v.int_text(after.strip(), "Last-Event-ID / after", 0, 2**63 - 1)
 
         if not lab.streams.acquire(blocking=False):
             raise v.ApiError(f"{MAX_STREAMS} pages already follow the training events; "

@@ -17,13 +17,21 @@ checks, before any route runs, keep those pages out:
   every POST; when that origin is not the lab's own (``http://`` and the
   request's own Host) the request is refused.  Where the browser sends
   ``Sec-Fetch-Site``, a request from another site (or another port of this
-  one) is refused too, unless it is the user following a link to a page.
+  one) is refused too -- an ``<img>``, a no-cors ``fetch``, an ``<iframe>``
+  -- with one exception: a top-level navigation to the page itself
+  (``GET /``, ``Sec-Fetch-Mode: navigate``, ``Sec-Fetch-Dest: document``),
+  which is a person following a link to the lab.  The API routes never
+  answer another site.
 * **Content-Type**.  Every POST must say ``application/json``.  A plain HTML
   form or a "simple" cross-site ``fetch`` cannot send that header without
   first asking the lab's permission (a CORS preflight), which it never gives.
 
 A refusal is a 403 (Host, Origin) or a 415 (Content-Type) with the usual
-``{"error": ...}`` body.  Until a server has bound the lab to a port
+``{"error": ...}`` body.  And no page may frame the lab: every answer says
+``X-Frame-Options: DENY`` and ``Content-Security-Policy: frame-ancestors
+'none'``, which also covers browsers that send no ``Sec-Fetch-*`` headers
+(older ones, and any browser talking to a lab on a non-loopback ``http://``
+address).  Until a server has bound the lab to a port
 (:meth:`Guard.listen`, which :func:`.server.make_server` calls), the loopback
 names are accepted on any port: that is the app inside Flask's test client or
 another WSGI server on this machine.
@@ -35,13 +43,15 @@ import ipaddress
 import re
 import socket
 
-from flask import Flask, request
+from flask import Flask, Response, request
 
 from .validate import ApiError
 
 #: ``name`` or ``name:port``; an IPv6 address in brackets.
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\[\]:/@\s]+)(?::([0-9]{1,5}))?")
 WILDCARDS = ("0.0.0.0", "::", "")
+#: The CSP directive that keeps every page from framing the lab.
+FRAME_ANCESTORS = "frame-ancestors 'none'"
 
 
 def split_host(value: str, default_port: int = 80) -> tuple[str, int] | None:
@@ -130,10 +140,11 @@ class Guard:
             raise ApiError(f"refused: a page from {origin[:80]!r} may not use this lab; "
                            "only the lab's own page may", status=403)
         site = request.headers.get("Sec-Fetch-Site", "same-origin")
-        navigating = request.method == "GET" and request.headers.get("Sec-Fetch-Mode") == "navigate"
-        if site not in ("same-origin", "none") and not navigating:
-            raise ApiError(f"refused: a {site} request may not use this lab; only the lab's own "
-                           "page may", status=403)
+        if site not in ("same-origin", "none") and not following_a_link():
+            dest = request.headers.get("Sec-Fetch-Dest", "")
+            raise ApiError(f"refused: a {site[:40]} request ({dest[:40] or 'no destination'}) "
+                           "may not use this lab; only the lab's own page may, and another "
+                           "site may only link to it", status=403)
         if (request.method == "POST" and request.routing_exception is None
                 and request.mimetype != "application/json"):
             sent = request.mimetype or "no Content-Type"
@@ -141,8 +152,37 @@ class Guard:
                            f"got {sent[:80]!r}", status=415)
 
 
+def following_a_link() -> bool:
+    """Whether the current request is a top-level navigation to the page, ``GET /``.
+
+    What a browser sends when a person follows a link from another site to the
+    lab: ``Sec-Fetch-Mode: navigate`` and ``Sec-Fetch-Dest: document``.  An
+    ``<iframe>`` says ``Sec-Fetch-Dest: iframe``; an API route is never a page
+    to link to.  (``Sec-Fetch-User: ?1`` is not required: Safari never sends it.)
+    """
+    return (request.method == "GET" and request.path == "/"
+            and request.headers.get("Sec-Fetch-Mode") == "navigate"
+            and request.headers.get("Sec-Fetch-Dest") == "document")
+
+
+def no_framing(response: Response) -> Response:
+    """Forbid every page, the lab's own included, to show ``response`` in a frame.
+
+    ``X-Frame-Options`` for older browsers, CSP ``frame-ancestors`` for the
+    rest; a ``Content-Security-Policy`` already set keeps its other directives.
+    """
+    response.headers["X-Frame-Options"] = "DENY"
+    policy = response.headers.get("Content-Security-Policy", "")
+    kept = [d.strip() for d in policy.split(";")
+            if d.strip() and d.split()[0].lower() != "frame-ancestors"]
+    response.headers["Content-Security-Policy"] = "; ".join([*kept, FRAME_ANCESTORS])
+    return response
+
+
 def protect(app: Flask) -> Guard:
-    """Check every request of ``app`` with a new :class:`Guard`, which is returned."""
+    """Check every request of ``app`` with a new :class:`Guard`, which is returned;
+    every answer (refusals and errors too) forbids framing (:func:`no_framing`)."""
     guard = Guard()
     app.before_request(guard.check)
+    app.after_request(no_framing)
     return guard

@@ -17,8 +17,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from werkzeug.routing import IntegerConverter
 
 from ..preprocess import is_blank
+
+#: Digits an integer in a request may have: far more than any field's range needs
+#: (a seed has at most 10), far fewer than the 4,300 at which Python's ``int("...")``
+#: gives up -- and few enough that every such integer is a finite float.
+MAX_INT_DIGITS = 100
 
 
 class ApiError(Exception):
@@ -28,6 +34,69 @@ class ApiError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body as strict JSON (RFC 8259), or a 400 saying what is wrong with it.
+
+    Python's :func:`json.loads` accepts ``NaN`` and ``Infinity``, which JSON
+    does not have, and raises ``ValueError`` on an integer of more than 4,300
+    digits; here the first are malformed JSON and integers have at most
+    :data:`MAX_INT_DIGITS` digits.
+
+    >>> parse_json(b'{"epochs": 3, "l2": 1e-4}')
+    {'epochs': 3, 'l2': 0.0001}
+    >>> parse_json(b'{"l2": NaN}')
+    Traceback (most recent call last):
+    ...
+    steepest.web.validate.ApiError: malformed JSON: NaN is not a JSON number; send finite numbers
+    """
+    try:
+        return json.loads(raw, parse_int=_bounded_int, parse_constant=_not_json)
+    except UnicodeDecodeError:
+        raise ApiError("the request body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") \
+            from None
+    except RecursionError:
+        raise ApiError("malformed JSON: nested too deeply") from None
+
+
+def _bounded_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise ApiError(f"an integer in the request has {digits:,} digits; "
+                       f"the lab reads at most {MAX_INT_DIGITS}")
+    return int(text)
+
+
+def _not_json(name: str) -> float:
+    raise ApiError(f"malformed JSON: {name} is not a JSON number; send finite numbers")
+
+
+def int_text(text: str, name: str, lo: int, hi: int) -> int:
+    """An int in ``[lo, hi]`` written in decimal digits, as in a query string: ``"24"``.
+
+    Not what :class:`int` also reads (``" 24"``, ``"2_4"``, ``"٢٤"``), and
+    never a 5,000-digit number turned into an int first.
+    """
+    if re.fullmatch("-?[0-9]+", text) is None:
+        raise ApiError(f"{name} must be an integer, got {_kind(text)}")
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ApiError(f"{name} must be between {lo} and {hi}, "
+                       f"got an integer of {len(text.lstrip('-')):,} digits")
+    return integer(int(text), name, lo, hi)
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:name>`` in a route: decimal digits, at most :data:`MAX_INT_DIGITS` of them.
+
+    Werkzeug's own converter makes an int of any run of digits, and one of more
+    than 4,300 raises ``ValueError`` while the URL is matched: a 500.  Here such a
+    URL matches no route: a 404.
+    """
+
+    regex = f"[0-9]{{1,{MAX_INT_DIGITS}}}"
 
 
 def require_object(body: Any) -> dict:
@@ -41,8 +110,9 @@ def reject_unknown(body: Mapping, allowed: Sequence[str]) -> None:
     """Refuse fields the endpoint does not know (a typo should not be silently ignored)."""
     unknown = sorted(set(body) - set(allowed))
     if unknown:
-        raise ApiError(f"unknown field(s) {', '.join(map(repr, unknown))}; "
-                       f"allowed: {', '.join(allowed) or 'none'}")
+        named = ", ".join(repr(k) if len(k) <= 40 else f"{k[:40]!r}..." for k in unknown[:5])
+        more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        raise ApiError(f"unknown field(s) {named}{more}; allowed: {', '.join(allowed) or 'none'}")
 
 
 def integer(value: Any, name: str, lo: int, hi: int) -> int:
@@ -56,7 +126,7 @@ def integer(value: Any, name: str, lo: int, hi: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(f"{name} must be an integer, got {_kind(value)}")
     if not lo <= value <= hi:
-        raise ApiError(f"{name} must be between {lo} and {hi}, got {value}")
+        raise ApiError(f"{name} must be between {lo} and {hi}, got {_kind(value)}")
     return value
 
 
@@ -64,11 +134,15 @@ def number(value: Any, name: str, lo: float, hi: float, *, lo_open: bool = False
     """A finite float in ``[lo, hi]`` (or ``(lo, hi]`` with ``lo_open``)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ApiError(f"{name} must be a number, got {_kind(value)}")
-    value = float(value)
+    bracket = "(" if lo_open else "["
+    try:
+        value = float(value)
+    except OverflowError:  # an int past 1.8e308
+        raise ApiError(f"{name} must be in {bracket}{lo:g}, {hi:g}], got {_kind(value)}") \
+            from None
     if not math.isfinite(value):
         raise ApiError(f"{name} must be a finite number, got {value!r}")
     if value < lo or value > hi or (lo_open and value == lo):
-        bracket = "(" if lo_open else "["
         raise ApiError(f"{name} must be in {bracket}{lo:g}, {hi:g}], got {value:g}")
     return value
 
@@ -93,7 +167,7 @@ def int_list(value: Any, name: str, lo: int, hi: int, max_len: int) -> tuple[int
         parts = [p for p in value.replace(" ", "").split(",") if p]
         if not all(re.fullmatch("[0-9]+", p) for p in parts):  # not "15.7", "1e3" or "x"
             raise ApiError(f"{name} must be comma-separated integers, got {_kind(value)}")
-        value = [int(p) for p in parts]
+        value = [int_text(p, f"{name}[{i}]", lo, hi) for i, p in enumerate(parts)]
     if not isinstance(value, list):
         raise ApiError(f"{name} must be a list of integers, got {_kind(value)}")
     if len(value) > max_len:
@@ -187,4 +261,6 @@ def _kind(value: Any) -> str:
         return f"a list of {len(value)}"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, int) and value.bit_length() > 128:  # 39 digits and more, shortened
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
     return repr(value)
