@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import numpy as np
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -53,6 +53,15 @@ class Console:
                        for status, path in self._allowed)
 
         return [f"{text} ({url})" for text, url in self.errors if not allowed(text, url)]
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, launched by playwright (never a browser playwright downloads)."""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
 
 
 @contextlib.contextmanager

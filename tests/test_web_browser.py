@@ -46,15 +46,14 @@ if MISSING:
         pytest.fail(f"the browser tests must run under CI=true, but {MISSING}", pytrace=False)
     pytest.skip(MISSING, allow_module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 from browser_support import (  # noqa: E402
-    ARGS,
-    CHROMIUM,
     TABS,
     VIEWPORTS,
     axe_script,
     axe_violations,
+    chromium,
     draw,
     open_page,
     tab,
@@ -92,10 +91,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -25,9 +25,9 @@ import urllib.request
 import pytest
 
 try:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    from browser_support import ARGS, CHROMIUM, Console
+    from browser_support import CHROMIUM, Console, chromium
     from steepest.web.app import MAX_STREAMS, create_app
     from steepest.web.server import make_server
     MISSING = "" if os.path.exists(CHROMIUM) else f"{CHROMIUM} is missing"
@@ -95,10 +95,8 @@ def elsewhere(lab):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def start_job(lab) -> int:
