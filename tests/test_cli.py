@@ -402,7 +402,7 @@ def fake_distribution(monkeypatch, *direct_urls, checkout=None):
 
     dists = [Dist(d) for d in direct_urls]
     monkeypatch.setattr(importlib.metadata, "distributions", lambda name: dists)
-    monkeypatch.setattr(app, "_source_checkout", lambda: checkout)
+    monkeypatch.setattr(app, "_source_checkout", lambda: checkout, raising=False)
 
 
 def test_install_hint_for_an_editable_checkout(monkeypatch, tmp_path):
@@ -444,7 +444,7 @@ def test_the_checkout_is_found_from_where_steepest_is_imported():
 def test_install_hint_for_an_installed_package_names_the_extras_packages(monkeypatch, direct_url):
     from steepest.cli.app import install_hint
 
-    # steepest is not on a package index: 'steepest[plots]' would not find this one
+    # 'steepest[plots]' would look for steepest on a package index, not where this one came from
     fake_distribution(monkeypatch, direct_url)
     assert install_hint("plots") == 'python -m pip install "matplotlib>=3.6"'
     assert install_hint("web") == 'python -m pip install "Flask>=2.2" "waitress>=2.1"'
