@@ -201,12 +201,14 @@ def train(**flags):
     \b
       steepest train
       steepest train --hidden 800,800 --activation relu --init he --optimizer adamw \\
-          --learning-rate 1e-3 --schedule cosine --dropout 0.2 --validation 10000
-      steepest train --config configs/4-mlp-dropout.toml --checkpoint-every 5
-      steepest train --resume checkpoint.npz
+          --learning-rate 1e-3 --schedule cosine --dropout 0.2 --validation 10000 \\
+          -o mlp/model.npz
+      steepest train --config configs/4-mlp-dropout.toml --checkpoint-every 5 -o rung4/model.npz
+      steepest train --resume rung4/checkpoint.npz
 
-    It refuses to replace an earlier run's model file, history.json or
-    checkpoint (--force replaces them); resuming continues its own files.
+    Each run goes in its own folder: train refuses to replace an earlier run's
+    model file, history.json or checkpoint (--force replaces them); resuming
+    continues its own run's files.
     """
     from tqdm import tqdm
 
