@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -239,7 +240,8 @@ def test_divergence_stops_with_one_line_and_keeps_old_model(trained, tmp_path, s
     target = tmp_path / "m.npz"
     target.write_bytes(out.read_bytes())
     before = target.read_bytes()
-    r = run_process("train", "--data", small_mnist_dir, "--learning-rate", "1e38", "-o", target)
+    r = run_process("train", "--data", small_mnist_dir, "--learning-rate", "1e38", "-o", target,
+                    "--force")
     assert_one_line_error(r, "diverged in epoch 1", "smaller learning rate")
     assert target.read_bytes() == before
 
@@ -380,11 +382,18 @@ def test_one_epoch_is_singular(tmp_path, small_mnist_dir):
     assert "after 1 epoch in" in r.output.splitlines()[-1]
 
 
-def fake_distribution(monkeypatch, *direct_urls):
-    """steepest's installed distributions, each with this direct_url.json (None: none)."""
+def fake_distribution(monkeypatch, *direct_urls, checkout=None):
+    """steepest's installed distributions, each with this direct_url.json (None: none), and
+    the checkout steepest is imported from (None: not from a checkout's src)."""
     import importlib.metadata
 
+    import steepest.cli.app as app
+
     class Dist:
+        requires = ['numpy>=1.24', 'matplotlib>=3.6; extra == "plots"',
+                    'Flask>=2.2; extra == "web"', 'waitress>=2.1; extra == "web"',
+                    'tomli>=1.1; python_version < "3.11"', 'matplotlib>=3.6; extra == "test"']
+
         def __init__(self, direct_url):
             self.direct_url = direct_url
 
@@ -393,24 +402,52 @@ def fake_distribution(monkeypatch, *direct_urls):
 
     dists = [Dist(d) for d in direct_urls]
     monkeypatch.setattr(importlib.metadata, "distributions", lambda name: dists)
+    monkeypatch.setattr(app, "_source_checkout", lambda: checkout, raising=False)
 
 
-def test_install_hint_for_an_editable_checkout(monkeypatch):
+def test_install_hint_for_an_editable_checkout(monkeypatch, tmp_path):
     from steepest.cli.app import install_hint
 
     # the first is a build's egg-info in src/ (no installer record), as with src on PYTHONPATH
     fake_distribution(monkeypatch, None, '{"dir_info": {"editable": true}, '
                                          '"url": "file:///home/me/my%20steepest"}')
     assert install_hint("web") == 'python -m pip install -e "/home/me/my steepest[web]"'
+    # in the checkout itself: the README's own words
+    (tmp_path / "my steepest").mkdir()
+    fake_distribution(monkeypatch, '{"dir_info": {"editable": true}, "url": "file://'
+                                   f'{tmp_path}/my%20steepest"}}')
+    monkeypatch.chdir(tmp_path / "my steepest")
+    assert install_hint("web") == 'python -m pip install -e ".[web]"'
 
 
-@pytest.mark.parametrize("direct_url", [None, '{"url": "https://example.org/steepest.whl", '
-                                              '"archive_info": {}}'])
-def test_install_hint_for_an_installed_package(monkeypatch, direct_url):
+def test_install_hint_from_a_checkout_not_installed(monkeypatch, tmp_path):
     from steepest.cli.app import install_hint
 
+    fake_distribution(monkeypatch, checkout=tmp_path)  # src on PYTHONPATH, nothing installed
+    assert install_hint("plots") == f'python -m pip install -e "{tmp_path}[plots]"'
+
+
+def test_the_checkout_is_found_from_where_steepest_is_imported():
+    import steepest
+    from steepest.cli.app import _source_checkout
+
+    root = Path(steepest.__file__).resolve().parents[2]
+    assert _source_checkout() == (root if (root / "pyproject.toml").is_file() else None)
+
+
+@pytest.mark.parametrize("direct_url", [
+    None,  # from an index
+    '{"url": "file:///tmp/dist/steepest-0.1.0-py3-none-any.whl", "archive_info": {}}',
+    '{"url": "https://example.org/steepest.git", "vcs_info": {"vcs": "git", "commit_id": "ab"}}',
+    '{"url": "file:///home/me/steepest", "dir_info": {}}',  # pip install . (not editable)
+])
+def test_install_hint_for_an_installed_package_names_the_extras_packages(monkeypatch, direct_url):
+    from steepest.cli.app import install_hint
+
+    # 'steepest[plots]' would look for steepest on a package index, not where this one came from
     fake_distribution(monkeypatch, direct_url)
-    assert install_hint("plots") == "python -m pip install 'steepest[plots]'"
+    assert install_hint("plots") == 'python -m pip install "matplotlib>=3.6"'
+    assert install_hint("web") == 'python -m pip install "Flask>=2.2" "waitress>=2.1"'
 
 
 def test_evaluate_refuses_data_whose_labels_the_model_cannot_output(tmp_path, small_mnist_dir):

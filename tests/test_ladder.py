@@ -105,7 +105,7 @@ def test_a_model_file_reruns_its_own_config(tmp_path, small_mnist_dir):
     again = tmp_path / "b" / "model.npz"
     for source in (first, first.parent / "history.json"):
         r = CliRunner().invoke(main, ["train", "--config", str(source), "--data",
-                                      str(small_mnist_dir), "-o", str(again)])
+                                      str(small_mnist_dir), "-o", str(again), "--force"])
         assert r.exit_code == 0, r.output
         from steepest.modelfile import load_model
 

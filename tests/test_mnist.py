@@ -104,3 +104,7 @@ def test_wheel_ships_the_data_configs_notebooks_and_web_page(tmp_path):
     assert {"steepest/web/static/index.html", "steepest/web/static/app.js"} <= names
     notebooks = {p.name for p in (root / "src" / "steepest" / "notebooks").glob("*.ipynb")}
     assert notebooks and {f"steepest/notebooks/{n}" for n in notebooks} <= names
+    # the MIT licence travels with the package (PEP 639: .dist-info/licenses/)
+    (info,) = {n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA")}
+    assert f"{info}/licenses/LICENSE" in names
+    assert "License-Expression: MIT" in zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()

@@ -258,3 +258,39 @@ def test_n_classes_sets_the_output_layer_and_labels_are_checked():
         run(TrainConfig(epochs=1), ((x, y), None), n_classes=2)
     with pytest.raises(ValueError, match=r"labels must be ints in \[0, K\), got dtype float"):
         run(TrainConfig(epochs=1), ((x, y.astype(float)), None))
+
+
+# --- a finite loss far above chance: not divergence, but said plainly ---
+
+
+def test_a_loss_far_above_chance_is_not_divergence_but_the_result_says_so(mnist_data):
+    # λ = 1e30: the weights stay finite (so no TrainingDiverged) and the loss is ~1e30,
+    # where guessing scores ln 10 = 2.30; the run used to end as if all were well
+    from steepest.training import chance_loss
+
+    result = run(TrainConfig(epochs=2, learning_rate=1e30), subset(mnist_data))
+    loss = result.history[-1].train_loss
+    assert np.isfinite(loss) and loss > 1e20 * chance_loss(10)
+    assert result.warning == (f"the training loss {loss:.3g} is far above chance (ln 10 = 2.30): "
+                              "the learning rate 1e+30 (or the initial weights) is probably "
+                              "too large")
+
+
+def test_a_run_that_learns_has_no_warning(mnist_data):
+    result = run(TrainConfig(epochs=1), subset(mnist_data))
+    assert result.history[-1].train_loss < 2.3 and result.warning is None
+
+
+def test_far_above_chance_means_ten_times_ln_k():
+    from steepest.training import FAR_ABOVE_CHANCE, chance_loss, loss_warning
+
+    assert FAR_ABOVE_CHANCE == 10 and chance_loss(2) == pytest.approx(np.log(2))
+    assert loss_warning(23.0, 10) is None  # just under 10 ln 10 = 23.03
+    assert loss_warning(23.1, 10).startswith("the training loss 23.1 is far above chance "
+                                             "(ln 10 = 2.30): the learning rate (or")
+    assert loss_warning(6.8, 2) is None and loss_warning(7.0, 2) is not None  # 10 ln 2 = 6.93
+    assert loss_warning(float("nan"), 10) is None  # not finite: that is TrainingDiverged's
+    # with an L2 penalty in the loss, l2 may be the cause as well
+    assert loss_warning(1e4, 10, 0.1, l2=0.5) == (
+        "the training loss 1e+04 (with its L2 penalty) is far above chance (ln 10 = 2.30): "
+        "the learning rate 0.1, the initial weights or l2 0.5 is probably too large")

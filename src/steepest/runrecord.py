@@ -27,11 +27,18 @@ def run_meta(config, data_dir: str | None, checksums: dict[str, str]) -> dict:
 
 
 def result_summary(result, epochs_run: int) -> dict:
-    """A :class:`steepest.training.RunResult`'s scores, for the model file."""
-    return {"test_accuracy": result.test_accuracy,
-            "validation_accuracy": result.validation_accuracy,
-            "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
-            "epochs_run": epochs_run}
+    """A :class:`steepest.training.RunResult`'s scores, for the model file.
+
+    A run whose last loss was far above chance also records the ``warning``
+    the CLI printed (:func:`steepest.training.loss_warning`).
+    """
+    summary = {"test_accuracy": result.test_accuracy,
+               "validation_accuracy": result.validation_accuracy,
+               "best_epoch": result.best_epoch, "stopped_early": result.stopped_early,
+               "epochs_run": epochs_run}
+    if getattr(result, "warning", None):
+        summary["warning"] = result.warning
+    return summary
 
 
 def data_checksums(data) -> dict[str, str]:

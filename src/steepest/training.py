@@ -290,6 +290,49 @@ class RunResult:
     best_epoch: int  # the epoch whose weights are returned
     stopped_early: bool
     seconds: float
+    # what the caller should tell the user about the run: the last epoch's loss
+    # far above chance (see loss_warning), or None
+    warning: str | None = None
+
+
+#: A mean loss this many times ln K is "far above chance": the network does
+#: much worse than guessing, on average e^(-10 ln K) = K^-10 for the right class.
+FAR_ABOVE_CHANCE = 10
+
+
+def chance_loss(n_classes: int) -> float:
+    """ln K: the loss of guessing, i.e. of giving each of K classes probability 1/K.
+
+    >>> round(chance_loss(10), 4)
+    2.3026
+    """
+    return float(np.log(n_classes))
+
+
+def loss_warning(loss: float, n_classes: int, learning_rate: float | None = None,
+                 l2: float = 0.0) -> str | None:
+    """A sentence saying that a finite mean ``loss`` is far above chance, or None if it is not.
+
+    A finite loss is not divergence (:class:`TrainingDiverged`), but a mean loss
+    of ``FAR_ABOVE_CHANCE`` times ln K or more means the network puts almost no
+    probability on the right class: a learning rate or initial weights too large
+    (or, when the loss includes an L2 penalty, too large an ``l2``).
+
+    >>> loss_warning(0.3, 10) is None
+    True
+    >>> print(loss_warning(2.5e30, 10, 1e30).replace(": ", ":\\n"))
+    the training loss 2.5e+30 is far above chance (ln 10 = 2.30):
+    the learning rate 1e+30 (or the initial weights) is probably too large
+    """
+    chance = chance_loss(n_classes)
+    if not loss >= FAR_ABOVE_CHANCE * chance:
+        return None
+    rate = "" if learning_rate is None else f" {learning_rate:g}"
+    causes = (f"the learning rate{rate}, the initial weights or l2 {l2:g}" if l2 else
+              f"the learning rate{rate} (or the initial weights)")
+    penalty = " (with its L2 penalty)" if l2 else ""
+    return (f"the training loss {loss:.3g}{penalty} is far above chance (ln {n_classes} = "
+            f"{chance:.2f}): {causes} is probably too large")
 
 
 def split_validation(data, validation: int):
@@ -452,8 +495,12 @@ def run(
             val_accuracy = net.accuracy(x_val, y_val)
             state.best_epoch = state.epoch
     test_accuracy = net.accuracy(x_test, y_test) if state.history and x_test is not None else None
+    warning = None
+    if state.history:
+        warning = loss_warning(state.history[-1].train_loss, n_out, config.learning_rate,
+                               config.l2)
     return RunResult(net, state.history, test_accuracy, val_accuracy, state.best_epoch,
-                     state.stopped_early, time.perf_counter() - t0)
+                     state.stopped_early, time.perf_counter() - t0, warning)
 
 
 def fit(config: TrainConfig, data, **callbacks) -> tuple[Network, list[EpochRecord]]:

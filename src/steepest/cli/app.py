@@ -81,28 +81,74 @@ def parse_floats(value: str, what: str) -> tuple[float, ...]:
 
 
 def install_hint(extra: str) -> str:
-    """The pip command that adds ``extra`` to *this* installation of steepest.
+    """The pip command that adds steepest's ``extra`` to *this* installation.
 
-    An editable install from a checkout (the README's ``pip install -e .``) needs
-    ``pip install -e "DIR[extra]"``: ``pip install 'steepest[extra]'`` would
-    fetch another steepest from PyPI instead.
+    * Installed editable from a checkout (the README's ``python -m pip install -e .``),
+      or imported from a checkout's ``src``: ``python -m pip install -e ".[extra]"``,
+      the README's form, with the checkout's path unless it is the current directory.
+    * Installed any other way (a wheel, a git URL, a folder): the extra's own
+      requirements, from the installed metadata, e.g.
+      ``python -m pip install "matplotlib>=3.6"``.
+
+    Never ``pip install 'steepest[extra]'``: that looks for steepest on a package
+    index, which is not where this one came from.
     """
-    import json
     from importlib.metadata import distributions
+
+    dists = list(distributions(name="steepest"))
+    checkout = _editable_checkout(dists) or _source_checkout()
+    if checkout is not None:
+        try:
+            here = checkout.resolve() == Path.cwd().resolve()
+        except OSError:  # the current directory was removed
+            here = False
+        return f'python -m pip install -e "{"." if here else checkout}[{extra}]"'
+    requirements = next((r for r in (_extra_requirements(d, extra) for d in dists) if r), [])
+    if requirements:
+        return "python -m pip install " + " ".join(f'"{r}"' for r in requirements)
+    return f"install the packages of steepest's {extra!r} extra (see its pyproject.toml)"
+
+
+def _editable_checkout(dists) -> Path | None:
+    """The checkout of an editable install, from the installer's record (PEP 610)."""
+    import json
     from urllib.parse import unquote, urlparse
 
-    # The installer's record (PEP 610); a build's own steepest.egg-info (e.g. in
-    # src/, seen first when src is on PYTHONPATH) has none, so look past it.
-    records = (d.read_text("direct_url.json") for d in distributions(name="steepest"))
+    # A build's own steepest.egg-info (e.g. in src/, seen first when src is on
+    # PYTHONPATH) has no record, so look past it.
+    record = next((r for r in (d.read_text("direct_url.json") for d in dists) if r), "{}")
     try:
-        origin = json.loads(next((r for r in records if r), "{}"))
+        origin = json.loads(record)
     except ValueError:
-        origin = {}
-    url = origin.get("url", "") if isinstance(origin, dict) else ""
-    if url.startswith("file://") and origin.get("dir_info", {}).get("editable"):
-        checkout = unquote(urlparse(url).path)
-        return f"python -m pip install -e \"{checkout}[{extra}]\""
-    return f"python -m pip install 'steepest[{extra}]'"
+        return None
+    if not isinstance(origin, dict) or not isinstance(origin.get("dir_info"), dict):
+        return None
+    url = origin.get("url", "")
+    if isinstance(url, str) and url.startswith("file://") and origin["dir_info"].get("editable"):
+        return Path(unquote(urlparse(url).path))
+    return None
+
+
+def _source_checkout() -> Path | None:
+    """The checkout steepest is imported from (``ROOT/src/steepest``), if it is one."""
+    package = Path(__file__).resolve().parents[1]  # .../src/steepest
+    root = package.parent.parent
+    if package.parent.name == "src" and (root / "pyproject.toml").is_file():
+        return root
+    return None
+
+
+def _extra_requirements(dist, extra: str) -> list[str]:
+    """``["matplotlib>=3.6"]``: what ``dist``'s metadata requires for ``extra``."""
+    import re
+
+    wanted = re.compile(r"""\bextra\s*==\s*["']""" + re.escape(extra) + r"""["']""")
+    found = []
+    for requirement in dist.requires or ():
+        spec, _, marker = requirement.partition(";")
+        if wanted.search(marker):
+            found.append(spec.strip())
+    return found
 
 
 def writable_file(path: str | os.PathLike) -> Path:

@@ -20,7 +20,9 @@ def export(model: str, output: str | None) -> None:
     The ONNX graph takes float32 input x of shape (N, n_in) -- for MNIST the
     784 pixels / 255 -- and gives class probabilities (N, K); N is any batch
     size.  Its metadata record the training config, the data checksums and
-    steepest's version.  Needs the onnx package: pip install 'steepest[onnx]'.
+    steepest's version.  Needs the onnx package, from steepest's onnx extra
+    (which brings onnxruntime too, to run the file): in the steepest checkout,
+    python -m pip install -e ".[onnx]".
     """
     try:
         from ..onnx import OPSET, save_onnx

@@ -17,8 +17,9 @@ def plot() -> None:
     """Draw the lecture's figures and a model's, from real numbers, as PNG or SVG.
 
     Each command writes one figure (--output/-o FILE, .png or .svg) and prints
-    its name.  Needs matplotlib: in your steepest checkout, pip install -e ".[plots]"
-    (installed from a package index: pip install 'steepest[plots]').
+    its name.  Needs matplotlib, from steepest's plots extra: in the steepest
+    checkout, python -m pip install -e ".[plots]" (without it, the error names
+    the command for this installation).
     """
 
 
@@ -115,9 +116,15 @@ def plot_history(history_json, output):
 
 @plot.command("sweep")
 @click.argument("directory", type=click.Path(file_okay=False))
-@_output("sweep.png")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="The figure file: .png or .svg.  [default: DIRECTORY/sweep.png]")
 def plot_sweep(directory, output):
-    """Validation accuracy against each parameter a sweep searched (DIRECTORY from `sweep`)."""
+    """Validation accuracy against each parameter a sweep searched (DIRECTORY from `sweep`).
+
+    The figure goes into the sweep's own folder, beside its trials.csv, unless
+    --output names another file.
+    """
+    output = output or str(Path(directory) / "sweep.png")
     plots = _plots(output)
     from ..plots.sweep import load_sweep, sweep_figure
 

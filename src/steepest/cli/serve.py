@@ -22,9 +22,8 @@ def serve(model, host, port):
 
     Serves MODEL (a .npz from `steepest train`); without one, the lecture's
     784-15-10 network is trained in the background first, its progress on the
-    page, and the terminal says when it is done.  Needs Flask: in your steepest
-    checkout, pip install -e ".[web]" (installed from a package index:
-    pip install 'steepest[web]').
+    page, and the terminal says when it is done.  Needs Flask, from steepest's
+    web extra: in the steepest checkout, python -m pip install -e ".[web]".
     """
     import signal
 

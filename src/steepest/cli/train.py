@@ -121,6 +121,9 @@ TRAIN_FLAGS = [
             help="Directory with the four MNIST-format IDX files.  [default: bundled MNIST]"),
     _option("--output", "-o", type=click.Path(dir_okay=False),
             help="Model file; history.json goes beside it.  [default: model.npz]"),
+    click.option("--force", is_flag=True, default=False,
+                 help="Replace the model, history.json or checkpoint of an earlier run (without "
+                      "it, train refuses to: give each run its own folder with -o DIR/model.npz)."),
     _option("--checkpoint-every", type=int, help="Save a checkpoint every N epochs."),
     _option("--checkpoint", type=click.Path(dir_okay=False),
             help="Checkpoint file.  [default: checkpoint.npz beside the model]"),
@@ -138,6 +141,29 @@ def _with_flags(flags):
         return f
 
     return decorate
+
+
+def refuse_to_replace(paths, own=()) -> None:
+    """Refuse, in one line, to replace an earlier run's files (``own``: this run's, resumed).
+
+    A run's model, history.json and checkpoint are the work of that run; the
+    default name ``model.npz`` is shared by every run, so ``steepest train`` twice
+    in one folder would lose the first one without a word.
+    """
+    mine = {Path(p).resolve() for p in own}
+    for path in paths:
+        if path.exists() and path.resolve() not in mine:
+            raise UserError(
+                f"{path} exists (an earlier run's); train into a new folder with --output/-o "
+                f"(e.g. -o run2/model.npz), or replace it with --force")
+
+
+def _resumed_files(resume: str, extra: dict) -> list[Path]:
+    """The files a checkpoint's own run wrote: resuming it continues them."""
+    files = [Path(resume)]
+    if extra.get("output"):
+        files += [Path(extra["output"]), Path(extra["output"]).parent / "history.json"]
+    return files
 
 
 def _resolve_settings(flags: dict) -> tuple[dict, dict]:
@@ -175,9 +201,14 @@ def train(**flags):
     \b
       steepest train
       steepest train --hidden 800,800 --activation relu --init he --optimizer adamw \\
-          --learning-rate 1e-3 --schedule cosine --dropout 0.2 --validation 10000
-      steepest train --config configs/4-mlp-dropout.toml --checkpoint-every 5
-      steepest train --resume checkpoint.npz
+          --learning-rate 1e-3 --schedule cosine --dropout 0.2 --validation 10000 \\
+          -o mlp/model.npz
+      steepest train --config configs/4-mlp-dropout.toml --checkpoint-every 5 -o rung4/model.npz
+      steepest train --resume rung4/checkpoint.npz
+
+    Each run goes in its own folder: train refuses to replace an earlier run's
+    model file, history.json or checkpoint (--force replaces them); resuming
+    continues its own run's files.
     """
     from tqdm import tqdm
 
@@ -188,9 +219,10 @@ def train(**flags):
     from ..training import TrainConfig, TrainingDiverged, TrainState, check_labels
     from ..training import run as run_training
 
+    force = flags.pop("force")
     config_kwargs, opts = _resolve_settings(flags)
     resume = opts.get("resume")
-    state = None
+    state, extra = None, {}
     if resume:
         state, extra = load_checkpoint(resume)
         saved = state.config
@@ -219,6 +251,9 @@ def train(**flags):
     ckpt_path = Path(opts.get("checkpoint") or output.parent / "checkpoint.npz")
     if every:
         writable_file(ckpt_path)
+    if not force:
+        refuse_to_replace([output, history_path] + ([ckpt_path] if every else []),
+                          own=_resumed_files(resume, extra) if resume else ())
     if opts.get("plots"):
         writable_dir(opts["plots"])
 
@@ -295,6 +330,8 @@ def train(**flags):
     stopped = " (stopped early)" if result.stopped_early else ""
     click.echo(f"done: {score} after {plural(len(records), 'epoch')}{stopped} in "
                f"{seconds:.1f} s of training; saved {output} and {history_path}{figures}")
+    if result.warning:  # a finite loss far above chance: not divergence, but said plainly
+        click.echo(f"steepest: warning: {result.warning}", err=True)
 
 
 # ---------------------------------------------------------------------------
@@ -368,6 +405,8 @@ def ladder(configs, rungs, data, models, output, threads):
         atomic_write_bytes(output, (table() + "\n").encode())
         tqdm.write(f"  -> validation {percent(row.result.validation_accuracy)}, test "
                    f"{percent(row.result.test_accuracy)}, {row.result.seconds:.0f} s")
+        if row.result.warning:
+            click.echo(f"steepest: warning: rung {row.rung.name}: {row.result.warning}", err=True)
 
     n_in = int(data_arrays[0][0][0].size)
     for rung in ladder_rungs:  # one at a time: each rung gets its own BLAS thread count
