@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from craft import npy_bytes, npy_with_header, npz_bytes, npz_members, png_header, white_png
+from craft import (
+    npy_bytes,
+    npy_with_header,
+    npz_bytes,
+    npz_members,
+    png_header,
+    white_png,
+    zip_size_fields,
+)
 from steepest.checkpoint import save_checkpoint
 from steepest.modelfile import save_model
 from steepest.network import Network
@@ -129,3 +137,38 @@ def test_predict_refuses_a_huge_image_in_one_line(originals, tmp_path, name, con
                                       cwd=tmp_path))
     assert message.startswith(f"{tmp_path / name}: image too large; steepest reads images up "
                               "to 4096x4096 pixels")
+
+
+#: Under this address-space limit the CLI starts, reads models and writes ONNX files;
+#: a reader that believes a size field of 4 GiB does not get its 1 GB.
+ADDRESS_SPACE = 768 << 20
+
+
+def steepest_with_memory_limit(*args, cwd):
+    """``steepest(*args)`` in a process whose address space is limited to ADDRESS_SPACE."""
+    code = (f"import resource, sys; resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE},) * 2)"
+            "; from steepest.cli import main; main(sys.argv[1:])")
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
+                          text=True, timeout=120, cwd=cwd)
+
+
+@pytest.mark.parametrize("command", [["export", "{m}", "-o", "{out}"], ["evaluate", "{m}"],
+                                     ["train", "--resume", "{m}"]])
+def test_a_2_kb_file_claiming_4_gib_is_damaged_not_out_of_memory(tmp_path, command):
+    # It said "out of memory; try a smaller batch or network" (the reader asked for 1 GB).
+    path = tmp_path / "claims.npz"
+    if command[0] == "train":
+        state = TrainState.new(TrainConfig(hidden=(3,)), 4, 2)
+        save_checkpoint(path, state)
+    else:
+        save_model(path, Network((4, 3, 2), rng=np.random.default_rng(0)))
+    data = path.read_bytes()
+    (field,) = [f for f in zip_size_fields(data)
+                if f.what == "meta.npy directory entry: compressed size"]
+    path.write_bytes(field.set(data, 0xFFFFFFF0))
+    args = [a.format(m=path, out=tmp_path / "claims.onnx") for a in command]
+    message = one_line_error(steepest_with_memory_limit(*args, cwd=tmp_path))
+    kind = "checkpoint" if command[0] == "train" else "model file (.npz)"
+    assert message.startswith(f"{path}: not a readable steepest {kind}: meta.npy: stored, "
+                              "yet its sizes differ (4,294,967,280 and ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.npz"]

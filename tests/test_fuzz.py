@@ -1,12 +1,14 @@
 """Fuzzing the readers of files that come from outside: models, checkpoints, IDX files.
 
-Each example damages a real file -- byte flips, truncation, a member replaced
+Each example damages a real file -- byte flips, truncation, a zip size field set to a
+hostile value, a member replaced
 by an array of another dtype or shape (objects too), bytes flipped inside a
 member's .npy header, a metadata value replaced by another JSON value -- and
 reads it.  The reader must return something valid or raise its one error type
 (ModelFileError, IDXError) with a one-line message; anything else, a traceback
 in the CLI, fails.  Memory is checked too: no example may make the reader
-allocate much more than the file holds.
+allocate much more than the file holds.  (test_npzfile.py sets each of the zip's
+size fields to hostile values; here one such field is one more kind of damage.)
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from hypothesis import given as given_
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
-from craft import npy_bytes, npz_bytes, npz_members, peak_bytes_while
+from craft import (
+    LOAD_FIXED,
+    LOAD_PER_BYTE,
+    hostile_values,
+    npy_bytes,
+    npz_bytes,
+    npz_members,
+    outcome_and_peak,
+    zip_size_fields,
+)
 from steepest.checkpoint import load_checkpoint, save_checkpoint
 from steepest.datasets.idx import IDXError, read_idx, write_idx
 from steepest.modelfile import ModelFileError, load_model, save_model
@@ -55,6 +66,9 @@ def files(tmp_path_factory, mnist_data):
     save_checkpoint(d / "checkpoint.npz", state, {"output": "model.npz"})
     write_idx(d / "images", x[:4])
     write_idx(d / "labels.gz", y[:50])
+    # Read each once: the first read imports what reading needs, which no file should pay.
+    load_model(d / "model.npz"), load_checkpoint(d / "checkpoint.npz"), read_idx(d / "images")
+    read_idx(d / "labels.gz")
     return Originals(d)
 
 
@@ -130,9 +144,15 @@ def damaged_archive(draw, data: bytes) -> bytes:
     """One kind of damage to a steepest .npz archive."""
     members = npz_members(data)
     name = draw(st.sampled_from(sorted(members)))
-    kind = draw(st.sampled_from(["bytes", "bytes", "replace", "objects", "member", "meta"]))
+    kind = draw(st.sampled_from(["bytes", "bytes", "zip", "replace", "objects", "member",
+                                 "meta"]))
     if kind == "bytes":
         return draw(flipped_or_truncated(data))
+    if kind == "zip":  # a size, length or offset field of the zip (test_npzfile: all of them)
+        field = draw(st.sampled_from(zip_size_fields(data)))
+        value = draw(st.sampled_from(hostile_values(field.get(data), field.width, len(data)))
+                     | st.integers(0, 2 ** (8 * field.width) - 1))
+        return Damaged(field.set(data, value), f"{field.what} = {value:#x}")
     if kind == "replace":  # another dtype, and the old shape or any shape
         old = np.load(io.BytesIO(members[name]), allow_pickle=False)
         shape = draw(st.just(old.shape) | array_shapes(min_dims=0, max_dims=3, max_side=6))
@@ -165,26 +185,18 @@ def read_damaged(read, damaged: bytes, path, error: type[Exception], check, memo
     Either way, the read may allocate at most ``memory`` bytes (tracemalloc).
     """
     path.write_bytes(damaged)
-    outcome = {}
-
-    def attempt():
-        try:
-            outcome["result"] = read(path)
-        except error as exc:
-            outcome["error"] = exc
-
-    peak = peak_bytes_while(attempt)
+    result, exc, peak = outcome_and_peak(lambda: read(path), error)
     assert peak < memory, f"{peak:,} bytes for a {len(damaged):,}-byte file"
-    if "error" in outcome:
-        assert_one_line_naming(outcome["error"], path)
+    if exc is not None:
+        assert_one_line_naming(exc, path)
     else:
-        check(outcome["result"])
+        check(result)
 
 
 def npz_memory(damaged: bytes) -> int:
-    """What reading an .npz may take: a few copies of the file (the archive, each member,
-    the array, the network built from it), not what its headers claim."""
-    return 4 * len(damaged) + 2_000_000
+    """What reading an .npz may take: a few copies of the file (each array, its cast, the
+    network built from it) and fixed costs, not what its headers claim."""
+    return LOAD_PER_BYTE * len(damaged) + LOAD_FIXED
 
 
 def assert_one_line_naming(error: Exception, path) -> None:

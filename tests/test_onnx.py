@@ -181,9 +181,41 @@ def test_metadata_carries_version_config_and_data_checksums(tmp_path, small_mnis
     assert set(info["data_sha256"]) == {"x_train", "y_train", "x_test", "y_test"}
     assert props["version"] == info["version"] and json.loads(props["result"]) == info["result"]
     assert "history" not in props  # per-epoch records stay in the model file
-    assert "pixels / 255" in props["input"]
+    assert "784 pixels of a 28x28 image, row by row, / 255" in props["input"]
     # what a user of onnxruntime alone sees
     assert session(tmp_path / "model.onnx").get_modelmeta().custom_metadata_map == props
+
+
+def saved_for_export(path, kind: str) -> int:
+    """Write a model file of ``kind`` to ``path``; return its number of inputs."""
+    rng = np.random.default_rng(0)
+    if kind == "sklearn":  # a table: 30 features, as SteepestClassifier.save writes it
+        from steepest.sklearn import SteepestClassifier
+
+        x, y = rng.normal(size=(60, 30)), np.arange(60) % 2
+        SteepestClassifier(hidden=(4,), epochs=1, random_state=0).fit(x, y).save(path)
+        return 30
+    sizes = {"mnist": (784, 15, 10), "blobs": (3, 8, 4)}[kind]
+    save_model(path, Network(sizes, rng=rng), {"note": kind})
+    return sizes[0]
+
+
+@pytest.mark.parametrize(("kind", "description"), [
+    ("mnist", "the 784 pixels of a 28x28 image, row by row, / 255 (0 = background, 1 = ink)"),
+    ("sklearn", "30 features, as given to SteepestClassifier.fit"),
+    ("blobs", "3 features, as the network was trained on them"),
+])
+def test_export_says_what_the_input_of_this_model_is(tmp_path, kind, description):
+    # It said "(images: pixels / 255)" for every model, of images or not.
+    n_in = saved_for_export(tmp_path / "m.npz", kind)
+    r = run_process("export", tmp_path / "m.npz")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert r.stdout.splitlines()[1] == f"  input  x: float32 (N, {n_in}): {description}"
+    if kind != "mnist":
+        assert "pixel" not in r.stdout and "255" not in r.stdout
+    model = onnx.load(tmp_path / "m.onnx")
+    props = {p.key: p.value for p in model.metadata_props}
+    assert props["input"] == f"x: float32 (N, {n_in}): {description}"
 
 
 def test_save_onnx_writes_a_file_onnxruntime_loads(tmp_path, mnist_data):

@@ -10,7 +10,8 @@ second thread (1.9x on an idle machine).
 
 :func:`suggested_blas_threads` turns that into a rule, and
 :func:`limit_blas_threads` applies it through ``threadpoolctl`` (a dependency
-of steepest for this reason).
+of steepest for this reason).  The limit is the whole process's: blocks open
+in several threads at once share it, at the smallest limit any of them asks.
 
 >>> suggested_blas_threads((784, 15, 10), batch_size=32)
 1
@@ -22,7 +23,9 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import numbers
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -67,13 +70,85 @@ def blas_threads_for(config: TrainConfig, n_in: int, threads: int | None = None)
     return suggested_blas_threads((n_in, *config.hidden, 10), config.batch_size, config.augment)
 
 
-@contextmanager
-def limit_blas_threads(n: int | None):
-    """Within the ``with`` block, BLAS uses at most ``n`` threads (``None``: no limit)."""
-    from threadpoolctl import threadpool_limits
+#: The limits of the ``limit_blas_threads`` blocks open now, a stack per thread (by
+#: ident), and each BLAS library's limit (by file) from before the first one opened.
+_requests: dict[int, list[int]] = {}
+_original: dict[str, int] = {}
+_lock = threading.Lock()
 
+
+@contextmanager
+def limit_blas_threads(n: int | None) -> Iterator[None]:
+    """Within the ``with`` block, BLAS uses at most ``n`` threads (``None``: no limit).
+
+    BLAS thread limits are per process, not per thread: OpenBLAS as NumPy's
+    wheels build it (pthreads) keeps one thread count for the whole process.  So blocks open at
+    the same time share one limit.  A thread's innermost block is its request
+    (nested in one thread, the inner block's ``n`` holds, as with threadpoolctl);
+    the process runs at the smallest request of all threads with a block open
+    (sweep workers with ``--nthreads 2``, ``fit`` under joblib's threading
+    backend).  So no block runs with more threads than its thread asked for, and
+    when the last open block exits, each library gets back the limit it had
+    before the first one entered, in whatever order the blocks exit.  (A plain
+    ``threadpoolctl.threadpool_limits`` restores what it found on entering: two
+    overlapping in threads can leave the process at the wrong limit for good.)
+
+    >>> with limit_blas_threads(1), limit_blas_threads(2):
+    ...     pass  # two threads here; one, once another thread opens a block of one
+
+    Raises:
+        ValueError: ``n`` is not a positive int (or None).
+    """
     if n is None:
         yield
         return
-    with threadpool_limits(limits=n, user_api="blas"):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"BLAS threads must be a positive int, got {n!r}")
+    n, me = int(n), threading.get_ident()
+    with _lock:
+        pools = _blas_pools()
+        if not _requests:
+            _original.clear()
+            _original.update({pool.filepath: pool.get_num_threads() for pool in pools})
+        _requests.setdefault(me, []).append(n)
+        _apply(pools)
+    try:
         yield
+    finally:
+        with _lock:
+            stack = _requests[me]
+            del stack[len(stack) - 1 - stack[::-1].index(n)]  # this block's: the last n
+            if not stack:
+                del _requests[me]
+            _apply(_blas_pools())
+
+
+def _blas_pools() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded now."""
+    from threadpoolctl import ThreadpoolController  # a dependency of steepest
+
+    return ThreadpoolController().select(user_api="blas").lib_controllers
+
+
+def _apply(pools: list) -> None:
+    """Set each pool to the smallest innermost request of any thread, or, once no block
+    is open, to its original limit (None for a library loaded since: left as it is).
+
+    threadpoolctl (3.8) lets only one thread, the first to set a limit, change
+    OpenBLAS's shared pool, and ignores the others in silence; ``_lock`` already
+    makes one thread at a time set it, so each takes control for the call and
+    gives it back.
+    """
+    for pool in pools:
+        if _requests:
+            n = min(stack[-1] for stack in _requests.values())
+        else:
+            n = _original.get(pool.filepath)
+        if n is None:
+            continue
+        release = getattr(type(pool), "clear_controlling_thread", None)
+        if release is not None:
+            release(force=True)
+        pool.set_num_threads(n)
+        if release is not None:
+            release()

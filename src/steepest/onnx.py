@@ -17,7 +17,10 @@ Rows are examples in steepest and in ONNX's MatMul alike, and ``W`` is
 
 The input is what :meth:`Network.forward` takes: float32 features, for MNIST
 the 784 pixels of a 28x28 image, row by row, **divided by 255** (0 = black
-background, 1 = white ink), as steepest scales uint8 images.
+background, 1 = white ink), as steepest scales uint8 images; for a
+scikit-learn estimator's model, the features as given to ``fit``.
+:func:`input_description` says which, in the model's metadata and in
+``steepest export``'s output.
 
 The model's ``metadata_props`` say where it came from: ``steepest_version``
 (the steepest that exported it), ``architecture``, ``input`` and ``output``,
@@ -118,6 +121,30 @@ def to_onnx(network: Network, info: dict | None = None) -> onnx.ModelProto:
     return model
 
 
+def input_description(network: Network, info: dict | None = None) -> str:
+    """What the ``x`` of :func:`to_onnx` holds, as true for this model as its file can say.
+
+    A model of a scikit-learn estimator (its ``info`` has ``sklearn``) takes the
+    features as they were given to ``fit`` (the graph divides nothing by 255).  Any
+    other model of 784 inputs is steepest's MNIST network, which scales uint8
+    images by 1/255; a model of another size takes its features as it was
+    trained on them.
+
+    >>> input_description(Network((784, 15, 10), rng=np.random.default_rng(0)))
+    'the 784 pixels of a 28x28 image, row by row, / 255 (0 = background, 1 = ink)'
+    >>> input_description(Network((30, 5, 2), rng=np.random.default_rng(0)), {"sklearn": {}})
+    '30 features, as given to SteepestClassifier.fit'
+    >>> input_description(Network((3, 5, 4), rng=np.random.default_rng(0)))
+    '3 features, as the network was trained on them'
+    """
+    n_in = network.sizes[0]
+    if isinstance(info, dict) and "sklearn" in info:
+        return f"{n_in:,} features, as given to SteepestClassifier.fit"
+    if n_in == 28 * 28:
+        return "the 784 pixels of a 28x28 image, row by row, / 255 (0 = background, 1 = ink)"
+    return f"{n_in:,} features, as the network was trained on them"
+
+
 def metadata(network: Network, info: dict | None = None) -> dict[str, str]:
     """The ``metadata_props`` of :func:`to_onnx`: strings, JSON for anything else.
 
@@ -125,8 +152,8 @@ def metadata(network: Network, info: dict | None = None) -> dict[str, str]:
     >>> meta = metadata(net, {"config": {"hidden": [15]}, "history": [{"epoch": 1}]})
     >>> meta["config"], "history" in meta
     ('{"hidden": [15]}', False)
-    >>> meta["input"]
-    'x: float32 (N, 784); for images, the pixels / 255'
+    >>> meta["input"][:50]
+    'x: float32 (N, 784): the 784 pixels of a 28x28 ima'
     """
     recorded = {key: value if isinstance(value, str)
                 else json.dumps(value, sort_keys=True, default=_plain)
@@ -135,7 +162,7 @@ def metadata(network: Network, info: dict | None = None) -> dict[str, str]:
         **recorded,
         "steepest_version": __version__,
         "architecture": network.describe(),
-        "input": f"{INPUT}: float32 (N, {network.sizes[0]}); for images, the pixels / 255",
+        "input": f"{INPUT}: float32 (N, {network.sizes[0]}): {input_description(network, info)}",
         "output": f"{OUTPUT}: float32 (N, {network.sizes[-1]}), each row sums to 1",
     }
 
