@@ -34,5 +34,6 @@ True
 
 from .estimator import SteepestClassifier
 from .fitting import CONFIG_PARAMS
+from .inputs import BadlyScaledWarning
 
-__all__ = ["CONFIG_PARAMS", "SteepestClassifier"]
+__all__ = ["CONFIG_PARAMS", "BadlyScaledWarning", "SteepestClassifier"]
