@@ -282,6 +282,19 @@ def test_bad_input_to_predict_gets_scikit_learns_errors(blobs, X, message):
         clf.predict(X)
 
 
+def test_rows_whose_sums_overflow_float32_are_an_error_not_class_0(blobs):
+    X, y = blobs
+    clf = SteepestClassifier(hidden=(8,), activation="relu", init="he", epochs=5,
+                             random_state=0).fit(X, y)
+    huge = np.r_[X[:3], np.full((2, 4), 3e38)].astype(np.float32)  # finite in float32
+    with pytest.raises(ValueError, match=r"the network's output is not finite for 2 row\(s\) "
+                                         r"of X \(first: row 3, whose largest \|value\| is "
+                                         r"3e\+38\): its sums overflow float32"):
+        clf.predict(huge)
+    with pytest.raises(ValueError, match=r"beyond float32's range .*: 1e\+300 in row 1"):
+        clf.predict_proba(np.r_[X[:1], np.full((1, 4), 1e300)])
+
+
 def test_bad_input_to_fit_gets_scikit_learns_errors(blobs):
     X, y = blobs
     with pytest.raises(ValueError, match="contains only 1 class"):

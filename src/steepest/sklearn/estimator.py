@@ -54,6 +54,24 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
     verbose : int
         > 0 prints one line per epoch.
 
+    Notes
+    -----
+    The defaults are the lecture's network -- 15 sigmoid units, N(0, 1) weights,
+    gradient descent -- with our learning rate 1, batches of 32 and 40 epochs:
+    ``TrainConfig``'s, made for MNIST pixels in [0, 1].  On a table, scale
+    ``X`` first (``make_pipeline(StandardScaler(), SteepestClassifier())``):
+    features far from a few units (areas in the thousands, raw pixels 0..255)
+    saturate every sigmoid unit, and the network predicts one class for all
+    rows; ``fit`` warns with a :class:`~steepest.sklearn.BadlyScaledWarning`.
+    ``MLPClassifier``'s defaults are ``hidden=(100,), activation="relu",
+    init="xavier", optimizer="adam", learning_rate=1e-3``.
+
+    A ``fit``, ``partial_fit`` or warm start that raises (a bad setting or
+    input, a divergence, an interrupt) leaves every fitted attribute, the
+    weights and the optimizer's state as they were.  ``predict``,
+    ``predict_proba``, ``predict_log_proba`` and ``score`` are safe to call
+    from several threads at once.
+
     Attributes
     ----------
     classes_, n_features_in_, feature_names_in_ (for DataFrames) :
@@ -153,7 +171,7 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         X = inputs.as_rows(X)  # float32's range; C order (a DataFrame is column-major)
         names = getattr(self, "feature_names_in_", None)
-        found, y = self._encode_labels(y, continuing, incremental, classes)
+        found, y = fitting.encode_labels(self, y, continuing, incremental, classes)
         # augment checks its own range (pixels in [0, 1]); the note goes into a divergence
         badly_scaled = None if settings["augment"] else inputs.warn_if_badly_scaled(X, names)
         state = copy.deepcopy(self._state) if continuing else None  # the fitted one is kept
@@ -181,7 +199,7 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
                 raise
         fitted = {"classes_": found, "n_features_in_": self.n_features_in_,
                   "network_": result.network, "_state": state,
-                  **self._scores(state.history, result.validation_accuracy if n_val else None)}
+                  **fitting.scores(state.history, result.validation_accuracy if n_val else None)}
         if names is not None:
             fitted["feature_names_in_"] = names
         return fitted
@@ -200,40 +218,12 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         TrainConfig(**settings, validation=int(self.early_stopping and not incremental))
         return settings
 
-    def _encode_labels(self, y, continuing: bool, incremental: bool, classes):
-        """``(classes_, y as indices into it)``; a fresh start finds ``classes_``."""
-        if not continuing:
-            if incremental and classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            found = np.unique(y if classes is None else classes)
-            if found.size < 2:
-                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes "
-                                 f"in the data, but the data contains only 1 class: {found!r}")
-        else:
-            found = self.classes_
-            if classes is not None and not np.array_equal(np.unique(classes), found):
-                raise ValueError(f"classes={classes!r} differs from the fitted classes_ "
-                                 f"{found!r}")
-        unknown = np.setdiff1d(y, found)
-        if unknown.size:
-            raise ValueError(f"y has labels not in classes_ {found!r}: {unknown!r}")
-        return found, np.searchsorted(found, y)
-
     def _report(self, record: EpochRecord, state: TrainState) -> None:
         """With ``verbose``: one line per epoch (printed here; steepest's core never prints)."""
         score = record.extra.get("val_accuracy")
         print(f"epoch {record.epoch}/{state.config.epochs}: loss {record.train_loss:.5f}"
               + ("" if score is None else f", validation accuracy {score:.4f}")
               + f", {record.seconds:.2f} s", file=sys.stdout, flush=True)
-
-    @staticmethod
-    def _scores(history: list[EpochRecord], best_validation: float | None) -> dict:
-        """The fitted attributes that describe the run's epochs."""
-        losses = [r.train_loss for r in history]
-        scores = [r.extra["val_accuracy"] for r in history if "val_accuracy" in r.extra]
-        return {"n_iter_": len(history), "loss_curve_": losses,
-                "validation_scores_": scores or None, "best_validation_score_": best_validation,
-                "best_loss_": min(losses) if best_validation is None and losses else None}
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")

@@ -19,7 +19,7 @@ from .. import __version__
 from ..config import TrainConfig
 from ..modelfile import ModelFileError, load_model, save_model
 from ..training import EpochRecord, TrainState, build_optimizer
-from .fitting import CONFIG_PARAMS
+from .fitting import CONFIG_PARAMS, scores
 from .labels import labels_from_json, labels_to_json
 
 
@@ -92,7 +92,7 @@ def load(cls, path):
     if names is not None:
         clf.feature_names_in_ = np.asarray(names, dtype=object)
     clf._state = state
-    for name, value in clf._scores(history, sk.get("best_validation_score")).items():
+    for name, value in scores(history, sk.get("best_validation_score")).items():
         setattr(clf, name, value)
     return clf
 

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ..config import TrainConfig
-from ..training import TrainState, build_optimizer
+from ..training import EpochRecord, TrainState, build_optimizer
 
 #: TrainConfig's fields that are also the estimator's parameters (all but seed and validation).
 CONFIG_PARAMS = tuple(k for k in TrainConfig.keys() if k not in ("seed", "validation"))
@@ -98,6 +98,34 @@ def as_images(X: np.ndarray) -> np.ndarray:
         raise ValueError(f"augment=True needs pixels in [0, 1] (e.g. MNIST / 255), got values "
                          f"in [{low:g}, {high:g}]")
     return X.reshape(-1, 28, 28)
+
+
+def encode_labels(clf, y: np.ndarray, continuing: bool, incremental: bool, classes):
+    """``(classes_, y as indices into it)``; a fresh start finds ``classes_`` in ``y``."""
+    if not continuing:
+        if incremental and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        found = np.unique(y if classes is None else classes)
+        if found.size < 2:
+            raise ValueError(f"{type(clf).__name__} needs samples of at least 2 classes "
+                             f"in the data, but the data contains only 1 class: {found!r}")
+    else:
+        found = clf.classes_
+        if classes is not None and not np.array_equal(np.unique(classes), found):
+            raise ValueError(f"classes={classes!r} differs from the fitted classes_ {found!r}")
+    unknown = np.setdiff1d(y, found)
+    if unknown.size:
+        raise ValueError(f"y has labels not in classes_ {found!r}: {unknown!r}")
+    return found, np.searchsorted(found, y)
+
+
+def scores(history: list[EpochRecord], best_validation: float | None) -> dict:
+    """The fitted attributes that describe the run's epochs."""
+    losses = [r.train_loss for r in history]
+    accuracies = [r.extra["val_accuracy"] for r in history if "val_accuracy" in r.extra]
+    return {"n_iter_": len(history), "loss_curve_": losses,
+            "validation_scores_": accuracies or None, "best_validation_score_": best_validation,
+            "best_loss_": min(losses) if best_validation is None and losses else None}
 
 
 def fitted_attributes(clf) -> dict:

@@ -31,7 +31,7 @@ SCALE_SAMPLE = 1000
 
 
 class BadlyScaledWarning(UserWarning):
-    """``X`` has features far from unit scale: the network may learn only the majority class."""
+    """``X`` has features far from unit scale: the network may predict one class for every row."""
 
 
 def as_rows(X: np.ndarray) -> np.ndarray:
@@ -101,7 +101,7 @@ def warn_if_badly_scaled(X: np.ndarray, names=None) -> str | None:
     warnings.warn(
         f"X is badly scaled for a neural network: {far.size} of {X.shape[1]} features have a "
         f"root mean square above {SCALE_LIMIT:g} ({worst_in_words}). Sigmoid units with "
-        "N(0, 1) weights saturate on such inputs and may learn only the majority class; "
+        "N(0, 1) weights saturate on such inputs and may predict one class for every row; "
         "scale X first, e.g. make_pipeline(StandardScaler(), SteepestClassifier(...)).",
         BadlyScaledWarning, stacklevel=5)  # the caller of fit or partial_fit
     return worst_in_words
