@@ -275,6 +275,24 @@ def test_a_fit_interrupted_between_epochs_changes_nothing(targets, data, monkeyp
     assert fingerprint(vars(clf)) == before
 
 
+@pytest.mark.parametrize("target", ["fitted", "warm", "partial", "framed"])
+@pytest.mark.parametrize("where, error, params", [
+    ("no such folder/m.npz", FileNotFoundError, {}),
+    ("", IsADirectoryError, {}),  # the folder itself
+    ("m.npz", ValueError, {"learning_rate": float("nan")}),  # JSON holds no NaN
+], ids=["missing folder", "a folder", "NaN parameter"])
+def test_a_failed_save_names_the_path_writes_nothing_and_changes_nothing(
+        targets, tmp_path, target, where, error, params):
+    clf = copy.deepcopy(targets[target]).set_params(**params)
+    before = fingerprint(vars(clf))
+    path = tmp_path / where
+    with pytest.raises(error) as caught:
+        clf.save(path)
+    assert (str(path) in str(caught.value)) or "cannot save learning_rate=nan" in str(caught.value)
+    assert ".tmp" not in str(caught.value) and list(tmp_path.iterdir()) == []
+    assert fingerprint(vars(clf)) == before
+
+
 @pytest.mark.parametrize("target, method", [("warm", "fit"), ("partial", "partial_fit")])
 def test_a_warm_start_that_diverges_keeps_the_trained_weights(targets, data, target, method):
     clf = copy.deepcopy(targets[target])
