@@ -159,6 +159,20 @@ BAD_Y = {
     "a new label": (lambda y: _with(y, 0, "dog", y.dtype), ValueError,
                     r"y has labels not in classes_ .*'dog'", ("warm", "partial")),
 }
+#: partial_fit's classes, on its first call: (classes, message).
+BAD_CLASSES = {
+    "None among them": ([0, None, 2], r"classes has a missing label \(None\) in row 1"),
+    "NaN among them": ([0.0, 1.0, np.nan], "classes has a missing or infinite label"),
+    "strings and ints": (np.array(["ant", 1], dtype=object),
+                         "classes mixes strings with other labels"),
+    "two columns": ([[0, 1], [2, 3]], "classes must be a 1-D list of labels"),
+    "one": (["ant"], "classes must name at least 2 classes"),
+    "none": ([], "classes must name at least 2 classes"),
+    "ragged": ([[0], [1, 2]], "classes must be a 1-D list of labels"),
+    "a scalar": (5, "classes must be a 1-D list of labels"),
+    "missing a class of y": (["ant", "bee"], r"y has labels not in classes_ .*'cat'|"
+                             r"classes=\['ant', 'bee'\] differs from the fitted classes_"),
+}
 Y_CALLS = [("fresh", "fit"), ("fitted", "fit"), ("warm", "fit"), ("partial", "partial_fit"),
            ("framed", "fit"), ("warm", "score")]
 
@@ -202,26 +216,30 @@ def _cases():
         for target, method in X_CALLS:
             if name == "3 features" and method == "fit" and target != "warm":
                 continue  # a fit from scratch may change the features
-            yield pytest.param(target, method, {}, X, GOOD, error, match,
+            yield pytest.param(target, method, {}, X, GOOD, None, error, match,
                                id=f"X {name}-{target}.{method}")
     for name, (y, error, match, refused_by) in BAD_Y.items():
         for target, method in Y_CALLS:
             if target in refused_by and not (method == "score" and name == "a new label"):
-                yield pytest.param(target, method, {}, GOOD, y, error, match,
+                yield pytest.param(target, method, {}, GOOD, y, None, error, match,
                                    id=f"y {name}-{target}.{method}")
+    for name, (classes, match) in BAD_CLASSES.items():
+        for target in ("fresh", "partial"):
+            yield pytest.param(target, "partial_fit", {}, GOOD, GOOD, classes, ValueError,
+                               match, id=f"classes {name}-{target}.partial_fit")
     for name, (params, error, match, refused_by) in BAD_PARAMS.items():
         for target, method in P_CALLS:
             if target in refused_by:
-                yield pytest.param(target, method, params, GOOD, GOOD, error, match,
+                yield pytest.param(target, method, params, GOOD, GOOD, None, error, match,
                                    id=f"{name}-{target}.{method}")
 
 
 CASES = list(_cases())
 
 
-@pytest.mark.parametrize("target, method, params, X, y, error, match", CASES)
+@pytest.mark.parametrize("target, method, params, X, y, classes, error, match", CASES)
 def test_a_hostile_call_raises_a_clear_error_and_changes_nothing(
-        targets, data, target, method, params, X, y, error, match):
+        targets, data, target, method, params, X, y, classes, error, match):
     clf = copy.deepcopy(targets[target]).set_params(**params)
     X_good, y_good = data
     X = X_good if X is GOOD else X
@@ -229,7 +247,7 @@ def test_a_hostile_call_raises_a_clear_error_and_changes_nothing(
         y = y(y_good)
     elif y is GOOD:  # as many labels as X has rows (5 for the bad X)
         y = y_good if X is X_good else y_good[: len(X) if isinstance(X, list) else 5]
-    args = {"fit": (X, y), "partial_fit": (X, y), "score": (X, y)}.get(method, (X,))
+    args = {"fit": (X, y), "partial_fit": (X, y, classes), "score": (X, y)}.get(method, (X,))
     before = fingerprint(vars(clf))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. "X does not have valid feature names"

@@ -15,6 +15,7 @@ from sklearn.model_selection import train_test_split
 
 from ..config import TrainConfig
 from ..training import EpochRecord, TrainState, build_optimizer
+from .inputs import check_classes
 
 #: TrainConfig's fields that are also the estimator's parameters (all but seed and validation).
 CONFIG_PARAMS = tuple(k for k in TrainConfig.keys() if k not in ("seed", "validation"))
@@ -102,16 +103,17 @@ def as_images(X: np.ndarray) -> np.ndarray:
 
 def encode_labels(clf, y: np.ndarray, continuing: bool, incremental: bool, classes):
     """``(classes_, y as indices into it)``; a fresh start finds ``classes_`` in ``y``."""
+    given = None if classes is None else check_classes(classes)
     if not continuing:
         if incremental and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
-        found = np.unique(y if classes is None else classes)
+        found = np.unique(y) if given is None else given
         if found.size < 2:
             raise ValueError(f"{type(clf).__name__} needs samples of at least 2 classes "
                              f"in the data, but the data contains only 1 class: {found!r}")
     else:
         found = clf.classes_
-        if classes is not None and not np.array_equal(np.unique(classes), found):
+        if given is not None and not np.array_equal(given, found):
             raise ValueError(f"classes={classes!r} differs from the fitted classes_ {found!r}")
     unknown = np.setdiff1d(y, found)
     if unknown.size:

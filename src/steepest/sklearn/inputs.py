@@ -107,7 +107,7 @@ def warn_if_badly_scaled(X: np.ndarray, names=None) -> str | None:
     return worst_in_words
 
 
-def check_labels(y) -> None:
+def check_labels(y, what: str = "y") -> None:
     """ValueError for a missing label (None, NaN, pandas' NA), a label that is not a string,
     number or boolean, or strings mixed with numbers.
 
@@ -124,16 +124,33 @@ def check_labels(y) -> None:
         return  # a numeric NaN is scikit-learn's own "Input y contains NaN"
     for i, label in enumerate(y):
         if _missing(label):
-            raise ValueError(f"y has a missing label ({label!r}) in row {i}: every row needs a "
-                             "class; drop those rows or give them a class of their own")
+            raise ValueError(f"{what} has a missing label ({label!r}) in row {i}: every row "
+                             "needs a class; drop those rows or give them a class of their own")
         if not isinstance(label, (str, bool, int, float, np.generic)):
-            raise ValueError(f"y has a label of type {type(label).__name__} ({label!r}) in row "
-                             f"{i}: class labels are strings, numbers or booleans")
+            raise ValueError(f"{what} has a label of type {type(label).__name__} ({label!r}) in "
+                             f"row {i}: class labels are strings, numbers or booleans")
     strings = np.array([isinstance(label, str) for label in y], dtype=bool)
     if strings.any() and not strings.all():
         text, other = y[np.argmax(strings)], y[np.argmin(strings)]
-        raise ValueError(f"y mixes strings with other labels ({text!r} and {other!r}, a "
+        raise ValueError(f"{what} mixes strings with other labels ({text!r} and {other!r}, a "
                          f"{type(other).__name__}): make them all strings or all numbers")
+
+
+def check_classes(classes) -> np.ndarray:
+    """``partial_fit``'s ``classes``: a 1-D array of at least 2 distinct labels, none missing."""
+    try:
+        found = np.asarray(classes)
+    except (ValueError, TypeError):  # ragged
+        found = None
+    if found is None or found.ndim != 1:
+        raise ValueError(f"classes must be a 1-D list of labels, got {classes!r}")
+    check_labels(found, "classes")
+    if found.dtype.kind == "f" and not np.isfinite(found).all():
+        raise ValueError(f"classes has a missing or infinite label: {classes!r}")
+    found = np.unique(found)
+    if found.size < 2:
+        raise ValueError(f"classes must name at least 2 classes, got {classes!r}")
+    return found
 
 
 def _missing(label) -> bool:
