@@ -248,7 +248,53 @@ def sklearn_table(f: dict) -> str:
     lines.append(f"Goals (issue 8): accuracy equal within noise (2 SE) or better: "
                  f"{'; '.join(verdicts)}. MNIST fit >= {f['goal_speedup']:g}x faster than "
                  f"MLPClassifier: {'; '.join(speed)}.")
+    if "table" in f:  # recorded since issue 14
+        lines += sklearn_table_case(f["table"])
     return "\n".join(lines)
+
+
+#: The table case's layouts of X, each with the C-ordered twin it is compared with.
+SKLEARN_LAYOUTS = {
+    "array": ("a C-ordered float64 array", "array"),
+    "dataframe": ("the same values as a pandas DataFrame (column-major)", "array"),
+    "scaled_array": ("StandardScaler's output, copied to C order", "scaled_array"),
+    "scaled_dataframe": ("StandardScaler's output of the DataFrame (column-major)",
+                         "scaled_array"),
+}
+
+
+def sklearn_layout_ratio(table: dict, name: str) -> float:
+    """Mean fit seconds of layout ``name`` over its C-ordered twin's."""
+    fit = table["fit_s"]
+    return _mean(fit[name]) / _mean(fit[SKLEARN_LAYOUTS[name][1]])
+
+
+def sklearn_table_case(t: dict) -> list[str]:
+    """The DataFrame case: SteepestClassifier's fit per layout of X, then the pipeline."""
+    lines = ["", f"A table: {t['rows']:,} MNIST rows as a DataFrame of {t['columns']} float64 "
+             f"columns, {t['epochs']} epochs of the recipe.", "",
+             "| X given to fit | SteepestClassifier fit | / the C-ordered array |",
+             "|---|---:|---:|"]
+    for name, (what, twin) in SKLEARN_LAYOUTS.items():
+        ratio = sklearn_layout_ratio(t, name)
+        shown = f"{ratio:.2f}x" if name == twin else f"**{ratio:.2f}x**"
+        lines.append(f"| {what} | {_mean(t['fit_s'][name]):.2f} s | {shown} |")
+    lines += ["", "| StandardScaler + classifier, 3-fold cross-validation on the DataFrame "
+              "| BLAS threads | MLPClassifier | SteepestClassifier | MLPClassifier / steepest |",
+              "|---|---|---:|---:|---:|"]
+    for c in t["pipeline"]:
+        acc = {side: _mean([r["accuracy"] for r in c[side]]) for side in ("mlp", "steepest")}
+        wall = {side: _mean([r["seconds"] for r in c[side]]) for side in ("mlp", "steepest")}
+        lines += [f"| wall time | {threads_label(c['threads'])} | {wall['mlp']:.2f} s "
+                  f"| {wall['steepest']:.2f} s | **{wall['mlp'] / wall['steepest']:.2f}x** |",
+                  f"| accuracy | {threads_label(c['threads'])} | {100 * acc['mlp']:.2f} % "
+                  f"| {100 * acc['steepest']:.2f} % | |"]
+    verdicts = [f"{name.replace('_', ' ')} {sklearn_layout_ratio(t, name):.2f}x, "
+                + ("met" if sklearn_layout_ratio(t, name) <= t["goal_ratio"] else "not met")
+                for name in ("dataframe", "scaled_dataframe")]
+    lines += ["", f"Goal (issue 14): a column-major X fits in at most {t['goal_ratio']:g}x the "
+              f"time of the same values in C order: {'; '.join(verdicts)}."]
+    return lines
 
 
 def sweep_table(f: dict) -> str:

@@ -73,3 +73,38 @@ def test_the_recorded_run_renders_and_is_the_benchmarks_own():
                for c in cases)
     assert render.benchmark_markdown(doc) == (BENCH / "results" / "sklearn.md").read_text()
     json.dumps(doc)  # plain JSON
+
+
+def test_the_table_case_hands_fit_column_major_values_beside_c_ordered_twins():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.random.default_rng(0).random((50, 6)), columns=list("abcdef"))
+    X = bench_sklearn.layouts(frame)
+    assert set(X) == set(bench_sklearn.LAYOUTS) == set(render.SKLEARN_LAYOUTS)
+    assert X["dataframe"] is frame and not frame.to_numpy().flags.c_contiguous
+    assert not X["scaled_dataframe"].flags.c_contiguous  # StandardScaler keeps the layout
+    for name, twin in (("dataframe", "array"), ("scaled_dataframe", "scaled_array")):
+        assert X[twin].flags.c_contiguous
+        np.testing.assert_array_equal(np.asarray(X[name]), X[twin])  # the same values
+
+
+def _table(dataframe_s: float) -> dict:
+    side = lambda s, a: [{"seconds": s, "fit_s": s, "accuracy": a}]  # noqa: E731
+    return {"rows": 20000, "columns": 784, "epochs": 5, "goal_ratio": 1.1,
+            "fit_s": {"array": [1.0, 1.2], "dataframe": [dataframe_s, dataframe_s],
+                      "scaled_array": [1.0], "scaled_dataframe": [1.05]},
+            "pipeline": [{"data": "table", "threads": "1", "mlp": side(9.0, 0.95),
+                          "steepest": side(3.0, 0.951)}]}
+
+
+def test_the_table_case_gives_each_layouts_ratio_and_the_pipeline_comparison():
+    figures = {**_figures(10.0, 4.0, 0.97, 0.968), "table": _table(1.32)}
+    text = render.sklearn_table(figures)
+    assert "| the same values as a pandas DataFrame (column-major) | 1.32 s | **1.20x** |" in text
+    assert ("| StandardScaler's output of the DataFrame (column-major) | 1.05 s "
+            "| **1.05x** |") in text
+    assert "| wall time | 1 thread | 9.00 s | 3.00 s | **3.00x** |" in text
+    assert "| accuracy | 1 thread | 95.00 % | 95.10 % | |" in text
+    assert "dataframe 1.20x, not met; scaled dataframe 1.05x, met." in text
+    fast = render.sklearn_table({**figures, "table": _table(1.155)})
+    assert "dataframe 1.05x, met" in fast
+    assert "A table:" not in render.sklearn_table(_figures(10.0, 4.0, 0.97, 0.968))  # older runs

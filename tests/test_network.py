@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
+from concurrency import answers_from_threads, mixed_batches
 from steepest import activations as act
 from steepest.gradcheck import check_network, numerical_gradient, relative_error
 from steepest.losses import nll, one_hot
@@ -202,14 +204,28 @@ def test_a_delta_for_another_batch_size_echoes_both_shapes():
     with pytest.raises(ValueError, match=r"delta of shape \(5, 3\) has 5 rows, but the last "
                                          r"forward saw a batch of 8 \(input \(8, 6\)\)"):
         net.backward(np.zeros((5, 3), np.float32))
-    # the usual way into it: predicting on other data between forward and backward
+    # the usual way into it: a forward pass on other data between forward and backward
     x, y = np.ones((8, 6), np.float32), np.zeros(8, int)
     _, delta = nll(net.forward(x), y)
-    net.predict_proba(np.ones((3, 6), np.float32))
+    net.forward(np.ones((3, 6), np.float32))
     with pytest.raises(ValueError, match=r"forward saw a batch of 3 \(input \(3, 6\)\)"):
         net.backward(delta)
     net.forward(x)
     net.backward(delta)  # forward on the same batch again, and it works
+
+
+def test_predicting_between_forward_and_backward_changes_nothing_backward_uses():
+    net = Network((6, 4, 3), rng=np.random.default_rng(0))
+    x, y = np.random.default_rng(1).standard_normal((8, 6)).astype(np.float32), np.zeros(8, int)
+    _, delta = nll(net.forward(x), y)
+    net.backward(delta)
+    expected = [p.grad.copy() for p in net.parameters()]
+    net.forward(x)
+    net.predict_proba(np.ones((3, 6), np.float32))  # Network.infer: saves nothing
+    net.predict_log_proba(np.ones((5, 6), np.float32))
+    net.backward(delta)
+    for p, g in zip(net.parameters(), expected):
+        np.testing.assert_array_equal(p.grad, g)
 
 
 @pytest.mark.parametrize("shape", [(8, 4), (8,), (8, 3, 1), (3, 8)])
@@ -230,3 +246,38 @@ def test_a_layers_backward_checks_its_gradient_against_the_saved_batch():
     with pytest.raises(ValueError, match=r"dL/dz must have shape \(N, 4\), .* got \(8, 6\)"):
         layer.backward_z(np.zeros((8, 6), np.float32))
     assert layer.backward(np.zeros((8, 4), np.float32)).shape == (8, 6)
+
+
+def test_infer_gives_forwards_bits_and_writes_nothing_to_the_network():
+    rng = np.random.default_rng(3)
+    net = Network((20, 16, 8, 5), activation="tanh", rng=rng)
+    x = rng.standard_normal((40, 20)).astype(np.float32)
+    o = net.forward(x)  # the training path: saves x, a and the logits in its buffers
+    *hidden, logits = net.infer(x)
+    for layer, h in zip(net.layers, hidden):
+        np.testing.assert_array_equal(h, layer.a)
+    np.testing.assert_array_equal(logits, net.logits)
+    saved = [(layer.x, layer.a, layer.z, {k: b.copy() for k, b in layer._buffers.items()})
+             for layer in net.layers]
+    net.infer(rng.standard_normal((300, 20)).astype(np.float32))  # more rows than forward's
+    net.predict_proba(rng.standard_normal((7, 20)))
+    for layer, (x_, a, z, buffers) in zip(net.layers, saved):
+        assert layer.x is x_ and layer.a is a and layer.z is z
+        assert layer._buffers.keys() == buffers.keys()
+        for k, b in buffers.items():
+            np.testing.assert_array_equal(layer._buffers[k], b)
+    np.testing.assert_array_equal(net.layers[-1].a, o)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, 20\), got \(3, 4\)"):
+        net.infer(np.zeros((3, 4), np.float32))
+
+
+def test_predict_proba_from_many_threads_gives_one_threads_answers():
+    X = np.random.default_rng(0).standard_normal((4000, 50)).astype(np.float32)
+    net = Network((50, 64, 10), activation="relu", init="he", rng=np.random.default_rng(1))
+    batches = mixed_batches(X, 30)
+    # One BLAS thread per call: the race is NumPy's (shared buffers), and 4 threads
+    # each asking OpenBLAS for 2 on 2 cores would only make the test 20x slower.
+    with threadpool_limits(1):
+        for predict in (net.predict_proba, net.predict_log_proba):
+            wrong, errors = answers_from_threads(predict, batches, threads=4, rounds=10)
+            assert (wrong, errors) == (0, [])  # before Network.infer: ~140 of 1,200 wrong

@@ -158,3 +158,70 @@ def test_a_model_from_steepest_train_loads_as_a_classifier_of_digits(tmp_path, m
     network, _ = load_model(tmp_path / "cli.npz")  # the file itself is untouched
     np.testing.assert_array_equal(network.get_weights()[0], result.network.get_weights()[0])
 
+
+
+# --- the estimator's own parameters, whatever the run did -------------------------------------
+
+
+def _round_trip(clf, path):
+    clf.save(path)
+    return SteepestClassifier.load(path)
+
+
+def test_the_file_keeps_get_params_after_warm_start_and_partial_fit(blobs, tmp_path):
+    X, y = blobs
+    warm = SteepestClassifier(hidden=(8,), epochs=2, warm_start=True, random_state=0)
+    warm.fit(X, y).fit(X, y)  # the run's config now says epochs=4
+    partial = SteepestClassifier(hidden=(8,), epochs=5, early_stopping=True, patience=3,
+                                 random_state=1)
+    for _ in range(2):
+        partial.partial_fit(X, y, classes=[0, 1, 2])  # the run's: epochs=2, patience=0
+    numpy = SteepestClassifier(hidden=(np.int64(8),), epochs=np.int64(2),  # a grid's values
+                               learning_rate=np.float32(0.5), random_state=np.int64(3),
+                               verbose=np.int64(0)).fit(X, y)
+    unseeded = SteepestClassifier(hidden=(4,), epochs=1).fit(X, y)
+    for i, clf in enumerate((warm, partial, numpy, unseeded)):
+        back = _round_trip(clf, tmp_path / f"{i}.npz")
+        assert back.get_params() == clf.get_params()
+        assert back.n_iter_ == clf.n_iter_ and back.loss_curve_ == clf.loss_curve_
+        np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert _round_trip(warm, tmp_path / "w.npz").fit(X, y).n_iter_ == warm.fit(X, y).n_iter_ == 6
+
+
+def test_a_generator_random_state_is_saved_as_the_seed_it_gave(blobs, tmp_path):
+    X, y = blobs
+    clf = SteepestClassifier(hidden=(4,), epochs=1, random_state=np.random.default_rng(0))
+    back = _round_trip(clf.fit(X, y), tmp_path / "g.npz")
+    assert back.random_state == clf._state.config.seed and isinstance(back.random_state, int)
+    assert {**back.get_params(), "random_state": None} == {**clf.get_params(),
+                                                            "random_state": None}
+
+
+def test_softmax_regression_hidden_empty_saves_loads_and_continues(blobs, tmp_path):
+    X, y = blobs
+    clf = SteepestClassifier(hidden=(), activation="tanh", epochs=3, warm_start=True,
+                             random_state=0).fit(X, y)
+    assert clf.network_.sizes == (4, 3) and clf.network_.activations == ["softmax"]
+    back = _round_trip(clf, tmp_path / "softmax.npz")
+    assert back.get_params() == clf.get_params()  # hidden=(), activation='tanh' (unused)
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    assert back.fit(X, y).n_iter_ == 6 and back.score(X, y) > 0.9
+    # ... and a steepest-train file of softmax regression loads too.
+    save_model(tmp_path / "cli.npz", clf.network_,
+               {"config": TrainConfig(hidden=(), epochs=3, seed=2).to_dict()})
+    cli = SteepestClassifier.load(tmp_path / "cli.npz")
+    assert cli.hidden == () and cli.activation == "sigmoid" and cli.random_state == 2
+
+
+def test_save_errors_name_the_path_given_not_the_temporary_file(blobs, tmp_path):
+    clf = SteepestClassifier(hidden=(4,), epochs=1, random_state=0).fit(*blobs)
+    missing = tmp_path / "no such folder" / "m.npz"
+    with pytest.raises(FileNotFoundError) as caught:
+        clf.save(missing)
+    assert str(caught.value) == f"[Errno 2] No such file or directory: '{missing}'"
+    with pytest.raises(IsADirectoryError) as caught:
+        clf.save(tmp_path)
+    assert str(caught.value) == f"[Errno 21] Is a directory: '{tmp_path}'"
+    with pytest.raises(ValueError, match=r"cannot save learning_rate=nan in a model file"):
+        clf.set_params(learning_rate=float("nan")).save(tmp_path / "nan.npz")
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind

@@ -163,6 +163,17 @@ class Dense:
         self.x, self.a = x, self._f_(z)  # a = f(z), in z's memory
         return self.a
 
+    def infer(self, x: np.ndarray) -> np.ndarray:
+        """``f(x W + b)`` in a new array -- for an output layer its logits ``z`` -- saving nothing.
+
+        :meth:`forward`'s arithmetic, bit for bit, without its side effects: no
+        saved ``x``, ``a`` or ``z`` and no scratch buffer, so threads may call it
+        on one layer at once.
+        """
+        z = x @ self.W.value  # (N, n_in) @ (n_in, n_out) -> (N, n_out), a new array
+        z += self.b.value
+        return z if self._f_prime is None else self._f_(z)  # f in z's (own) memory
+
     def backward(self, grad_a: np.ndarray, need_grad_x: bool = True) -> np.ndarray | None:
         """Given ``dL/da`` (N, n_out), store ``dL/dW``, ``dL/db``; return ``dL/dx``.
 
@@ -351,11 +362,36 @@ class Network:
                 grad *= masks[i + 1]  # through dropout: dropped units pass no gradient
             grad = self.layers[i]._backward(grad, i > 0)  # dL/d(input of layer i)
 
+    def infer(self, x: np.ndarray) -> list[np.ndarray]:
+        """Every layer's output for ``x`` (N, n_in), in new arrays: ``[h1, ..., f]``.
+
+        The hidden layers' activations, then the logits ``f`` (N, K) -- before
+        the softmax, so that ``log o`` can be taken from them.  The arithmetic
+        of :meth:`forward`, bit for bit, but ``infer`` writes nothing to the
+        network (forward saves each layer's input and output for backward, in
+        buffers it reuses): any number of threads may predict with one network
+        at once.  :meth:`predict_proba`, :meth:`predict_log_proba` and
+        :meth:`predict` use it; training uses forward, whose buffers save the
+        allocations.
+
+        >>> net = Network((4, 3, 2), rng=np.random.default_rng(0))
+        >>> [a.shape for a in net.infer(np.zeros((5, 4), np.float32))]
+        [(5, 3), (5, 2)]
+        """
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"expected input of shape (N, {self.sizes[0]}), got {x.shape}")
+        outputs = []
+        for layer in self.layers:
+            x = layer.infer(x)  # (N, n_out) of that layer
+            outputs.append(x)
+        return outputs
+
     def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """Probabilities for images or vectors, in chunks to bound memory.
 
         Accepts uint8 pixels (scaled by 1/255) or floats in [0, 1], shaped
-        ``(N, 28, 28)`` or ``(N, 784)``.
+        ``(N, 28, 28)`` or ``(N, 784)``.  Safe to call from several threads
+        at once (see :meth:`infer`).
         """
         return self._predict(x, batch_size, log=False)
 
@@ -372,8 +408,8 @@ class Network:
         out = []
         for start in range(0, x.shape[0], batch_size):
             chunk = to_float(x[start : start + batch_size], self.dtype)
-            o = self.forward(chunk)  # (n, K)
-            out.append(act.log_softmax(self.logits) if log else o)
+            f = self.infer(chunk)[-1]  # (n, K) logits, a new array
+            out.append(act.log_softmax(f) if log else act.softmax_(f))
         if not out:
             return np.zeros((0, self.sizes[-1]), self.dtype)
         return np.concatenate(out)

@@ -13,8 +13,17 @@ scikit-learn spells its own way:
   holds it out.
 
 ``X`` is used as given: scale it yourself (MNIST pixels ``/ 255``, or a
-``StandardScaler`` in a ``Pipeline``).  The network computes in float32; a
-float32 or float64 ``X`` is not copied, each mini-batch is cast as it is used.
+``StandardScaler`` in a ``Pipeline``); ``fit`` warns (:class:`BadlyScaledWarning`)
+when features lie far from a few units, where the lecture's defaults saturate.
+The network computes in float32: a C-ordered float32 or float64 ``X`` is not
+copied (each mini-batch is cast as it is used), a column-major one (a
+DataFrame's values) is copied once into C-ordered float32 rows, and values
+beyond float32's range are refused.
+
+A ``fit`` or ``partial_fit`` that raises leaves the estimator as it was: it
+trains a copy and replaces the fitted attributes only at the end.  Prediction
+writes nothing to the estimator (:meth:`steepest.network.Network.infer`), so
+one fitted estimator can serve many threads.
 
 The estimator pickles like any scikit-learn estimator (``GridSearchCV(n_jobs=2)``
 sends it to other processes that way), but steepest never reads a pickle:
@@ -34,5 +43,6 @@ True
 
 from .estimator import SteepestClassifier
 from .fitting import CONFIG_PARAMS
+from .inputs import BadlyScaledWarning
 
-__all__ = ["CONFIG_PARAMS", "SteepestClassifier"]
+__all__ = ["CONFIG_PARAMS", "BadlyScaledWarning", "SteepestClassifier"]

@@ -5,6 +5,7 @@ See :mod:`steepest.sklearn` for what it is and how its parameters map.
 
 from __future__ import annotations
 
+import copy
 import sys
 
 import numpy as np
@@ -12,15 +13,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .. import __version__
 from ..activations import log_softmax
 from ..blas import limit_blas_threads, suggested_blas_threads
 from ..config import TrainConfig
-from ..modelfile import ModelFileError, load_model, save_model
-from ..training import EpochRecord, TrainState, run
-from . import fitting
+from ..training import EpochRecord, TrainingDiverged, TrainState, run
+from . import files, fitting, inputs
 from .fitting import CONFIG_PARAMS
-from .labels import labels_from_json, labels_to_json
 
 #: X's dtypes kept as they are (other input becomes float32).  A float64 X is not
 #: copied: training casts each mini-batch to float32 (steepest.training.iterate_minibatches),
@@ -55,6 +53,24 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         drawn from it (each fit draws anew); None, a fresh seed.
     verbose : int
         > 0 prints one line per epoch.
+
+    Notes
+    -----
+    The defaults are the lecture's network -- 15 sigmoid units, N(0, 1) weights,
+    gradient descent -- with our learning rate 1, batches of 32 and 40 epochs:
+    ``TrainConfig``'s, made for MNIST pixels in [0, 1].  On a table, scale
+    ``X`` first (``make_pipeline(StandardScaler(), SteepestClassifier())``):
+    features far from a few units (areas in the thousands, raw pixels 0..255)
+    saturate every sigmoid unit, and the network predicts one class for all
+    rows; ``fit`` warns with a :class:`~steepest.sklearn.BadlyScaledWarning`.
+    ``MLPClassifier``'s defaults are ``hidden=(100,), activation="relu",
+    init="xavier", optimizer="adam", learning_rate=1e-3``.
+
+    A ``fit``, ``partial_fit`` or warm start that raises (a bad setting or
+    input, a divergence, an interrupt) leaves every fitted attribute, the
+    weights and the optimizer's state as they were.  ``predict``,
+    ``predict_proba``, ``predict_log_proba`` and ``score`` are safe to call
+    from several threads at once.
 
     Attributes
     ----------
@@ -133,58 +149,74 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         return self._fit(X, y, incremental=True, classes=classes)
 
     def _fit(self, X, y, *, incremental: bool, classes=None) -> SteepestClassifier:
-        fitting.check_params(self)
+        """Train a copy; replace the fitted attributes, all at once, only if that succeeds.
+
+        A fit that raises -- a bad setting, bad data, a diverging warm start, an
+        interrupt -- leaves every fitted attribute as it was.
+        """
+        before = fitting.fitted_attributes(self)
+        try:
+            fitted = self._train(X, y, incremental, classes)
+        finally:
+            fitting.set_fitted(self, before)  # undo what validate_data wrote on self
+        fitting.set_fitted(self, fitted)
+        return self
+
+    def _train(self, X, y, incremental: bool, classes) -> dict:
+        """The new fitted attributes, trained from a copy of the fitted state or afresh."""
+        settings = self._settings(incremental)  # every setting checked before the data
         continuing = self.__sklearn_is_fitted__() and (incremental or self.warm_start)
+        inputs.check_labels(y)  # before scikit-learn's checks, which fail on pandas' NA
         X, y = validate_data(self, X, y, reset=not continuing, dtype=FLOATS)
         check_classification_targets(y)
-        y = self._encode_labels(y, continuing, incremental, classes)
-        state = fitting.fitted_state(self) if continuing else None
+        X = inputs.as_rows(X)  # float32's range; C order (a DataFrame is column-major)
+        names = getattr(self, "feature_names_in_", None)
+        found, y = fitting.encode_labels(self, y, continuing, incremental, classes)
+        # augment checks its own range (pixels in [0, 1]); the note goes into a divergence
+        badly_scaled = None if settings["augment"] else inputs.warn_if_badly_scaled(X, names)
+        state = copy.deepcopy(self._state) if continuing else None  # the fitted one is kept
         seed = state.config.seed if state else fitting.seed_from(self.random_state)
         n_val = 0
         if self.early_stopping and not incremental:
-            X, y, n_val = fitting.hold_out_last(X, y, len(self.classes_),
-                                                self.validation_fraction, seed)
-        elif self.patience and not incremental:
-            raise ValueError(f"patience={self.patience!r} needs early_stopping=True "
-                             "(a validation split to watch)")
-        done = state.epoch if state else 0
-        settings = {k: getattr(self, k) for k in CONFIG_PARAMS}
-        settings.update(seed=seed, validation=n_val)
-        if incremental:
-            settings.update(epochs=1, patience=0)
-        config = TrainConfig(**settings)  # checks every setting
-        config = config.replace(epochs=done + config.epochs)  # run() counts epochs from 1
+            X, y, n_val = fitting.hold_out_last(X, y, len(found), self.validation_fraction,
+                                                seed)
+        config = TrainConfig(**settings, seed=seed, validation=n_val)
+        config = config.replace(epochs=(state.epoch if state else 0) + config.epochs)
         if config.augment:
             X = fitting.as_images(X)
         if state is None:
-            state = TrainState.new(config, self.n_features_in_, len(self.classes_))
+            state = TrainState.new(config, self.n_features_in_, len(found))
         else:
             fitting.continue_state(state, config)
         sizes = state.network.sizes
         with limit_blas_threads(suggested_blas_threads(sizes, config.batch_size, config.augment)):
-            result = run(config, ((X, y), None), state=state, n_classes=sizes[-1],
-                         on_epoch=self._report if self.verbose else None)
-        self._state, self.network_ = state, result.network
-        self._set_scores(state.history, result.validation_accuracy if n_val else None)
-        return self
+            try:
+                result = run(config, ((X, y), None), state=state, n_classes=sizes[-1],
+                             on_epoch=self._report if self.verbose else None)
+            except TrainingDiverged as exc:  # it names the learning rate: the data may be to blame
+                if badly_scaled:
+                    exc.args = (f"{exc}, or scale X ({badly_scaled})",)
+                raise
+        fitted = {"classes_": found, "n_features_in_": self.n_features_in_,
+                  "network_": result.network, "_state": state,
+                  **fitting.scores(state.history, result.validation_accuracy if n_val else None)}
+        if names is not None:
+            fitted["feature_names_in_"] = names
+        return fitted
 
-    def _encode_labels(self, y, continuing: bool, incremental: bool, classes) -> np.ndarray:
-        """``y`` as indices into ``classes_`` (which a fresh start sets)."""
-        if not continuing:
-            if incremental and classes is None:
-                raise ValueError("classes must be passed on the first call to partial_fit")
-            found = np.unique(y if classes is None else classes)
-            if found.size < 2:
-                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes "
-                                 f"in the data, but the data contains only 1 class: {found!r}")
-            self.classes_ = found
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(f"classes={classes!r} differs from the fitted classes_ "
-                             f"{self.classes_!r}")
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y has labels not in classes_ {self.classes_!r}: {unknown!r}")
-        return np.searchsorted(self.classes_, y)
+    def _settings(self, incremental: bool) -> dict:
+        """TrainConfig's settings from the parameters, all checked (seed and split come later)."""
+        fitting.check_params(self)
+        if self.patience and not self.early_stopping and not incremental:
+            raise ValueError(f"patience={self.patience!r} needs early_stopping=True "
+                             "(a validation split to watch)")
+        settings = {k: getattr(self, k) for k in CONFIG_PARAMS}
+        if incremental:
+            settings.update(epochs=1, patience=0)
+        # ConfigError naming a bad setting; the validation row count is a stand-in until
+        # the data is seen (early_stopping's patience needs one).
+        TrainConfig(**settings, validation=int(self.early_stopping and not incremental))
+        return settings
 
     def _report(self, record: EpochRecord, state: TrainState) -> None:
         """With ``verbose``: one line per epoch (printed here; steepest's core never prints)."""
@@ -193,29 +225,29 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
               + ("" if score is None else f", validation accuracy {score:.4f}")
               + f", {record.seconds:.2f} s", file=sys.stdout, flush=True)
 
-    def _set_scores(self, history: list[EpochRecord], best_validation: float | None) -> None:
-        self.n_iter_ = len(history)
-        self.loss_curve_ = [r.train_loss for r in history]
-        scores = [r.extra["val_accuracy"] for r in history if "val_accuracy" in r.extra]
-        self.validation_scores_ = scores or None
-        self.best_validation_score_ = best_validation
-        self.best_loss_ = min(self.loss_curve_) if best_validation is None else None
-
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
 
     # -- predicting ------------------------------------------------------------
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """``log P(class | x)``, (N, n_classes) float64, finite: taken from the logits."""
+        """``log P(class | x)``, (N, n_classes) float64, finite: taken from the logits.
+
+        Safe to call from several threads at once: the network's
+        :meth:`~steepest.network.Network.infer` writes nothing to it.
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOATS)
+        inputs.check_float32_range(X)
         net, chunk = self.network_, 2000  # rows per forward pass: bounded memory
         out = np.empty((X.shape[0], len(self.classes_)))
-        for start in range(0, X.shape[0], chunk):
-            net.forward(X[start : start + chunk].astype(np.float32, copy=False))
-            # In float64 from the float32 logits: probabilities that sum to 1 within 1e-15.
-            out[start : start + chunk] = log_softmax(net.logits.astype(np.float64))
+        with np.errstate(over="ignore", invalid="ignore"):  # check_outputs says it in words
+            for start in range(0, X.shape[0], chunk):
+                rows = np.ascontiguousarray(X[start : start + chunk], dtype=np.float32)
+                logits = net.infer(rows)[-1]  # (n, K)
+                # In float64 from the float32 logits: probabilities that sum to 1 within 1e-15.
+                out[start : start + chunk] = log_softmax(logits.astype(np.float64))
+        inputs.check_outputs(out, X)
         return out
 
     def predict_proba(self, X) -> np.ndarray:
@@ -227,65 +259,37 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         best = self.predict_log_proba(X).argmax(axis=1)  # checks that it is fitted
         return self.classes_[best]
 
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y``; ``y`` is checked as ``fit`` checks it."""
+        inputs.check_labels(y)
+        return super().score(X, y, sample_weight)
+
     # -- the model file --------------------------------------------------------
 
     def save(self, path) -> None:
-        """Write the network, its settings and labels to steepest's ``.npz``, atomically.
+        """Write the network, the parameters and labels to steepest's ``.npz``, atomically.
 
-        ``classes_`` and ``feature_names_in_`` go into the file's JSON info, so
-        labels must be ints, floats, booleans or strings (ValueError otherwise,
-        before anything is written).  ``steepest evaluate`` and ``steepest
-        predict`` read the file of a network with 784 inputs and 10 classes.
+        The file keeps ``get_params()`` as they are (a ``random_state``
+        Generator as the seed it gave), ``classes_`` and ``feature_names_in_``
+        in its JSON info, so labels must be ints, floats, booleans or strings
+        (ValueError otherwise, before anything is written).  ``steepest
+        evaluate`` and ``steepest predict`` read the file of a network with 784
+        inputs and 10 classes.  An error writing names ``path``.
         """
         check_is_fitted(self)
-        config = fitting.fitted_state(self).config
-        names = getattr(self, "feature_names_in_", None)
-        params = {**config.to_dict(), "early_stopping": bool(self.early_stopping),
-                  "validation_fraction": float(self.validation_fraction),
-                  "warm_start": bool(self.warm_start), "verbose": int(self.verbose)}
-        for key in ("seed", "validation"):
-            params.pop(key)
-        info = {
-            "config": config.to_dict(), "seed": config.seed, "version": __version__,
-            "history": [r.to_dict() for r in fitting.fitted_state(self).history],
-            "sklearn": {"params": params, "classes": labels_to_json(self.classes_),
-                        "feature_names": None if names is None else [str(n) for n in names],
-                        "best_validation_score": self.best_validation_score_},
-        }
-        save_model(path, self.network_, info)
+        files.save(self, path)
 
     @classmethod
     def load(cls, path) -> SteepestClassifier:
         """A fitted classifier from a ``.npz`` written by :meth:`save` or ``steepest train``.
 
-        A file from ``steepest train`` has classes 0 .. K-1 and no feature names.
-        ``fit`` with ``warm_start`` and ``partial_fit`` continue from the loaded
-        weights with a fresh optimizer state (the file holds no optimizer).
+        Its parameters are those saved (``get_params()`` round-trips); a file
+        from ``steepest train`` gives its config's, classes 0 .. K-1 and no
+        feature names.  ``fit`` with ``warm_start`` and ``partial_fit`` continue
+        from the loaded weights with a fresh optimizer state (the file holds
+        no optimizer).
 
         Raises:
             ModelFileError: a missing, damaged or foreign file (one line naming it).
         """
-        network, info = load_model(path)  # allow_pickle=False
-        sk = info.get("sklearn") if isinstance(info.get("sklearn"), dict) else {}
-        try:
-            config = TrainConfig.from_dict(info.get("config") or {})
-            params = {k: getattr(config, k) for k in CONFIG_PARAMS}
-            params.update(sk.get("params") or {}, random_state=config.seed,
-                          hidden=tuple(network.sizes[1:-1]), activation=network.activations[0])
-            clf = cls(**params)
-            k = network.sizes[-1]
-            classes = labels_from_json(sk["classes"]) if "classes" in sk else np.arange(k)
-            if len(classes) != k:
-                raise ValueError(f"{len(classes)} class labels for {k} output units")
-            names = sk.get("feature_names")
-            if names is not None:
-                if len(names) != network.sizes[0]:
-                    raise ValueError(f"{len(names)} feature names for {network.sizes[0]} inputs")
-                clf.feature_names_in_ = np.asarray(names, dtype=object)
-            history = [EpochRecord.from_dict(r) for r in info.get("history") or []]
-            clf.classes_, clf.n_features_in_, clf.network_ = classes, network.sizes[0], network
-            clf._set_scores(history, sk.get("best_validation_score"))
-            fitting.fitted_state(clf, history)  # for warm_start and partial_fit
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ModelFileError(f"{path}: not a classifier's model file ({exc})") from None
-        return clf
+        return files.load(cls, path)

@@ -3,7 +3,7 @@
 Each turns a scikit-learn convention into what :func:`steepest.training.run`
 takes: ``random_state`` into a seed, ``validation_fraction`` into rows held
 out at the end, a warm start into a :class:`~steepest.training.TrainState`
-ready for more epochs.
+ready for more epochs -- and keeps a failed fit from changing the fitted attributes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from ..config import TrainConfig
-from ..training import TrainState, build_optimizer
+from ..training import EpochRecord, TrainState, build_optimizer
+from .inputs import check_classes
 
 #: TrainConfig's fields that are also the estimator's parameters (all but seed and validation).
 CONFIG_PARAMS = tuple(k for k in TrainConfig.keys() if k not in ("seed", "validation"))
@@ -35,6 +36,10 @@ def check_params(clf) -> None:
     v = clf.verbose
     if not isinstance(v, (int, np.integer)) or v < 0:
         raise ValueError(f"verbose must be an int >= 0 or a bool, got {v!r}")
+    r = clf.random_state
+    if not (r is None or isinstance(r, (np.random.Generator, np.random.RandomState))
+            or _seed_int(r)):
+        _bad_random_state(r)
 
 
 def seed_from(random_state) -> int:
@@ -49,11 +54,18 @@ def seed_from(random_state) -> int:
         return int(random_state.integers(2**63))
     if isinstance(random_state, np.random.RandomState):  # scikit-learn's older convention
         return int(random_state.randint(np.iinfo(np.int64).max, dtype=np.int64))
-    if (isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
-            and random_state >= 0):
+    if _seed_int(random_state):
         return int(random_state)
+    _bad_random_state(random_state)
+
+
+def _seed_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
+
+
+def _bad_random_state(value) -> None:
     raise ValueError("random_state must be an int >= 0, a numpy.random.Generator or None, "
-                     f"got {random_state!r}")
+                     f"got {value!r}")
 
 
 def hold_out_last(X: np.ndarray, y: np.ndarray, k: int, fraction: float, seed: int):
@@ -89,24 +101,50 @@ def as_images(X: np.ndarray) -> np.ndarray:
     return X.reshape(-1, 28, 28)
 
 
-def fitted_state(clf, history: list | None = None) -> TrainState:
-    """The fitted run's state; for a loaded model, a new one around its network.
+def encode_labels(clf, y: np.ndarray, continuing: bool, incremental: bool, classes):
+    """``(classes_, y as indices into it)``; a fresh start finds ``classes_`` in ``y``."""
+    given = None if classes is None else check_classes(classes)
+    if not continuing:
+        if incremental and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        found = np.unique(y) if given is None else given
+        if found.size < 2:
+            raise ValueError(f"{type(clf).__name__} needs samples of at least 2 classes "
+                             f"in the data, but the data contains only 1 class: {found!r}")
+    else:
+        found = clf.classes_
+        if given is not None and not np.array_equal(given, found):
+            raise ValueError(f"classes={classes!r} differs from the fitted classes_ {found!r}")
+    unknown = np.setdiff1d(y, found)
+    if unknown.size:
+        raise ValueError(f"y has labels not in classes_ {found!r}: {unknown!r}")
+    return found, np.searchsorted(found, y)
 
-    A model file holds no optimizer, so a loaded model continues with fresh
-    velocities / moments and a generator seeded from its seed and epoch count,
-    after the epochs of its ``history``.
-    """
-    state = getattr(clf, "_state", None)
-    if state is None:
-        net, done = clf.network_, clf.n_iter_
-        settings = {k: getattr(clf, k) for k in CONFIG_PARAMS}
-        settings.update(seed=seed_from(clf.random_state), epochs=max(done, 1), patience=0)
-        config = TrainConfig(**settings)
-        state = TrainState(config, net, build_optimizer(config, net),
-                           np.random.default_rng([config.seed, done]), epoch=done,
-                           history=list(history or []))
-        clf._state = state
-    return state
+
+def scores(history: list[EpochRecord], best_validation: float | None) -> dict:
+    """The fitted attributes that describe the run's epochs."""
+    losses = [r.train_loss for r in history]
+    accuracies = [r.extra["val_accuracy"] for r in history if "val_accuracy" in r.extra]
+    return {"n_iter_": len(history), "loss_curve_": losses,
+            "validation_scores_": accuracies or None, "best_validation_score_": best_validation,
+            "best_loss_": min(losses) if best_validation is None and losses else None}
+
+
+def fitted_attributes(clf) -> dict:
+    """The fitted attributes of ``clf`` (scikit-learn's trailing ``_``) and its ``_state``."""
+    return {k: v for k, v in vars(clf).items() if _fitted_name(k)}
+
+
+def set_fitted(clf, attributes: dict) -> None:
+    """Make ``attributes`` the fitted attributes of ``clf``: others are removed."""
+    for name in [k for k in vars(clf) if _fitted_name(k)]:
+        delattr(clf, name)
+    for name, value in attributes.items():
+        setattr(clf, name, value)
+
+
+def _fitted_name(name: str) -> bool:
+    return name == "_state" or (name.endswith("_") and not name.startswith("__"))
 
 
 def continue_state(state: TrainState, config: TrainConfig) -> None:

@@ -5,13 +5,10 @@ Requests are answered by many threads at once.  Two things keep them safe:
 * a :class:`Snapshot` is never changed after it is made; a new model means a
   new snapshot, and :meth:`ServedModel.current` hands out whichever one is
   current -- a request that began with the old model finishes with it;
-* :meth:`Network.forward` remembers each layer's last input and output (for
-  backpropagation), so two threads must not run it on one network at the same
-  time: each snapshot has a lock around its forward pass.  A pass of the
-  lecture's network on one image takes microseconds, so the lock costs nothing.
-
-The test-set pass behind the *mistakes* gallery (10,000 images) runs on a
-second copy of the network, so it never holds that lock.
+* predictions use :meth:`Network.infer`, which writes nothing to the network
+  (:meth:`Network.forward`, for training, remembers each layer's last input and
+  output in buffers it reuses); any number of threads can predict with one
+  snapshot at once.
 
 Every model served is kept (the start model and each one trained in the lab,
 as its network and its ``.npz`` bytes, up to :data:`MAX_MODELS`), so that
@@ -23,11 +20,12 @@ from __future__ import annotations
 
 import io
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..activations import softmax_
 from ..metrics import mistakes
 from ..modelfile import load_model
 from ..network import Network
@@ -82,7 +80,6 @@ class Snapshot:
     version: int  # 1, 2, 3, ... in the order models were served
     source: str  # where it came from, for people: a file name or "trained in the lab"
     file_bytes: bytes  # the .npz, for download
-    lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
     @property
     def id(self) -> int:
@@ -186,9 +183,10 @@ class ServedModel:
         x = to_mnist(image)  # (28, 28) in [0, 1]: the one shared implementation
         require_ink(x)  # 422 for a blank drawing, like `steepest predict` for a blank image
         snap = self.current()
-        with snap.lock:  # forward() keeps per-layer state: one thread at a time
-            probs = snap.net.predict_proba(x.reshape(1, N_PIXELS))[0].copy()
-            hidden = [layer.a[0].copy() for layer in snap.net.layers[:-1]]
+        # Network.infer writes nothing to the network: threads need no lock around it.
+        *hidden, logits = snap.net.infer(x.reshape(1, N_PIXELS).astype(snap.net.dtype))
+        probs = softmax_(logits)[0]
+        hidden = [h[0] for h in hidden]
         return {
             "digit": int(probs.argmax()),
             "probabilities": views.rounded(probs),

@@ -1,0 +1,127 @@
+""":meth:`SteepestClassifier.save` and :meth:`~SteepestClassifier.load`: steepest's ``.npz``.
+
+The file is steepest's model file (:mod:`steepest.modelfile`: weights and a
+JSON document, never a pickle).  Its JSON ``info`` holds what ``steepest
+train`` writes -- the run's ``config``, ``seed`` and per-epoch ``history`` --
+and, under ``"sklearn"``, the estimator's own parameters (``get_params()``,
+which may differ from the run's config: a warm start trains ``epochs`` more,
+``partial_fit`` one), its labels, feature names and validation score.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .. import __version__
+from ..config import TrainConfig
+from ..modelfile import ModelFileError, load_model, save_model
+from ..training import EpochRecord, TrainState, build_optimizer
+from .fitting import CONFIG_PARAMS, scores
+from .labels import labels_from_json, labels_to_json
+
+
+def save(clf, path) -> None:
+    """Write the fitted ``clf`` to ``path`` (see :meth:`SteepestClassifier.save`)."""
+    state = clf._state
+    names = getattr(clf, "feature_names_in_", None)
+    info = {
+        "config": state.config.to_dict(), "seed": state.config.seed, "version": __version__,
+        "history": [r.to_dict() for r in state.history],
+        "sklearn": {"params": params_to_json(clf.get_params(), state.config.seed),
+                    "classes": labels_to_json(clf.classes_),
+                    "feature_names": None if names is None else [str(n) for n in names],
+                    "best_validation_score": clf.best_validation_score_},
+    }
+    try:
+        save_model(path, clf.network_, info)
+    except OSError as exc:  # it names the temporary file next to path: name path itself
+        if exc.errno is None:
+            raise OSError(f"cannot save the model to {os.fspath(path)}: {exc}") from None
+        raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+
+
+def params_to_json(params: dict, seed: int) -> dict:
+    """``get_params()`` as JSON values; ValueError naming a parameter JSON cannot hold.
+
+    A ``random_state`` that is a Generator (or RandomState) is saved as the seed
+    it gave this fit: the file can hold a number, not a generator.
+    """
+    out = {}
+    for name, value in params.items():
+        if name == "random_state" and not (value is None or _is_int(value)):
+            value = seed
+        value = [_plain(v) for v in value] if isinstance(value, (tuple, list)) else _plain(value)
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            raise ValueError(f"cannot save {name}={value!r} in a model file: its JSON holds "
+                             "numbers, strings, booleans, None and lists of them") from None
+        out[name] = value
+    return out
+
+
+def load(cls, path):
+    """A fitted ``cls`` from ``path`` (see :meth:`SteepestClassifier.load`)."""
+    network, info = load_model(path)  # allow_pickle=False
+    sk = info.get("sklearn") if isinstance(info.get("sklearn"), dict) else {}
+    try:
+        config = TrainConfig.from_dict(info.get("config") or {})
+        saved = sk.get("params") or {}
+        if not isinstance(saved, dict):
+            raise ValueError("params must be a JSON object")
+        params = {k: getattr(config, k) for k in CONFIG_PARAMS}  # steepest train's file: these
+        params.update({"random_state": config.seed, **saved})
+        if isinstance(params["hidden"], list):
+            params["hidden"] = tuple(params["hidden"])
+        clf = cls(**params)
+        k = network.sizes[-1]
+        classes = labels_from_json(sk["classes"]) if "classes" in sk else np.arange(k)
+        if len(classes) != k:
+            raise ValueError(f"{len(classes)} class labels for {k} output units")
+        names = sk.get("feature_names")
+        if names is not None and len(names) != network.sizes[0]:
+            raise ValueError(f"{len(names)} feature names for {network.sizes[0]} inputs")
+        history = [EpochRecord.from_dict(r) for r in info.get("history") or []]
+        state = loaded_state(clf, config, network, history)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ModelFileError(f"{path}: not a classifier's model file ({exc})") from None
+    clf.classes_, clf.n_features_in_, clf.network_ = classes, network.sizes[0], network
+    if names is not None:
+        clf.feature_names_in_ = np.asarray(names, dtype=object)
+    clf._state = state
+    for name, value in scores(history, sk.get("best_validation_score")).items():
+        setattr(clf, name, value)
+    return clf
+
+
+def loaded_state(clf, config: TrainConfig, network, history: list) -> TrainState:
+    """A run's state around a loaded network, for ``warm_start`` and ``partial_fit``.
+
+    A model file holds no optimizer: a loaded model continues with fresh
+    velocities / moments, and shuffles with a generator seeded from the file's
+    seed and epoch count.  The architecture is the network's own (the file's
+    parameters may name another ``hidden``, set after fitting: a warm start
+    then refuses it, as the saved estimator would have).
+    """
+    settings = {k: getattr(clf, k) for k in CONFIG_PARAMS}
+    hidden = tuple(network.sizes[1:-1])
+    settings.update(hidden=hidden, seed=config.seed, epochs=max(len(history), 1), patience=0)
+    if hidden:
+        settings["activation"] = network.activations[0]
+    run_config = TrainConfig(**settings)
+    return TrainState(run_config, network, build_optimizer(run_config, network),
+                      np.random.default_rng([run_config.seed, len(history)]),
+                      epoch=len(history), history=history)
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _plain(value):
+    """A NumPy scalar as the Python one (``np.int64(3)`` -> ``3``); anything else as it is."""
+    return value.item() if isinstance(value, np.generic) else value
+
