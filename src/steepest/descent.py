@@ -38,6 +38,7 @@ class Surface:
     good_lr: float  # a learning rate that descends well from ``start``
 
 
+#: The example cost surfaces, by name: ``bowl``, ``valley``, ``saddle``, ``rosenbrock``.
 SURFACES: dict[str, Surface] = {
     # C = v1^2 + v2^2;  dC/dv1 = 2 v1, dC/dv2 = 2 v2.  Diverges for lambda > 1.
     "bowl": Surface(

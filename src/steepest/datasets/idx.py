@@ -1,6 +1,6 @@
 """Reader for IDX files, the format MNIST ships in.
 
-An IDX file is a big-endian header followed by raw array data:
+An IDX file is a big-endian header followed by raw array data::
 
     bytes 0-1   zero
     byte  2     element type: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,

@@ -63,7 +63,7 @@ from .loss_checks import check_nll, check_nll_delta
 from .network_checks import check_count_parameters, check_forward, check_init_network
 from .perceptron_checks import check_decide, check_rosenblatt_update
 from .training_checks import check_train_epoch
-from .yours import yours
+from .learner import yours
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Every function here computes its data with ``steepest`` itself (the activation
 functions, :func:`steepest.descent.descend`, a trained :class:`Network`, a
 run's ``history.json``) and returns a matplotlib :class:`~matplotlib.figure.Figure`;
-:func:`save` writes one as PNG or SVG.
+:func:`~steepest.plots.figure.save` writes one as PNG or SVG.
 
 =====================  =========================================================
 function               what it shows

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # only for type hints: importing this module must not load ma
 
 #: The keys an epoch record must have, and the optional numeric ones.
 HISTORY_REQUIRED = ("epoch", "train_loss")
+#: The optional curves: each key -> (the panel it is drawn in, its label).
 HISTORY_CURVES = {  # key -> (panel, label)
     "train_loss": ("loss", "train"),
     "val_loss": ("loss", "validation"),

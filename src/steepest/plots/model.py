@@ -162,7 +162,18 @@ def weights_figure(network: Network, max_units: int = 30) -> Figure:
 def find_mistakes(network: Network, x: np.ndarray, y: np.ndarray) -> list[dict]:
     """Misclassified examples, most confident first.
 
-    Returns:
+    Parameters
+    ----------
+    network : Network
+        A trained network.
+    x : ndarray, shape (N, n_in)
+        The examples, as the network takes them.
+    y : ndarray, shape (N,)
+        Their true labels.
+
+    Returns
+    -------
+    list of dict
         One dict per mistake: ``index`` (into ``x``), ``true``, ``predicted``
         and ``confidence`` (the probability given to the wrong prediction).
     """
