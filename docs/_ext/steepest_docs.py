@@ -211,7 +211,26 @@ def remove_stale_api_pages(app, config) -> None:
             page.unlink()
 
 
+def label_commands(app, doctree) -> None:
+    """Make each command's section on the CLI page a label (``{ref}`steepest-train```).
+
+    sphinx-click gives every command a section whose id is its path (``steepest-train``)
+    but registers no label, so other pages could not link to a command by name.
+    """
+    from docutils import nodes
+
+    std = app.env.get_domain("std")
+    docname = app.env.docname
+    for section in doctree.findall(nodes.section):
+        for node_id in section["ids"]:
+            if node_id.startswith("steepest-") and docname == "reference/cli":
+                title = section.next_node(nodes.title).astext()
+                std.labels[node_id] = (docname, node_id, title)
+                std.anonlabels[node_id] = (docname, node_id)
+
+
 def setup(app):
+    app.connect("doctree-read", label_commands)
     app.connect("config-inited", remove_stale_api_pages)
     app.connect("autodoc-process-docstring", source_fixes, priority=300)
     app.connect("autodoc-process-docstring", keras_sections, priority=400)
