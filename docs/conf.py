@@ -111,6 +111,10 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
+# The theme's script reads the light/dark mode from here; left empty it logs a console error.
+html_context = {"default_mode": "auto"}
+# Without an icon Chromium asks for /favicon.ico, a 404 and a console error on every page.
+html_favicon = "_static/favicon.svg"
 html_show_sourcelink = False
 html_copy_source = False
 copybutton_prompt_text = r">>> |\.\.\. |\$ "
