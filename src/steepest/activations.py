@@ -197,10 +197,14 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 def softmax_jacobian(z: np.ndarray) -> np.ndarray:
     """Jacobian ``d o_i / d z_j = o_i (delta_ij - o_j)`` for each row of ``z``.
 
-    Args:
-        z: logits, shape ``(N, K)`` or ``(K,)``.
+    Parameters
+    ----------
+    z : ndarray
+        logits, shape ``(N, K)`` or ``(K,)``.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``(N, K, K)`` (or ``(K, K)``) array.
     """
     o = softmax(z)
@@ -210,11 +214,16 @@ def softmax_jacobian(z: np.ndarray) -> np.ndarray:
 def softmax_backward(o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
     """Vector-Jacobian product through softmax: ``dL/dz = o * (g - sum(g * o))``.
 
-    Args:
-        o: softmax outputs, ``(N, K)``.
-        grad_o: ``dL/do``, ``(N, K)``.
+    Parameters
+    ----------
+    o : ndarray
+        softmax outputs, ``(N, K)``.
+    grad_o : ndarray
+        ``dL/do``, ``(N, K)``.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``dL/dz``, ``(N, K)``.
     """
     return o * (grad_o - np.sum(grad_o * o, axis=-1, keepdims=True))

@@ -69,13 +69,20 @@ def check_network(
     Use a float64 network: float32 round-off (1e-7) divided by 2 eps swamps
     the comparison.
 
-    Args:
-        network: the model (``dtype=np.float64`` recommended).
-        x: inputs (N, n_in).
-        y: labels (N,).
-        eps: the finite-difference step.
+    Parameters
+    ----------
+    network : Network
+        the model (``dtype=np.float64`` recommended).
+    x : ndarray
+        inputs (N, n_in).
+    y : ndarray
+        labels (N,).
+    eps : float
+        the finite-difference step.
 
-    Returns:
+    Returns
+    -------
+    list[GradCheck]
         One :class:`GradCheck` per parameter, named ``W1, b1, W2, b2, ...``
         (layers numbered from 1: ``W1, b1`` are the lecture's ``W, b``,
         ``W2, b2`` its ``Ŵ, b̂``, each ``W`` transposed).

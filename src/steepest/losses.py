@@ -28,14 +28,22 @@ def one_hot(y: np.ndarray, num_classes: int = 10, dtype=np.float32) -> np.ndarra
 
     ``onehot(y)_k = 1 if k == y else 0``.
 
-    Args:
-        y: integer labels, shape ``(N,)``, each in ``[0, num_classes)``.
-        num_classes: number of classes K.
-        dtype: dtype of the result.
+    Parameters
+    ----------
+    y : ndarray
+        integer labels, shape ``(N,)``, each in ``[0, num_classes)``.
+    num_classes : int
+        number of classes K.
+    dtype : data-type
+        dtype of the result.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``(N, K)`` array.
 
+    Examples
+    --------
     >>> one_hot(np.array([2, 0]), 3)
     array([[0., 0., 1.],
            [1., 0., 0.]], dtype=float32)

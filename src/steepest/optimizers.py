@@ -80,10 +80,15 @@ class SGD(Optimizer):
     applied to every weight and bias, with ``lambda`` the learning rate and
     ``g`` the gradient of the mini-batch loss.
 
-    Args:
-        params: the parameters to update, e.g. ``network.parameters()``.
-        learning_rate: ``lambda > 0``.
+    Parameters
+    ----------
+    params : Sequence[Parameter]
+        the parameters to update, e.g. ``network.parameters()``.
+    learning_rate : float
+        ``lambda > 0``.
 
+    Examples
+    --------
     >>> p = Parameter("v", np.array([1.0, 2.0]), np.array([0.5, -1.0]))
     >>> SGD([p], learning_rate=0.1).step()
     >>> p.value.tolist()
@@ -112,11 +117,17 @@ class Momentum(Optimizer):
     ``u <- mu u - lambda g``
     ``v <- v + u``
 
-    Args:
-        params: the parameters.
-        learning_rate: ``lambda > 0``.
-        momentum: ``mu`` in [0, 1); 0 is plain SGD.
+    Parameters
+    ----------
+    params : Sequence[Parameter]
+        the parameters.
+    learning_rate : float
+        ``lambda > 0``.
+    momentum : float
+        ``mu`` in [0, 1); 0 is plain SGD.
 
+    Examples
+    --------
     >>> p = Parameter("v", np.array([1.0]), np.array([1.0]))
     >>> opt = Momentum([p], learning_rate=0.1, momentum=0.9)
     >>> opt.step(); opt.step()   # u = -0.1, then 0.9 * -0.1 - 0.1 = -0.19
@@ -179,12 +190,19 @@ class Adam(Optimizer):
     ``m_hat = m / (1 - beta1^t)``,  ``s_hat = s / (1 - beta2^t)``
     ``v <- v - lambda m_hat / (sqrt(s_hat) + eps)``
 
-    Args:
-        params: the parameters.
-        learning_rate: ``lambda``, typically 1e-3.
-        beta1, beta2: decay rates of the two averages, in [0, 1).
-        eps: keeps the division finite.
+    Parameters
+    ----------
+    params : Sequence[Parameter]
+        the parameters.
+    learning_rate : float
+        ``lambda``, typically 1e-3.
+    beta1, beta2 : float
+        decay rates of the two averages, in [0, 1).
+    eps : float
+        keeps the division finite.
 
+    Examples
+    --------
     >>> p = Parameter("v", np.array([1.0]), np.array([2.0]))
     >>> Adam([p], learning_rate=0.1).step()  # first step: m_hat = g, s_hat = g^2
     >>> round(float(p.value[0]), 6)          # 1 - 0.1 * 2 / (2 + 1e-8)

@@ -66,11 +66,17 @@ GAME_THRESHOLDS = (9.0, 7.0)
 class Perceptron:
     """A single perceptron, in threshold form or bias form.
 
-    Args:
-        weights: one weight per input.
-        threshold: output 1 when ``w . x >= threshold``.  Give this or ``bias``.
-        bias: output 1 when ``w . x + bias >= 0``; the same as ``threshold = -bias``.
+    Parameters
+    ----------
+    weights : Sequence[float]
+        one weight per input.
+    threshold : float or None
+        output 1 when ``w . x >= threshold``.  Give this or ``bias``.
+    bias : float or None
+        output 1 when ``w . x + bias >= 0``; the same as ``threshold = -bias``.
 
+    Examples
+    --------
     >>> Perceptron([1, 1], bias=-1.5).predict([[1, 1], [1, 0]]).tolist()  # AND
     [1, 0]
     """
@@ -121,10 +127,14 @@ class Perceptron:
 def game_table(weights=GAME_WEIGHTS, thresholds=GAME_THRESHOLDS) -> list[dict]:
     """The lecture's table: each input, ``w . x`` and the decision at each threshold.
 
-    Returns:
+    Returns
+    -------
+    list[dict]
         One dict per row of :data:`GAME_INPUTS` with keys ``x`` (tuple of 0/1),
         ``wx`` (float) and ``go`` (a list of 0/1, one per threshold).
 
+    Examples
+    --------
     >>> [row["wx"] for row in game_table()]
     [10.0, 1.0, 7.0, 4.0, 9.0, 0.0, 3.0, 6.0]
     """
@@ -178,13 +188,21 @@ def learn(
     not separable, so instead of looping forever we stop after ``max_epochs``
     and report ``converged=False``.
 
-    Args:
-        x: inputs (N, d).
-        y: targets (N,), each 0 or 1.
-        learning_rate: eta > 0.
-        max_epochs: passes over the data before giving up.
-        rng: if given, the order of the examples is shuffled each epoch.
+    Parameters
+    ----------
+    x : array_like, shape (N, d)
+        inputs.
+    y : array_like, shape (N,)
+        targets, each 0 or 1.
+    learning_rate : float
+        eta > 0.
+    max_epochs : int
+        passes over the data before giving up.
+    rng : np.random.Generator or None
+        if given, the order of the examples is shuffled each epoch.
 
+    Examples
+    --------
     >>> X = [[0, 0], [0, 1], [1, 0], [1, 1]]
     >>> learn(X, [0, 0, 0, 1]).converged    # AND
     True

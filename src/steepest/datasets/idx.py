@@ -122,16 +122,25 @@ def parse_header(data: bytes, name: str = "<bytes>") -> tuple[np.dtype, tuple[in
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """Parse IDX bytes into an array, checking magic, type, dimensions and length.
 
-    Args:
-        data: the (decompressed) file content.
-        name: used in error messages.
+    Parameters
+    ----------
+    data : bytes
+        the (decompressed) file content.
+    name : str
+        used in error messages.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         A read-only array in native byte order with the shape the header gives.
 
-    Raises:
-        IDXError: naming ``name``, for bad magic, a truncated file or trailing bytes.
+    Raises
+    ------
+    IDXError
+        naming ``name``, for bad magic, a truncated file or trailing bytes.
 
+    Examples
+    --------
     >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])).tolist()
     [7, 8, 9]
     """
@@ -154,9 +163,11 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (raw or gzip) into an array.
 
-    Raises:
-        IDXError: naming the file, for a missing file, bad magic, corrupt gzip,
-            a truncated file or trailing bytes.
+    Raises
+    ------
+    IDXError
+        naming the file, for a missing file, bad magic, corrupt gzip,
+        a truncated file or trailing bytes.
     """
     return parse_idx(read_bytes(path), str(path))
 

@@ -59,11 +59,11 @@ from .capstone import check_training_step, train_yours
 from .data_checks import check_one_hot
 from .descent_checks import check_sgd_step, check_valley_gradient
 from .feedback import CheckResult
+from .learner import yours
 from .loss_checks import check_nll, check_nll_delta
 from .network_checks import check_count_parameters, check_forward, check_init_network
 from .perceptron_checks import check_decide, check_rosenblatt_update
 from .training_checks import check_train_epoch
-from .learner import yours
 
 
 @dataclass(frozen=True)
