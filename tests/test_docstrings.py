@@ -18,7 +18,7 @@ fails on these codes:
 
 Not checked, on purpose: a missing section (``PR01`` / ``RT01`` / ``EX01`` on a docstring
 that claims no such section: a one-line docstring of an obvious function is complete as it
-is; ``docs/docstring_coverage.py`` counts those), style (``SS0x``, ``PR08``-``PR10``:
+is; ``python tests/test_docstrings.py`` counts those), style (``SS0x``, ``PR08``-``PR10``:
 capitals and full stops), and ``SA01`` / ``ES01``.  The ``>>>`` examples run as doctests
 (``--doctest-modules``), so an Examples section is checked there.
 """
@@ -51,9 +51,9 @@ KERAS = re.compile(r"^\s*(Args|Arguments|Returns|Raises|Yields|Attributes|Exampl
                    re.MULTILINE)
 
 
-def _modules() -> list:
+def _modules(names=MODULES) -> list:
     found = []
-    for name in MODULES:
+    for name in names:
         module = importlib.import_module(f"steepest.{name}")
         found.append(module)
         if hasattr(module, "__path__"):
@@ -154,3 +154,47 @@ def test_the_check_catches_a_keras_style_section():
         return 2 * x
 
     assert any(p.startswith("KERAS: Args") for p in problems("builtins.len", keras))
+
+
+# ---------------------------------------------------------------------------
+# python tests/test_docstrings.py: how many public docstrings are complete, package-wide
+
+#: A complete docstring: there is one, it documents every parameter in a Parameters section
+#: (and no other), says what a function that returns something returns, and numpydoc can
+#: read all of it.
+INCOMPLETE = {"GL08", "PR01", "PR02", "RT01"}
+
+
+def coverage() -> dict[str, tuple[int, int, int]]:
+    """``{module: (complete, with a docstring, public objects)}`` over all of steepest."""
+    import steepest
+
+    names = [m.name for m in pkgutil.iter_modules(steepest.__path__) if m.name != "__main__"]
+    counts = {}
+    for module in _modules(names):
+        objects = public_objects([module])
+        complete = documented = 0
+        for name, obj in objects:
+            codes = {code for code, _ in numpydoc_validate.validate(name)["errors"]}
+            text = inspect.getdoc(obj.fget if isinstance(obj, property) else obj) or ""
+            complete += not (codes & INCOMPLETE) and not KERAS.search(text)
+            documented += "GL08" not in codes
+        if objects:
+            counts[module.__name__] = (complete, documented, len(objects))
+    return counts
+
+
+if __name__ == "__main__":
+    held = {m.__name__ for m in _modules()}
+    totals = {True: [0, 0, 0], False: [0, 0, 0]}
+    for module, counts in sorted(coverage().items()):
+        note = "" if module in held else "  (not held yet)"
+        print(f"{counts[0]:4d} complete, {counts[1]:4d} documented, of {counts[2]:4d}  "
+              f"{module}{note}")
+        totals[module in held] = [t + c for t, c in zip(totals[module in held], counts)]
+    for held_yet, (complete, documented, total) in totals.items():
+        print(f"modules {'held' if held_yet else 'not held yet'}: {complete} complete, "
+              f"{documented} with a docstring, of {total}")
+    complete, documented, total = (a + b for a, b in zip(totals[True], totals[False]))
+    print(f"all of steepest: {complete} of {total} public functions, classes, methods and "
+          f"properties have complete docstrings; {documented} have a docstring")
