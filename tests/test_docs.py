@@ -311,6 +311,16 @@ def test_the_reference_page_of_network_lists_forward_and_backward(browser, serve
             assert method in entry.inner_text()
 
 
+@pytest.mark.parametrize("module", ["activations", "losses", "optimizers", "descent"])
+def test_the_reference_renders_the_formulas_as_math(browser, server, visits, module):
+    with visit(browser, server, visits, f"reference/api/steepest.{module}.html") as page:
+        page.wait_for_selector("mjx-container")
+        rendered = page.locator("mjx-container").count()
+        unrendered = page.locator("span.math:not(:has(mjx-container)), "
+                                  "div.math:not(:has(mjx-container))").count()
+    assert rendered >= 3 and unrendered == 0
+
+
 def _commands(group, path: str) -> list[str]:
     import click
 

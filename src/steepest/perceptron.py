@@ -1,14 +1,15 @@
-"""Rosenblatt's perceptron: a weighted vote and a threshold.
+r"""Rosenblatt's perceptron: a weighted vote and a threshold.
 
-A perceptron with weights ``w`` and threshold ``t`` outputs
+A perceptron with weights :math:`w` and threshold :math:`t` outputs
 
-    1  if  w . x >= t
-    0  if  w . x <  t
+.. math::
+
+    \begin{cases} 1 & \text{if } w \cdot x \ge t \\ 0 & \text{if } w \cdot x < t \end{cases}
 
 Adding a bias instead of comparing with a threshold gives the *bias form*: with
-``b = -t`` the perceptron outputs ``H(w . x + b)``, where ``H`` is the
-Heaviside step with ``H(0) = 1`` (:func:`steepest.activations.step`), so the
-two forms agree exactly, also on the boundary ``w . x = t``.
+:math:`b = -t` the perceptron outputs :math:`H(w \cdot x + b)`, where :math:`H` is the
+Heaviside step with :math:`H(0) = 1` (:func:`steepest.activations.step`), so the
+two forms agree exactly, also on the boundary :math:`w \cdot x = t`.
 
 The lecture's example, "go to the Oilers game?": three yes/no questions,
 x = (Are the tickets cheap?  Do I have the time to go?  Do I care about the
@@ -168,17 +169,18 @@ def learn(
     max_epochs: int = 100,
     rng: np.random.Generator | None = None,
 ) -> LearnResult:
-    """Rosenblatt's learning rule.
+    r"""Rosenblatt's learning rule.
 
     This is ours: the lecture names Rosenblatt only as the perceptron's
     inventor and chooses its weights by hand.
 
-    Start from ``w = 0``, ``b = 0``.  For each example, in turn, with the
-    perceptron's own prediction ``y_hat = H(w . x + b)`` (``H(0) = 1``, so at
-    first every example is predicted 1):
+    Start from :math:`w = 0`, :math:`b = 0`.  For each example, in turn, with the
+    perceptron's own prediction :math:`\hat y = H(w \cdot x + b)` (:math:`H(0) = 1`, so
+    at first every example is predicted 1):
 
-        w <- w + eta (y - y_hat) x
-        b <- b + eta (y - y_hat)
+    .. math::
+
+        w \leftarrow w + \eta (y - \hat y) x, \qquad b \leftarrow b + \eta (y - \hat y)
 
     Nothing changes for a correct answer.  If the data are linearly separable
     the rule stops making mistakes after finitely many updates (Novikoff's
