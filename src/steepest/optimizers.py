@@ -1,7 +1,7 @@
 """Optimizers: rules that move parameters against their gradients.
 
 An optimizer takes the flat list of :class:`~steepest.network.Parameter` once
-and updates each ``value`` in place from its ``grad`` on every :meth:`step`.
+and updates each ``value`` in place from its ``grad`` on every :meth:`~Optimizer.step`.
 Backpropagation *overwrites* the gradients (it does not accumulate them), so
 there is no ``zero_grad``.  Per-parameter state (velocities, moments) lives in
 lists indexed like the parameters, never keyed by layer name, and

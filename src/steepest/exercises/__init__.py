@@ -30,8 +30,8 @@ backward            7         all four gradients, from the three pieces above
 train_epoch         8         one epoch of mini-batch gradient descent
 ==================  ========  ==========================================================
 
-Then :func:`yours` brings a learner's functions from earlier notebooks into
-a later one (each checked first), :func:`check_training_step` compares one
+Then :func:`~steepest.exercises.learner.yours` brings a learner's functions from
+earlier notebooks into a later one (each checked first), :func:`check_training_step` compares one
 training step of theirs with steepest's, tensor by tensor, and
 :func:`train_yours` trains the learner's own network on MNIST.
 
