@@ -346,6 +346,27 @@ def test_the_cli_page_lists_every_subcommand(browser, server, visits):
     assert all(c.split()[-1] in titles for c in expected)
 
 
+def test_the_cli_page_documents_every_option_of_every_command(site):
+    import click
+
+    from steepest.cli import main
+
+    ids = _parse(site / "reference" / "cli.html").ids
+    missing = []
+    for path in _commands(main, "steepest"):
+        command = main
+        for name in path.split()[1:]:
+            command = command.commands[name]
+        for param in command.params:
+            if isinstance(param, click.Option):
+                for opt in param.opts + param.secondary_opts:
+                    anchor = f"cmdoption-{path.replace(' ', '-')}-{opt.lstrip('-')}"
+                    if anchor not in ids:
+                        missing.append(f"{path} {opt}")
+    assert missing == []
+    assert sum(i.startswith("cmdoption-") for i in ids) > 100
+
+
 def test_every_top_level_page_loads_cleanly(browser, server, visits):
     for page_name in PAGES:
         with visit(browser, server, visits, f"{page_name}.html"):
