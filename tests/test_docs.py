@@ -17,10 +17,8 @@ Without Sphinx's packages, playwright or Chromium these tests skip with the reas
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
-import html.parser
 import http.server
 import os
 import re
@@ -62,7 +60,8 @@ if MISSING:
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from browser_support import ARGS, CHROMIUM, TIMEOUT, Console  # noqa: E402
+from browser_support import ARGS, CHROMIUM  # noqa: E402
+from docs_support import QuietHandler, commands, outside, parse, visit  # noqa: E402
 
 #: Pages every build must have (besides the API pages, checked below).
 PAGES = ["index", "getting-started", "course/index", "guide/index", "guide/training",
@@ -86,14 +85,9 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def server(site):
-    handler = functools.partial(_Quiet, directory=str(site))
+    handler = functools.partial(QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, name="docs-server", daemon=True)
     thread.start()
@@ -114,29 +108,6 @@ def browser():
 def visits():
     """Every request and console error of every page the tests open, by page."""
     return {}
-
-
-@contextlib.contextmanager
-def visit(browser, server, visits, path: str):
-    """Open ``path`` on the served site; record its requests and console errors."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    requests: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    console = Console(page)
-    try:
-        page.goto(server + path)
-        page.wait_for_load_state("networkidle")
-        yield page
-        page.wait_for_load_state("networkidle")
-    finally:
-        context.close()
-        visits[path] = {"requests": requests, "errors": console.unexpected()}
-
-
-def _outside(urls: list[str], server: str) -> list[str]:
-    return [u for u in urls if not (u.startswith(server) or u.startswith(("data:", "blob:")))]
 
 
 # ---------------------------------------------------------------------------
@@ -203,32 +174,9 @@ def test_the_test_extra_installs_everything_the_docs_extra_does():
 # Links
 
 
-class _Links(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.ids: set[str] = set()
-        self.links: list[tuple[str, str]] = []  # (attribute, value)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        for key in ("id", "name"):
-            if attrs.get(key) and (key == "id" or tag == "a"):
-                self.ids.add(attrs[key])
-        for key in ("href", "src"):
-            if attrs.get(key) is not None and not (tag == "link" and attrs.get("rel") in (
-                    "canonical",)):
-                self.links.append((f"{tag} {key}", attrs[key]))
-
-
-def _parse(path: Path) -> _Links:
-    parser = _Links()
-    parser.feed(path.read_text("utf-8"))
-    return parser
-
-
 def test_every_internal_link_and_source_resolves(site):
     # Every page; not the theme's Jinja macros it leaves in _static (not a page).
-    pages = {p: _parse(p) for p in site.rglob("*.html") if "_static" not in p.parts}
+    pages = {p: parse(p) for p in site.rglob("*.html") if "_static" not in p.parts}
     broken = []
     for page, parsed in pages.items():
         for what, value in parsed.links:
@@ -244,7 +192,7 @@ def test_every_internal_link_and_source_resolves(site):
             if not target.exists():
                 broken.append(f"{where}: no such file")
             elif url.fragment and target.suffix == ".html":
-                ids = pages[target].ids if target in pages else _parse(target).ids
+                ids = pages[target].ids if target in pages else parse(target).ids
                 if unquote(url.fragment) not in ids:
                     broken.append(f"{where}: no anchor #{url.fragment}")
     assert broken == []
@@ -321,20 +269,10 @@ def test_the_reference_renders_the_formulas_as_math(browser, server, visits, mod
     assert rendered >= 3 and unrendered == 0
 
 
-def _commands(group, path: str) -> list[str]:
-    import click
-
-    found = [path]
-    if isinstance(group, click.Group):
-        for name, command in group.commands.items():
-            found += _commands(command, f"{path} {name}")
-    return found
-
-
 def test_the_cli_page_lists_every_subcommand(browser, server, visits):
     from steepest.cli import main
 
-    expected = _commands(main, "steepest")
+    expected = commands(main, "steepest")
     assert len(expected) > 15  # steepest, its commands, and plot's
     with visit(browser, server, visits, "reference/cli.html") as page:
         shown = page.eval_on_selector_all(
@@ -351,9 +289,9 @@ def test_the_cli_page_documents_every_option_of_every_command(site):
 
     from steepest.cli import main
 
-    ids = _parse(site / "reference" / "cli.html").ids
+    ids = parse(site / "reference" / "cli.html").ids
     missing = []
-    for path in _commands(main, "steepest"):
+    for path in commands(main, "steepest"):
         command = main
         for name in path.split()[1:]:
             command = command.commands[name]
@@ -379,6 +317,6 @@ def test_no_console_errors_and_no_request_leaves_127_0_0_1(browser, server, visi
         test_every_top_level_page_loads_cleanly(browser, server, visits)
     requests = [u for v in visits.values() for u in v["requests"]]
     assert len(requests) > 10 * len(visits) / 2  # pages load their scripts, styles, fonts
-    assert {path: _outside(v["requests"], server) for path, v in visits.items()} == {
+    assert {path: outside(v["requests"], server) for path, v in visits.items()} == {
         path: [] for path in visits}
     assert {path: v["errors"] for path, v in visits.items()} == {path: [] for path in visits}
