@@ -1,20 +1,20 @@
-"""Activation functions and their derivatives, numerically stable in float32 and float64.
+r"""Activation functions and their derivatives, numerically stable in float32 and float64.
 
 The lecture defines the Heaviside step, ReLU (with softplus, its smooth
 approximation), the sigmoid and softmax; tanh and the identity are ours.  The
 lecture gives none of their derivatives: backpropagation needs them, so each
 function here sits right beside its derivative:
 
-==========  ==========================  =====================================
-name        f(z)                        f'(z), written through a = f(z)
-==========  ==========================  =====================================
-step        1 if z >= 0 else 0          0 (almost everywhere): not trainable
-relu        max(0, z)                   1 if a > 0 else 0
-softplus    log(1 + e^z)                sigmoid(z) = 1 - e^(-a)
-sigmoid     1 / (1 + e^(-z))            a (1 - a)
-tanh        tanh(z)                     1 - a^2
-identity    z                           1
-==========  ==========================  =====================================
+========  ====================================  ===============================================
+name      :math:`f(z)`                          :math:`f'(z)`, written through :math:`a = f(z)`
+========  ====================================  ===============================================
+step      :math:`1` if :math:`z \ge 0`, else 0  0 (almost everywhere): not trainable
+relu      :math:`\max(0, z)`                    1 if :math:`a > 0`, else 0
+softplus  :math:`\log(1 + e^z)`                 :math:`\sigma(z) = 1 - e^{-a}`
+sigmoid   :math:`\sigma(z) = 1 / (1 + e^{-z})`  :math:`a (1 - a)`
+tanh      :math:`\tanh z`                       :math:`1 - a^2`
+identity  :math:`z`                             1
+========  ====================================  ===============================================
 
 Writing the derivative through the output ``a`` (as scikit-learn does) means
 backpropagation needs only the activations saved by the forward pass, not the
@@ -37,10 +37,10 @@ import numpy as np
 
 
 def step(z: np.ndarray) -> np.ndarray:
-    """Heaviside step ``H(z) = 1 if z >= 0 else 0``.
+    r"""Heaviside step :math:`H(z) = 1` if :math:`z \ge 0`, else :math:`0`.
 
-    The lecture's perceptron outputs 1 when ``w . x >= t``, i.e. when
-    ``w . x + b >= 0`` with ``b = -t``; so ``H(0) = 1``.
+    The lecture's perceptron outputs 1 when :math:`w \cdot x \ge t`, i.e. when
+    :math:`w \cdot x + b \ge 0` with :math:`b = -t`; so :math:`H(0) = 1`.
 
     >>> step(np.array([-1.0, 0.0, 2.0]))
     array([0., 1., 1.])
@@ -64,7 +64,7 @@ def step_prime(z: np.ndarray) -> np.ndarray:
 
 
 def relu(z: np.ndarray) -> np.ndarray:
-    """Rectified linear unit ``max(0, z)``.
+    r"""Rectified linear unit :math:`\max(0, z)`.
 
     >>> relu(np.array([-2.0, 0.0, 3.0]))
     array([0., 0., 3.])
@@ -73,7 +73,7 @@ def relu(z: np.ndarray) -> np.ndarray:
 
 
 def relu_prime(z: np.ndarray) -> np.ndarray:
-    """``relu'(z) = 1 if z > 0 else 0`` (we take 0 at z = 0)."""
+    r""":math:`\mathrm{relu}'(z) = 1` if :math:`z > 0`, else 0 (we take 0 at z = 0)."""
     z = np.asarray(z)
     return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
 
@@ -83,7 +83,7 @@ def relu_prime(z: np.ndarray) -> np.ndarray:
 
 
 def softplus(z: np.ndarray) -> np.ndarray:
-    """Softplus ``log(1 + e^z)``.
+    r"""Softplus :math:`\log(1 + e^z)`.
 
     Computed as ``logaddexp(0, z)``: ``e^z`` is never formed, so z = 1000 gives
     1000 rather than ``inf``, and z = -1000 gives ``e^-1000`` ~ 0 rather than
@@ -97,7 +97,7 @@ def softplus(z: np.ndarray) -> np.ndarray:
 
 
 def softplus_prime(z: np.ndarray) -> np.ndarray:
-    """``softplus'(z) = sigmoid(z)``."""
+    r""":math:`\mathrm{softplus}'(z) = \sigma(z)`."""
     return sigmoid(z)
 
 
@@ -106,13 +106,13 @@ def softplus_prime(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Logistic sigmoid ``1 / (1 + e^(-z))``.
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`.
 
     The textbook formula overflows ``e^(-z)`` for z < -88 in float32.  We split
     by sign and only ever exponentiate a non-positive number:
 
-    * z >= 0: ``1 / (1 + e^(-z))``
-    * z <  0: ``e^z / (1 + e^z)``
+    * :math:`z \ge 0`: :math:`1 / (1 + e^{-z})`
+    * :math:`z < 0`: :math:`e^z / (1 + e^z)`
 
     >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
     array([0. , 0.5, 1. ])
@@ -123,7 +123,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_prime(z: np.ndarray) -> np.ndarray:
-    """``sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))``."""
+    r""":math:`\sigma'(z) = \sigma(z) (1 - \sigma(z))`."""
     s = sigmoid(z)
     return s * (1 - s)
 
@@ -138,7 +138,7 @@ def tanh(z: np.ndarray) -> np.ndarray:
 
 
 def tanh_prime(z: np.ndarray) -> np.ndarray:
-    """``tanh'(z) = 1 - tanh(z)^2``."""
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z`."""
     t = np.tanh(z)
     return 1 - t * t
 
@@ -162,7 +162,7 @@ def identity_prime(z: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Softmax ``o_k = e^(z_k) / sum_j e^(z_j)`` along ``axis`` (rows are examples).
+    r"""Softmax :math:`o_k = e^{z_k} / \sum_j e^{z_j}` along ``axis`` (rows are examples).
 
     Subtracting the row maximum first changes nothing mathematically (it
     cancels between numerator and denominator) but keeps every exponent <= 0,
@@ -177,13 +177,13 @@ def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``log o_k = z_k - log sum_j e^(z_j)``, computed without forming ``o``.
+    r""":math:`\log o_k = z_k - \log \sum_j e^{z_j}`, computed without forming ``o``.
 
     ``log(softmax(z))`` fails where a probability underflows to 0 (its log is
     ``-inf``, although ``z`` is finite): in float32 that happens once a logit
     trails the row's largest by more than about 104.  Here the log-sum-exp is
     taken around the row maximum ``m``:
-    ``log sum_j e^(z_j) = m + log sum_j e^(z_j - m)``, and the sum is at least 1,
+    :math:`\log \sum_j e^{z_j} = m + \log \sum_j e^{z_j - m}`, and the sum is at least 1,
     so every result is finite whenever ``z`` is.
 
     >>> log_softmax(np.array([[0.0, 120.0]], dtype=np.float32))
@@ -195,12 +195,16 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def softmax_jacobian(z: np.ndarray) -> np.ndarray:
-    """Jacobian ``d o_i / d z_j = o_i (delta_ij - o_j)`` for each row of ``z``.
+    r"""Jacobian :math:`\partial o_i / \partial z_j = o_i (\delta_{ij} - o_j)`, row by row.
 
-    Args:
-        z: logits, shape ``(N, K)`` or ``(K,)``.
+    Parameters
+    ----------
+    z : ndarray
+        logits, shape ``(N, K)`` or ``(K,)``.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``(N, K, K)`` (or ``(K, K)``) array.
     """
     o = softmax(z)
@@ -208,13 +212,21 @@ def softmax_jacobian(z: np.ndarray) -> np.ndarray:
 
 
 def softmax_backward(o: np.ndarray, grad_o: np.ndarray) -> np.ndarray:
-    """Vector-Jacobian product through softmax: ``dL/dz = o * (g - sum(g * o))``.
+    r"""Vector-Jacobian product through softmax.
 
-    Args:
-        o: softmax outputs, ``(N, K)``.
-        grad_o: ``dL/do``, ``(N, K)``.
+    :math:`\partial L / \partial z = o \odot (g - \sum_k g_k o_k)` with
+    :math:`g = \partial L / \partial o`.
 
-    Returns:
+    Parameters
+    ----------
+    o : ndarray
+        softmax outputs, ``(N, K)``.
+    grad_o : ndarray
+        ``dL/do``, ``(N, K)``.
+
+    Returns
+    -------
+    ndarray
         ``dL/dz``, ``(N, K)``.
     """
     return o * (grad_o - np.sum(grad_o * o, axis=-1, keepdims=True))

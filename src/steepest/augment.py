@@ -239,13 +239,20 @@ def bilinear_sample(images: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.nd
     Pixels outside the image count as 0 (MNIST's background).  At integer
     points ``fx = fy = 0`` and the pixel is returned exactly.
 
-    Args:
-        images: ``(B, H, W)`` images (any real dtype; computed in float32).
-        ys, xs: ``(B, H', W')`` row and column of each point to read in image ``b``.
+    Parameters
+    ----------
+    images : ndarray
+        ``(B, H, W)`` images (any real dtype; computed in float32).
+    ys, xs : ndarray
+        ``(B, H', W')`` row and column of each point to read in image ``b``.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``(B, H', W')`` float32.
 
+    Examples
+    --------
     >>> img = np.arange(4, dtype=np.float32).reshape(1, 2, 2)  # [[0, 1], [2, 3]]
     >>> bilinear_sample(img, np.array([[[0.5, 0.0, -1.0]]]), np.array([[[0.5, 0.25, 0.0]]]))
     array([[[1.5 , 0.25, 0.  ]]], dtype=float32)
@@ -288,17 +295,26 @@ def warp(
     i.e. the ink is moved by ``p -> A (p - c) + c + t`` and then displaced
     elastically by ``d``.  Everything is in (row, column) order.
 
-    Args:
-        images: ``(B, H, W)``.
-        matrices: ``(B, 2, 2)`` forward linear maps ``A`` on (y, x), or None for I.
-        translations: ``(B, 2)`` shifts ``t = (ty, tx)`` of the ink, or None.
-        displacements: ``(B, 2, H, W)`` fields ``d = (dy, dx)``, or None.
-
-    Returns:
-        ``(B, H, W)`` float32, in the input's units.
-
     A shift of the ink one pixel to the right:
 
+    Parameters
+    ----------
+    images : ndarray
+        ``(B, H, W)``.
+    matrices : ndarray or None
+        ``(B, 2, 2)`` forward linear maps ``A`` on (y, x), or None for I.
+    translations : ndarray or None
+        ``(B, 2)`` shifts ``t = (ty, tx)`` of the ink, or None.
+    displacements : ndarray or None
+        ``(B, 2, H, W)`` fields ``d = (dy, dx)``, or None.
+
+    Returns
+    -------
+    ndarray
+        ``(B, H, W)`` float32, in the input's units.
+
+    Examples
+    --------
     >>> img = np.zeros((1, 3, 3)); img[0, 1, 1] = 1
     >>> warp(img, translations=np.array([[0.0, 1.0]]))[0]
     array([[0., 0., 0.],
@@ -344,10 +360,14 @@ def random_affine(
     ``R`` turns the ink counter-clockwise on screen by ``theta``, ``S`` zooms it
     by ``s`` and ``H`` slants it (``x' = x + k y``).
 
-    Returns:
+    Returns
+    -------
+    tuple[ndarray or None, ndarray or None]
         ``(matrices (n, 2, 2) or None, translations (n, 2) or None)``; None
         where the config disables that part, and nothing is drawn for it.
 
+    Examples
+    --------
     >>> A, t = random_affine(np.random.default_rng(0), 4, AugmentConfig(scale=0, shear=0))
     >>> A.shape, t.shape, np.allclose(np.linalg.det(A), 1)
     ((4, 2, 2), (4, 2), True)
@@ -404,16 +424,25 @@ def augment(
     Draws (in this order, each only when enabled) shifts, affine parameters and
     elastic fields from ``rng``, composes them (:func:`warp`) and samples.
 
-    Args:
-        images: ``(B, H, W)`` uint8 pixels 0..255 or floats in [0, 1].
-        config: what to apply.
-        rng: the only source of randomness.
-        dtype: output dtype, ``np.uint8`` (0..255) or a float dtype ([0, 1]);
-            default: the input's.
+    Parameters
+    ----------
+    images : ndarray
+        ``(B, H, W)`` uint8 pixels 0..255 or floats in [0, 1].
+    config : AugmentConfig
+        what to apply.
+    rng : np.random.Generator
+        the only source of randomness.
+    dtype : npt.DTypeLike
+        output dtype, ``np.uint8`` (0..255) or a float dtype ([0, 1]);
+        default: the input's.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``(B, H, W)`` of ``dtype``.
 
+    Examples
+    --------
     >>> x = np.zeros((2, 28, 28), np.uint8); x[:, 8:20, 13:15] = 255  # two "1"s
     >>> out = augment(x, AugmentConfig(), np.random.default_rng(0), dtype=np.float32)
     >>> out.shape, out.dtype, 0 <= float(out.min()) <= float(out.max()) <= 1
@@ -481,14 +510,21 @@ def augmented_epoch(
     :data:`BLOCK` images uses ``np.random.default_rng([seed, epoch, b])``.
     :class:`AugmentedEpochs` produces the same arrays in a background thread.
 
-    Args:
-        x: ``(N, H, W)`` uint8 (0..255) or float (0..1) images; row ``i`` of the
-            result is a distortion of row ``i`` (the order is kept, so labels
-            still match and shuffling stays the training loop's job).
-        config: what to apply.
-        seed, epoch: non-negative ints.
-        dtype: ``np.uint8`` (default: 1 byte a pixel, 47 MB for MNIST) or float32.
+    Parameters
+    ----------
+    x : ndarray
+        ``(N, H, W)`` uint8 (0..255) or float (0..1) images; row ``i`` of the
+        result is a distortion of row ``i`` (the order is kept, so labels
+        still match and shuffling stays the training loop's job).
+    config : AugmentConfig
+        what to apply.
+    seed, epoch : int
+        non-negative ints.
+    dtype : npt.DTypeLike
+        ``np.uint8`` (default: 1 byte a pixel, 47 MB for MNIST) or float32.
 
+    Examples
+    --------
     >>> x = np.zeros((5, 28, 28), np.uint8); x[:, 6:22, 10:18] = 200
     >>> a = augmented_epoch(x, AugmentConfig(), seed=7, epoch=3)
     >>> bool((a == augmented_epoch(x, AugmentConfig(), 7, 3)).all())
@@ -568,16 +604,26 @@ class AugmentedEpochs:
     there.  Close it (or use ``with``) to stop the thread; the thread is also a
     daemon and stops when this object is garbage-collected.
 
-    Args:
-        x: ``(N, H, W)`` training images, uint8 or float; not copied, not modified.
-        config: what to apply.
-        seed: with the epoch number, the only source of randomness.
-        start_epoch: first epoch to produce.
-        stop_epoch: produce epochs ``start_epoch .. stop_epoch - 1``; None: no end.
-        dtype: of the produced arrays, uint8 (default) or float32.
-        ahead: epochs made ahead of the one being used, at most (each costs
-            ``x.size`` bytes as uint8: 47 MB for MNIST).
+    Parameters
+    ----------
+    x : ndarray
+        ``(N, H, W)`` training images, uint8 or float; not copied, not modified.
+    config : AugmentConfig
+        what to apply.
+    seed : int
+        with the epoch number, the only source of randomness.
+    start_epoch : int
+        first epoch to produce.
+    stop_epoch : int or None
+        produce epochs ``start_epoch .. stop_epoch - 1``; None: no end.
+    dtype : npt.DTypeLike
+        of the produced arrays, uint8 (default) or float32.
+    ahead : int
+        epochs made ahead of the one being used, at most (each costs
+        ``x.size`` bytes as uint8: 47 MB for MNIST).
 
+    Examples
+    --------
     >>> x = np.zeros((10, 28, 28), np.uint8); x[:, 6:22, 12:16] = 255
     >>> with AugmentedEpochs(x, AugmentConfig(), seed=0, start_epoch=1, stop_epoch=3) as aug:
     ...     [(e, bool((a == augmented_epoch(x, AugmentConfig(), 0, e)).all())) for e, a in aug]

@@ -233,12 +233,15 @@ def _layer_sizes(hidden) -> tuple[int, ...]:
 def read_toml(path: str | os.PathLike, kind: str = "config file") -> dict:
     """A TOML file as a dict; a missing, unreadable or malformed file is one ``ValueError``.
 
-    Args:
-        path: the file.
-        kind: what the file is, for messages: ``PATH: no such config file``.
-
     The keys are not checked here; :func:`read_config_toml` checks a config
     file's.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        the file.
+    kind : str
+        what the file is, for messages: ``PATH: no such config file``.
     """
     try:
         import tomllib

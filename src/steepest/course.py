@@ -123,12 +123,17 @@ def course_folder(folder: str | os.PathLike) -> Path:
 def copy_course(folder: str | os.PathLike) -> CourseCopy:
     """Copy the packaged notebooks into ``folder``, keeping every edit; see the module docstring.
 
-    Args:
-        folder: the course folder; created if missing.
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        the course folder; created if missing.
 
-    Raises:
-        ValueError: ``folder`` is a file.
-        OSError: a file cannot be read or written.
+    Raises
+    ------
+    ValueError
+        ``folder`` is a file.
+    OSError
+        a file cannot be read or written.
     """
     folder = course_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,18 +1,21 @@
-"""Gradient descent on a cost of two variables, as the lecture introduces it.
+r"""Gradient descent on a cost of two variables, as the lecture introduces it.
 
-The lecture takes a cost ``C(v1, v2)`` of two variables and derives the
-update; it gives no formula for ``C``.  The surfaces below (a bowl, a
+The lecture takes a cost :math:`C(v_1, v_2)` of two variables and derives the
+update; it gives no formula for :math:`C`.  The surfaces below (a bowl, a
 valley, a saddle, Rosenbrock's function) are ours, chosen to show what
 the learning rate does.
 
-For a cost ``C(v1, v2)`` the update is
+For a cost :math:`C(v_1, v_2)` the update is
 
-    v <- v - lambda * grad C(v)
+.. math::
 
-and for a small step ``Delta v`` the cost changes by ``Delta C ~ grad C . Delta v``;
-choosing ``Delta v = -lambda grad C`` makes that ``-lambda |grad C|^2 <= 0``, so a
-small enough step always goes downhill.  Too large a ``lambda`` overshoots the
-valley floor and, past ``2 / (largest curvature)``, diverges.
+    v \leftarrow v - \lambda \nabla C(v)
+
+and for a small step :math:`\Delta v` the cost changes by
+:math:`\Delta C \approx \nabla C \cdot \Delta v`; choosing
+:math:`\Delta v = -\lambda \nabla C` makes that :math:`-\lambda \|\nabla C\|^2 \le 0`,
+so a small enough step always goes downhill.  Too large a :math:`\lambda` overshoots
+the valley floor and, past :math:`2 / (\text{largest curvature})`, diverges.
 
 Each surface below carries its gradient, derived by hand beside the formula.
 """
@@ -38,6 +41,7 @@ class Surface:
     good_lr: float  # a learning rate that descends well from ``start``
 
 
+#: The example cost surfaces, by name: ``bowl``, ``valley``, ``saddle``, ``rosenbrock``.
 SURFACES: dict[str, Surface] = {
     # C = v1^2 + v2^2;  dC/dv1 = 2 v1, dC/dv2 = 2 v2.  Diverges for lambda > 1.
     "bowl": Surface(
@@ -99,7 +103,7 @@ def descend(
     steps: int = 50,
     limit: float = 1e6,
 ) -> DescentPath:
-    """Run ``v <- v - lambda grad C(v)`` from ``start`` for ``steps`` steps.
+    r"""Run :math:`v \leftarrow v - \lambda \nabla C(v)` from ``start`` for ``steps`` steps.
 
     Stops early (``diverged=True``) when ``|v|`` or ``|C|`` passes ``limit``.
 

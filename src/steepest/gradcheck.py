@@ -1,14 +1,19 @@
-"""Check backpropagation against central finite differences.
+r"""Check backpropagation against central finite differences.
 
-For a parameter ``v`` and loss ``L``, the central difference
+For a parameter :math:`v` and loss :math:`L`, the central difference
 
-    dL/dv ~ (L(v + eps) - L(v - eps)) / (2 eps)
+.. math::
 
-has error O(eps^2), so in float64 with eps ~ 1e-6 it agrees with a correct
+    \frac{\partial L}{\partial v}
+    \approx \frac{L(v + \varepsilon) - L(v - \varepsilon)}{2 \varepsilon}
+
+has error :math:`O(\varepsilon^2)`, so in float64 with eps ~ 1e-6 it agrees with a correct
 hand-derived gradient to about 1e-9 relative.  A wrong derivative shows up
 as a relative error near 1.
 
-We compare whole arrays: ``rel = ||g_backprop - g_numeric|| / (||g_backprop|| + ||g_numeric||)``
+We compare whole arrays:
+:math:`\mathrm{rel} = \|g_\mathrm{backprop} - g_\mathrm{numeric}\| /
+(\|g_\mathrm{backprop}\| + \|g_\mathrm{numeric}\|)`
 (0 when both vanish), which is not fooled by single tiny entries.
 """
 
@@ -69,13 +74,20 @@ def check_network(
     Use a float64 network: float32 round-off (1e-7) divided by 2 eps swamps
     the comparison.
 
-    Args:
-        network: the model (``dtype=np.float64`` recommended).
-        x: inputs (N, n_in).
-        y: labels (N,).
-        eps: the finite-difference step.
+    Parameters
+    ----------
+    network : Network
+        the model (``dtype=np.float64`` recommended).
+    x : ndarray
+        inputs (N, n_in).
+    y : ndarray
+        labels (N,).
+    eps : float
+        the finite-difference step.
 
-    Returns:
+    Returns
+    -------
+    list[GradCheck]
         One :class:`GradCheck` per parameter, named ``W1, b1, W2, b2, ...``
         (layers numbered from 1: ``W1, b1`` are the lecture's ``W, b``,
         ``W2, b2`` its ``Ŵ, b̂``, each ``W`` transposed).

@@ -38,12 +38,17 @@ class Rung:
     ) -> Rung:
         """The rung a TOML file describes: training settings and a ``description``.
 
-        Args:
-            path: the rung's file; its stem names the rung.
-            read: turns the path into a dict.  The default reads TOML and
-                refuses unknown keys (:func:`steepest.config.read_config_toml`);
-                ``steepest ladder`` passes its reader, which also takes model files.
+        Parameters
+        ----------
+        path : str or os.PathLike
+            the rung's file; its stem names the rung.
+        read : Callable[[str], dict]
+            turns the path into a dict.  The default reads TOML and
+            refuses unknown keys (:func:`steepest.config.read_config_toml`);
+            ``steepest ladder`` passes its reader, which also takes model files.
 
+        Examples
+        --------
         >>> rung = Rung.from_file(bundled_configs()[0])
         >>> rung.name, rung.config.hidden
         ('1-lecture', (15,))

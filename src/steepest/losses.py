@@ -24,18 +24,26 @@ import numpy as np
 
 
 def one_hot(y: np.ndarray, num_classes: int = 10, dtype=np.float32) -> np.ndarray:
-    """Encode integer labels as one-hot rows.
+    r"""Encode integer labels as one-hot rows.
 
-    ``onehot(y)_k = 1 if k == y else 0``.
+    :math:`\mathrm{onehot}(y)_k = 1` if :math:`k = y`, else 0.
 
-    Args:
-        y: integer labels, shape ``(N,)``, each in ``[0, num_classes)``.
-        num_classes: number of classes K.
-        dtype: dtype of the result.
+    Parameters
+    ----------
+    y : ndarray
+        integer labels, shape ``(N,)``, each in ``[0, num_classes)``.
+    num_classes : int
+        number of classes K.
+    dtype : data-type
+        dtype of the result.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         ``(N, K)`` array.
 
+    Examples
+    --------
     >>> one_hot(np.array([2, 0]), 3)
     array([[0., 0., 1.],
            [1., 0., 0.]], dtype=float32)
@@ -62,19 +70,25 @@ _SMALLEST_EXACT = 1e-30
 
 
 class NLL:
-    """Negative log-likelihood of softmax outputs, averaged over the batch.
+    r"""Negative log-likelihood of softmax outputs, averaged over the batch.
 
-    ``L = -(1/N) sum_n log o[n, y_n]``
+    .. math::
 
-    Its delta with respect to the logits ``f`` (softmax's input) is
+        L = -\frac{1}{N} \sum_n \log o_{n, y_n}
 
-    ``dL/df = (o - onehot(y)) / N``
+    Its delta with respect to the logits :math:`f` (softmax's input) is
 
-    because ``d(-log o_y)/df_k = -(1/o_y) * o_y (delta_yk - o_k) = o_k - delta_yk``:
+    .. math::
+
+        \frac{\partial L}{\partial f} = \frac{o - \mathrm{onehot}(y)}{N}
+
+    because :math:`\partial(-\log o_y) / \partial f_k
+    = -\frac{1}{o_y} o_y (\delta_{yk} - o_k) = o_k - \delta_{yk}`:
     the gradient goes through both the log and the softmax, and they cancel.
     The ``1/N`` is from averaging over the mini-batch.
 
-    Training computes the value from the logits, ``-log o_y = logsumexp(f) - f_y``
+    Training computes the value from the logits,
+    :math:`-\log o_y = \log \sum_j e^{f_j} - f_y`
     (see :func:`steepest.activations.log_softmax`): in float32 ``o_y`` rounds to 0
     once ``f_y`` trails the largest logit by about 104, and ``-log 0`` would report
     an infinite loss although the delta ``o - onehot(y)`` is perfectly fine.
@@ -112,7 +126,7 @@ class NLL:
 
     @staticmethod
     def delta(o: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """``dL/df = (o - onehot(y)) / N``, shape (N, K).
+        r""":math:`\partial L / \partial f = (o - \mathrm{onehot}(y)) / N`, shape (N, K).
 
         Computed as ``o / N - onehot(y) / N``: the division makes the new
         array, and the one-hot is subtracted where it is 1, without building it.

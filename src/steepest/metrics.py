@@ -26,14 +26,21 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 
 def mistakes(probs: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     """Indices of the misclassified examples, most confident mistake first.
 
-    Args:
-        probs: predicted class probabilities, (N, K).
-        y_true: labels, (N,).
+    Parameters
+    ----------
+    probs : ndarray
+        predicted class probabilities, (N, K).
+    y_true : ndarray
+        labels, (N,).
 
-    Returns:
+    Returns
+    -------
+    ndarray
         Indices ``i`` with ``argmax(probs[i]) != y_true[i]``, sorted by the
         probability given to the wrong answer, highest first (ties keep order).
 
+    Examples
+    --------
     >>> mistakes(np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), np.array([1, 1, 1])).tolist()
     [0, 2]
     """

@@ -1,7 +1,7 @@
 """Optimizers: rules that move parameters against their gradients.
 
 An optimizer takes the flat list of :class:`~steepest.network.Parameter` once
-and updates each ``value`` in place from its ``grad`` on every :meth:`step`.
+and updates each ``value`` in place from its ``grad`` on every :meth:`~Optimizer.step`.
 Backpropagation *overwrites* the gradients (it does not accumulate them), so
 there is no ``zero_grad``.  Per-parameter state (velocities, moments) lives in
 lists indexed like the parameters, never keyed by layer name, and
@@ -73,17 +73,24 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Plain gradient descent, the lecture's rule, on mini-batches (ours).
+    r"""Plain gradient descent, the lecture's rule, on mini-batches (ours).
 
-    ``v <- v - lambda * g``
+    .. math::
 
-    applied to every weight and bias, with ``lambda`` the learning rate and
-    ``g`` the gradient of the mini-batch loss.
+        v \leftarrow v - \lambda g
 
-    Args:
-        params: the parameters to update, e.g. ``network.parameters()``.
-        learning_rate: ``lambda > 0``.
+    applied to every weight and bias, with :math:`\lambda` the learning rate and
+    :math:`g` the gradient of the mini-batch loss.
 
+    Parameters
+    ----------
+    params : Sequence[Parameter]
+        the parameters to update, e.g. ``network.parameters()``.
+    learning_rate : float
+        ``lambda > 0``.
+
+    Examples
+    --------
     >>> p = Parameter("v", np.array([1.0, 2.0]), np.array([0.5, -1.0]))
     >>> SGD([p], learning_rate=0.1).step()
     >>> p.value.tolist()
@@ -104,19 +111,26 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """SGD with momentum (Polyak 1964; as in Sutskever et al. 2013, eq. 1).
+    r"""SGD with momentum (Polyak 1964; as in Sutskever et al. 2013, eq. 1).
 
     A velocity accumulates past gradients, so steps grow along directions the
     gradient keeps pointing in and oscillations across a valley cancel:
 
-    ``u <- mu u - lambda g``
-    ``v <- v + u``
+    .. math::
 
-    Args:
-        params: the parameters.
-        learning_rate: ``lambda > 0``.
-        momentum: ``mu`` in [0, 1); 0 is plain SGD.
+        u \leftarrow \mu u - \lambda g, \qquad v \leftarrow v + u
 
+    Parameters
+    ----------
+    params : Sequence[Parameter]
+        the parameters.
+    learning_rate : float
+        ``lambda > 0``.
+    momentum : float
+        ``mu`` in [0, 1); 0 is plain SGD.
+
+    Examples
+    --------
     >>> p = Parameter("v", np.array([1.0]), np.array([1.0]))
     >>> opt = Momentum([p], learning_rate=0.1, momentum=0.9)
     >>> opt.step(); opt.step()   # u = -0.1, then 0.9 * -0.1 - 0.1 = -0.19
@@ -142,14 +156,15 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov's accelerated gradient, in the form deep-learning libraries use.
+    r"""Nesterov's accelerated gradient, in the form deep-learning libraries use.
 
-    Nesterov (1983) evaluates the gradient at the look-ahead point ``v + mu u``;
+    Nesterov (1983) evaluates the gradient at the look-ahead point :math:`v + \mu u`;
     Sutskever et al. (2013) and Bengio et al. (2013) rewrite it so that the
     gradient at the current parameters suffices:
 
-    ``u <- mu u - lambda g``
-    ``v <- v + mu u - lambda g``
+    .. math::
+
+        u \leftarrow \mu u - \lambda g, \qquad v \leftarrow v + \mu u - \lambda g
 
     >>> p = Parameter("v", np.array([1.0]), np.array([1.0]))
     >>> opt = Nesterov([p], learning_rate=0.1, momentum=0.9)
@@ -169,22 +184,31 @@ class Nesterov(Momentum):
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015, Algorithm 1).
+    r"""Adam (Kingma & Ba 2015, Algorithm 1).
 
     Running averages of the gradient and its square give each parameter its
     own step size; the bias corrections undo the zero start of the averages:
 
-    ``m <- beta1 m + (1 - beta1) g``
-    ``s <- beta2 s + (1 - beta2) g^2``
-    ``m_hat = m / (1 - beta1^t)``,  ``s_hat = s / (1 - beta2^t)``
-    ``v <- v - lambda m_hat / (sqrt(s_hat) + eps)``
+    .. math::
 
-    Args:
-        params: the parameters.
-        learning_rate: ``lambda``, typically 1e-3.
-        beta1, beta2: decay rates of the two averages, in [0, 1).
-        eps: keeps the division finite.
+        m &\leftarrow \beta_1 m + (1 - \beta_1) g, \qquad
+        s \leftarrow \beta_2 s + (1 - \beta_2) g^2 \\
+        \hat m &= m / (1 - \beta_1^t), \qquad \hat s = s / (1 - \beta_2^t) \\
+        v &\leftarrow v - \lambda \hat m / (\sqrt{\hat s} + \varepsilon)
 
+    Parameters
+    ----------
+    params : Sequence[Parameter]
+        the parameters.
+    learning_rate : float
+        ``lambda``, typically 1e-3.
+    beta1, beta2 : float
+        decay rates of the two averages, in [0, 1).
+    eps : float
+        keeps the division finite.
+
+    Examples
+    --------
     >>> p = Parameter("v", np.array([1.0]), np.array([2.0]))
     >>> Adam([p], learning_rate=0.1).step()  # first step: m_hat = g, s_hat = g^2
     >>> round(float(p.value[0]), 6)          # 1 - 0.1 * 2 / (2 + 1e-8)
@@ -225,12 +249,12 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (Loshchilov & Hutter 2019, Algorithm 2).
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter 2019, Algorithm 2).
 
     Instead of adding ``wd * v`` to the gradient (which Adam would rescale),
     the weights shrink directly, by an amount that follows the learning rate:
 
-    ``v <- v - lambda * wd * v``, then the Adam step.
+    :math:`v \leftarrow v - \lambda \cdot wd \cdot v`, then the Adam step.
 
     Biases are not decayed (only arrays named ``W``).
 

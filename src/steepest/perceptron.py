@@ -1,14 +1,15 @@
-"""Rosenblatt's perceptron: a weighted vote and a threshold.
+r"""Rosenblatt's perceptron: a weighted vote and a threshold.
 
-A perceptron with weights ``w`` and threshold ``t`` outputs
+A perceptron with weights :math:`w` and threshold :math:`t` outputs
 
-    1  if  w . x >= t
-    0  if  w . x <  t
+.. math::
+
+    \begin{cases} 1 & \text{if } w \cdot x \ge t \\ 0 & \text{if } w \cdot x < t \end{cases}
 
 Adding a bias instead of comparing with a threshold gives the *bias form*: with
-``b = -t`` the perceptron outputs ``H(w . x + b)``, where ``H`` is the
-Heaviside step with ``H(0) = 1`` (:func:`steepest.activations.step`), so the
-two forms agree exactly, also on the boundary ``w . x = t``.
+:math:`b = -t` the perceptron outputs :math:`H(w \cdot x + b)`, where :math:`H` is the
+Heaviside step with :math:`H(0) = 1` (:func:`steepest.activations.step`), so the
+two forms agree exactly, also on the boundary :math:`w \cdot x = t`.
 
 The lecture's example, "go to the Oilers game?": three yes/no questions,
 x = (Are the tickets cheap?  Do I have the time to go?  Do I care about the
@@ -66,11 +67,17 @@ GAME_THRESHOLDS = (9.0, 7.0)
 class Perceptron:
     """A single perceptron, in threshold form or bias form.
 
-    Args:
-        weights: one weight per input.
-        threshold: output 1 when ``w . x >= threshold``.  Give this or ``bias``.
-        bias: output 1 when ``w . x + bias >= 0``; the same as ``threshold = -bias``.
+    Parameters
+    ----------
+    weights : Sequence[float]
+        one weight per input.
+    threshold : float or None
+        output 1 when ``w . x >= threshold``.  Give this or ``bias``.
+    bias : float or None
+        output 1 when ``w . x + bias >= 0``; the same as ``threshold = -bias``.
 
+    Examples
+    --------
     >>> Perceptron([1, 1], bias=-1.5).predict([[1, 1], [1, 0]]).tolist()  # AND
     [1, 0]
     """
@@ -121,10 +128,14 @@ class Perceptron:
 def game_table(weights=GAME_WEIGHTS, thresholds=GAME_THRESHOLDS) -> list[dict]:
     """The lecture's table: each input, ``w . x`` and the decision at each threshold.
 
-    Returns:
+    Returns
+    -------
+    list[dict]
         One dict per row of :data:`GAME_INPUTS` with keys ``x`` (tuple of 0/1),
         ``wx`` (float) and ``go`` (a list of 0/1, one per threshold).
 
+    Examples
+    --------
     >>> [row["wx"] for row in game_table()]
     [10.0, 1.0, 7.0, 4.0, 9.0, 0.0, 3.0, 6.0]
     """
@@ -158,17 +169,18 @@ def learn(
     max_epochs: int = 100,
     rng: np.random.Generator | None = None,
 ) -> LearnResult:
-    """Rosenblatt's learning rule.
+    r"""Rosenblatt's learning rule.
 
     This is ours: the lecture names Rosenblatt only as the perceptron's
     inventor and chooses its weights by hand.
 
-    Start from ``w = 0``, ``b = 0``.  For each example, in turn, with the
-    perceptron's own prediction ``y_hat = H(w . x + b)`` (``H(0) = 1``, so at
-    first every example is predicted 1):
+    Start from :math:`w = 0`, :math:`b = 0`.  For each example, in turn, with the
+    perceptron's own prediction :math:`\hat y = H(w \cdot x + b)` (:math:`H(0) = 1`, so
+    at first every example is predicted 1):
 
-        w <- w + eta (y - y_hat) x
-        b <- b + eta (y - y_hat)
+    .. math::
+
+        w \leftarrow w + \eta (y - \hat y) x, \qquad b \leftarrow b + \eta (y - \hat y)
 
     Nothing changes for a correct answer.  If the data are linearly separable
     the rule stops making mistakes after finitely many updates (Novikoff's
@@ -178,13 +190,21 @@ def learn(
     not separable, so instead of looping forever we stop after ``max_epochs``
     and report ``converged=False``.
 
-    Args:
-        x: inputs (N, d).
-        y: targets (N,), each 0 or 1.
-        learning_rate: eta > 0.
-        max_epochs: passes over the data before giving up.
-        rng: if given, the order of the examples is shuffled each epoch.
+    Parameters
+    ----------
+    x : array_like, shape (N, d)
+        inputs.
+    y : array_like, shape (N,)
+        targets, each 0 or 1.
+    learning_rate : float
+        eta > 0.
+    max_epochs : int
+        passes over the data before giving up.
+    rng : np.random.Generator or None
+        if given, the order of the examples is shuffled each epoch.
 
+    Examples
+    --------
     >>> X = [[0, 0], [0, 1], [1, 0], [1, 1]]
     >>> learn(X, [0, 0, 0, 1]).converged    # AND
     True

@@ -52,8 +52,10 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     header before anything is decoded: an image wider or taller than
     :data:`MAX_SIDE` pixels is refused, whatever its size on disk.
 
-    Raises:
-        ValueError: naming the file when it is missing, not an image, or too large.
+    Raises
+    ------
+    ValueError
+        naming the file when it is missing, not an image, or too large.
     """
     too_large = f"{path}: image too large; steepest reads images up to {MAX_SIDE}x{MAX_SIDE} pixels"
     try:
@@ -122,12 +124,18 @@ def is_blank(image: np.ndarray) -> bool:
     are all blank.  The rule gives the same answer before and after
     :func:`to_mnist` (which turns a blank image into zeros).
 
-    Args:
-        image: (H, W) floats in [0, 1] (or uint8 0-255).
+    Parameters
+    ----------
+    image : ndarray
+        (H, W) floats in [0, 1] (or uint8 0-255).
 
-    Raises:
-        ValueError: for an array that is not a 2-D image in [0, 1].
+    Raises
+    ------
+    ValueError
+        for an array that is not a 2-D image in [0, 1].
 
+    Examples
+    --------
     >>> is_blank(np.zeros((28, 28))), is_blank(np.full((50, 40), 0.8))
     (True, True)
     >>> img = np.zeros((28, 28)); img[10:18, 13:15] = 1
@@ -140,14 +148,20 @@ def is_blank(image: np.ndarray) -> bool:
 def to_mnist(image: np.ndarray) -> np.ndarray:
     """Preprocess a grayscale image to MNIST form.
 
-    Args:
-        image: (H, W) floats in [0, 1] (or uint8 0-255), dark-on-light or
-            light-on-dark, any size.
+    Parameters
+    ----------
+    image : ndarray
+        (H, W) floats in [0, 1] (or uint8 0-255), dark-on-light or
+        light-on-dark, any size.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         (28, 28) float32 in [0, 1], bright ink on black, digit fit into 20x20
         and centred by mass.  A blank image (see :func:`is_blank`) gives all zeros.
 
+    Examples
+    --------
     >>> img = np.ones((100, 60), np.float32); img[20:80, 25:35] = 0  # a dark "1"
     >>> out = to_mnist(img)
     >>> centre = np.argwhere(out > 0.5).mean(axis=0).round()

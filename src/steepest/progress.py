@@ -30,15 +30,21 @@ if TYPE_CHECKING:
 class TrainingProgress:
     """``on_batch`` / ``on_epoch`` callbacks that move one progress bar.
 
-    Args:
-        epochs: epochs the run will train.
-        steps_per_epoch: mini-batches per epoch.
-        description: the bar's label.
-        file: where a text bar goes (default: standard error).
-        disable: ``None`` (default) shows the bar in Jupyter and on a terminal
-            only; ``True`` hides it, ``False`` always shows it.
-
     ``records`` collects every epoch's :class:`~steepest.training.EpochRecord`.
+
+    Parameters
+    ----------
+    epochs : int
+        epochs the run will train.
+    steps_per_epoch : int
+        mini-batches per epoch.
+    description : str
+        the bar's label.
+    file : IO[str] or None
+        where a text bar goes (default: standard error).
+    disable : bool or None
+        ``None`` (default) shows the bar in Jupyter and on a terminal
+        only; ``True`` hides it, ``False`` always shows it.
     """
 
     def __init__(
@@ -90,11 +96,16 @@ def training_progress(
 ) -> TrainingProgress:
     """A :class:`TrainingProgress` sized for :func:`steepest.training.run` with ``config``.
 
-    Args:
-        config: the run's settings (epochs, batch size, validation split).
-        n_train: training images before the validation split, e.g. ``len(x_train)``.
-        description: the bar's label.
-        kwargs: passed to :class:`TrainingProgress` (``file``, ``disable``).
+    Parameters
+    ----------
+    config : TrainConfig
+        the run's settings (epochs, batch size, validation split).
+    n_train : int
+        training images before the validation split, e.g. ``len(x_train)``.
+    description : str
+        the bar's label.
+    **kwargs
+        passed to :class:`TrainingProgress` (``file``, ``disable``).
     """
     n_fit = n_train - config.validation
     steps = -(-n_fit // config.batch_size)
@@ -121,15 +132,24 @@ def run_with_progress(
     * a :func:`training_progress` bar counts the batches and shows each epoch's
       loss and accuracy (a widget in Jupyter, nothing in a pipe).
 
-    Args:
-        config: the run's settings.
-        data: ``((x_train, y_train), (x_test, y_test))``, as for ``run``.
-        threads: BLAS threads; None (default) picks them.
-        description: the bar's label.
-        on_batch, on_epoch: your own callbacks, as for ``run``; called after the bar's.
-        kwargs: passed to :func:`steepest.training.run` (``state``, ``n_classes``).
+    Parameters
+    ----------
+    config : TrainConfig
+        the run's settings.
+    data : tuple
+        ``((x_train, y_train), (x_test, y_test))``, as for ``run``.
+    threads : int or None
+        BLAS threads; None (default) picks them.
+    description : str
+        the bar's label.
+    on_batch, on_epoch : Callable[[int, int, float], None] or None
+        your own callbacks, as for ``run``; called after the bar's.
+    **kwargs
+        passed to :func:`steepest.training.run` (``state``, ``n_classes``).
 
-    Returns:
+    Returns
+    -------
+    RunResult
         ``run``'s :class:`~steepest.training.RunResult`.
     """
     import numpy as np

@@ -1,11 +1,11 @@
-"""Regularisers: keep the weights small so the network generalises.
+r"""Regularisers: keep the weights small so the network generalises.
 
-* **L2 penalty** (weight decay in the loss): ``C = C_0 + (l2 / 2) sum_W w^2``,
-  so ``dC/dw = dC_0/dw + l2 * w``.  Only weights, not biases, as in Nielsen's
-  ``network2`` (biases do not make a unit more sensitive to its inputs).
+* **L2 penalty** (weight decay in the loss): :math:`C = C_0 + \frac{l_2}{2} \sum_W w^2`,
+  so :math:`\partial C / \partial w = \partial C_0 / \partial w + l_2 w`.  Only weights,
+  not biases, as in Nielsen's ``network2`` (biases do not make a unit more sensitive to its inputs).
 * **Max-norm** (Srebro & Shraibman 2005; with dropout, Srivastava et al. 2014):
   after each update, every unit's vector of incoming weights is projected
-  back into the ball ``||w_j|| <= c``.  With our layout ``W`` is
+  back into the ball :math:`\|w_j\| \le c`.  With our layout ``W`` is
   ``(n_in, n_out)``, so unit ``j``'s incoming weights are column ``j``.
 
 Dropout lives in :meth:`steepest.network.Network.forward`, where the masks are.
@@ -21,7 +21,7 @@ from .network import Parameter
 
 
 def l2_penalty(params: Sequence[Parameter], l2: float) -> float:
-    """Add ``l2 * W`` to each weight gradient; return the penalty ``(l2/2) sum W^2``.
+    r"""Add :math:`l_2 W` to each weight gradient; return :math:`\frac{l_2}{2} \sum W^2`.
 
     Call after backpropagation, before the optimizer's step.
 

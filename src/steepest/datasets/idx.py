@@ -1,6 +1,6 @@
 """Reader for IDX files, the format MNIST ships in.
 
-An IDX file is a big-endian header followed by raw array data:
+An IDX file is a big-endian header followed by raw array data::
 
     bytes 0-1   zero
     byte  2     element type: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
@@ -122,16 +122,25 @@ def parse_header(data: bytes, name: str = "<bytes>") -> tuple[np.dtype, tuple[in
 def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     """Parse IDX bytes into an array, checking magic, type, dimensions and length.
 
-    Args:
-        data: the (decompressed) file content.
-        name: used in error messages.
+    Parameters
+    ----------
+    data : bytes
+        the (decompressed) file content.
+    name : str
+        used in error messages.
 
-    Returns:
+    Returns
+    -------
+    ndarray
         A read-only array in native byte order with the shape the header gives.
 
-    Raises:
-        IDXError: naming ``name``, for bad magic, a truncated file or trailing bytes.
+    Raises
+    ------
+    IDXError
+        naming ``name``, for bad magic, a truncated file or trailing bytes.
 
+    Examples
+    --------
     >>> parse_idx(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])).tolist()
     [7, 8, 9]
     """
@@ -154,9 +163,11 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (raw or gzip) into an array.
 
-    Raises:
-        IDXError: naming the file, for a missing file, bad magic, corrupt gzip,
-            a truncated file or trailing bytes.
+    Raises
+    ------
+    IDXError
+        naming the file, for a missing file, bad magic, corrupt gzip,
+        a truncated file or trailing bytes.
     """
     return parse_idx(read_bytes(path), str(path))
 

@@ -112,12 +112,16 @@ def load_data(
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load MNIST (or an MNIST-format dataset) as uint8 arrays, like Keras.
 
-    Args:
-        path: a directory holding the four IDX files named in :data:`FILES`
-            (gzip or raw).  ``None`` reads the bundled MNIST and verifies its
-            checksums.
+    Parameters
+    ----------
+    path : str or os.PathLike or None
+        a directory holding the four IDX files named in :data:`FILES`
+        (gzip or raw).  ``None`` reads the bundled MNIST and verifies its
+        checksums.
 
-    Returns:
+    Returns
+    -------
+    tuple[tuple[ndarray, ndarray], tuple[ndarray, ndarray]]
         ``(x_train, y_train), (x_test, y_test)``:
 
         * ``x_train``: uint8 ``(60000, 28, 28)``, 0 = background, 255 = ink
@@ -127,9 +131,11 @@ def load_data(
 
         The arrays are read-only views shared between calls; copy to modify.
 
-    Raises:
-        ValueError: naming the file, for a missing file, bad IDX data, a
-            checksum mismatch, labels outside 0-9 or image/label count mismatch.
+    Raises
+    ------
+    ValueError
+        naming the file, for a missing file, bad IDX data, a
+        checksum mismatch, labels outside 0-9 or image/label count mismatch.
     """
     if path is None:
         return _load(str(data_dir()), True)

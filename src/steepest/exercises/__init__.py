@@ -30,8 +30,8 @@ backward            7         all four gradients, from the three pieces above
 train_epoch         8         one epoch of mini-batch gradient descent
 ==================  ========  ==========================================================
 
-Then :func:`yours` brings a learner's functions from earlier notebooks into
-a later one (each checked first), :func:`check_training_step` compares one
+Then :func:`~steepest.exercises.learner.yours` brings a learner's functions from
+earlier notebooks into a later one (each checked first), :func:`check_training_step` compares one
 training step of theirs with steepest's, tensor by tensor, and
 :func:`train_yours` trains the learner's own network on MNIST.
 
@@ -59,11 +59,11 @@ from .capstone import check_training_step, train_yours
 from .data_checks import check_one_hot
 from .descent_checks import check_sgd_step, check_valley_gradient
 from .feedback import CheckResult
+from .learner import yours
 from .loss_checks import check_nll, check_nll_delta
 from .network_checks import check_count_parameters, check_forward, check_init_network
 from .perceptron_checks import check_decide, check_rosenblatt_update
 from .training_checks import check_train_epoch
-from .yours import yours
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,10 @@ class CapstoneResult:
     def network(self) -> Network:
         """The trained weights in a float64 :class:`~steepest.network.Network`, for its figures.
 
-        Raises:
-            ValueError: nothing was trained.
+        Raises
+        ------
+        ValueError
+            nothing was trained.
         """
         if self.params is None:
             raise ValueError(f"no trained network: {self.message}")

@@ -120,10 +120,13 @@ def call(
     ``hints`` replaces the default hint for a kind of NumPy error (``"matmul"``,
     ``"broadcast"``) with what that mistake means in this exercise.
 
-    Raises:
-        NotWritten: ``fn`` raised NotImplementedError.
-        Wrong: ``fn`` raised anything else (with a hint for NumPy's shape
-            errors), or changed one of its inputs in place.
+    Raises
+    ------
+    NotWritten
+        ``fn`` raised NotImplementedError.
+    Wrong
+        ``fn`` raised anything else (with a hint for NumPy's shape
+        errors), or changed one of its inputs in place.
     """
     copies = [np.array(a, copy=True) if protect and isinstance(a, np.ndarray) else a
               for a in args]
@@ -178,17 +181,25 @@ def compare(
 ) -> None:
     """Raise :class:`Wrong` naming the mistake unless ``got`` equals ``want``.
 
-    Args:
-        got: the learner's answer.
-        want: steepest's answer.
-        what: how to call the answer in a message, e.g. ``"grad_W"``.
-        n: the batch size N, when a factor of N is a likely slip.
-        known: ``(wrong answer, message)`` pairs for this exercise's classic
-            mistakes, tried before the generic diagnoses.
-        large: describes the inputs (e.g. ``"z = ±1000"``) when they are
-            large: then a NaN or infinity means an unstable formula.
-        rtol, atol: the tolerance; looser for float32 inputs, where a right
-            answer computed another way differs in the last digits.
+    Parameters
+    ----------
+    got : object
+        the learner's answer.
+    want : ndarray
+        steepest's answer.
+    what : str
+        how to call the answer in a message, e.g. ``"grad_W"``.
+    n : int or None
+        the batch size N, when a factor of N is a likely slip.
+    known : Sequence[tuple[ndarray, str]]
+        ``(wrong answer, message)`` pairs for this exercise's classic
+        mistakes, tried before the generic diagnoses.
+    large : str
+        describes the inputs (e.g. ``"z = ±1000"``) when they are
+        large: then a NaN or infinity means an unstable formula.
+    rtol, atol : float
+        the tolerance; looser for float32 inputs, where a right
+        answer computed another way differs in the last digits.
     """
     got = as_array(got, what, want)
     for wrong, message in known:  # a known mistake, even one of another shape or with NaNs

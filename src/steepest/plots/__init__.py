@@ -3,7 +3,7 @@
 Every function here computes its data with ``steepest`` itself (the activation
 functions, :func:`steepest.descent.descend`, a trained :class:`Network`, a
 run's ``history.json``) and returns a matplotlib :class:`~matplotlib.figure.Figure`;
-:func:`save` writes one as PNG or SVG.
+:func:`~steepest.plots.figure.save` writes one as PNG or SVG.
 
 =====================  =========================================================
 function               what it shows
@@ -104,16 +104,25 @@ def write_run_figures(
     Files: ``history``, ``confusion``, ``weights`` (when the input is a
     square image) and ``mistakes``, each ``.png`` (or ``.svg`` with ``fmt``).
 
-    Args:
-        out_dir: the directory.
-        network: the trained model.
-        history_records: the run's epoch records (dicts, as in history.json),
-            or the whole history document.
-        test_data: ``(x_test, y_test)``.
-        meta: the run's meta, for the history figure's title.
-        fmt: ``"png"`` or ``"svg"``.
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        the directory.
+    network : Network
+        the trained model.
+    history_records : Sequence[Mapping] or Mapping
+        the run's epoch records (dicts, as in history.json),
+        or the whole history document.
+    test_data : tuple[ndarray, ndarray]
+        ``(x_test, y_test)``.
+    meta : Mapping or None
+        the run's meta, for the history figure's title.
+    fmt : str
+        ``"png"`` or ``"svg"``.
 
-    Returns:
+    Returns
+    -------
+    list[Path]
         The paths written, in that order.
     """
     suffix = f".{fmt}"

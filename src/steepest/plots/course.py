@@ -68,14 +68,22 @@ def output_error_figure(o: np.ndarray, y: int, image: np.ndarray | None = None) 
     digit's.  The digit's image, when given, is drawn as MNIST stores it:
     white ink (large values) on black (0), colour map ``"gray"`` from 0.
 
-    Args:
-        o: one example's probabilities, ``(K,)``, each in [0, 1], summing to 1.
-        y: the true class, in ``[0, K)``.
-        image: the digit, ``(28, 28)`` or ``(784,)``, uint8 or floats in [0, 1].
+    Parameters
+    ----------
+    o : ndarray
+        one example's probabilities, ``(K,)``, each in [0, 1], summing to 1.
+    y : int
+        the true class, in ``[0, K)``.
+    image : ndarray or None
+        the digit, ``(28, 28)`` or ``(784,)``, uint8 or floats in [0, 1].
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; its bars have ``gid`` ``"o"``, ``"onehot"`` and ``"error"``.
 
+    Examples
+    --------
     >>> fig = output_error_figure(np.full(10, 0.1), 3)
     >>> error = [p.get_height() for ax in fig.axes for p in ax.patches if p.get_gid() == "error"]
     >>> round(float(min(error)), 2), error.index(min(error))
@@ -149,13 +157,20 @@ def relu_softplus_figure(z_range: tuple[float, float] = (-4.0, 4.0), points: int
     :func:`~steepest.activations.softplus`; the two differ most at ``z = 0``
     (by ``log 2``) and meet as ``|z|`` grows.
 
-    Args:
-        z_range: the interval of ``z`` drawn.
-        points: grid points.
+    Parameters
+    ----------
+    z_range : tuple[float, float]
+        the interval of ``z`` drawn.
+    points : int
+        grid points.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; its lines have ``gid`` ``"relu"`` and ``"softplus"``.
 
+    Examples
+    --------
     >>> fig = relu_softplus_figure((-1, 1), points=3)
     >>> [(line.get_gid(), line.get_ydata().round(3).tolist())
     ...  for line in fig.axes[0].lines if line.get_gid()]
@@ -199,15 +214,22 @@ def softmax_figure(logits: np.ndarray, shift: float = 5.0) -> Figure:
     subtracts the largest logit to keep every exponent <= 0).  The title
     prints the largest difference actually found, a rounding error at most.
 
-    Args:
-        logits: one example's logits ``f``, ``(K,)`` with ``K >= 2``.
-        shift: the constant ``c`` added to every logit.
+    Parameters
+    ----------
+    logits : ndarray
+        one example's logits ``f``, ``(K,)`` with ``K >= 2``.
+    shift : float
+        the constant ``c`` added to every logit.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; its bars have ``gid`` ``"f"``, ``"f + c"``, ``"softmax(f)"``
         and ``"softmax(f + c)"``; the largest difference is the text with
         ``gid="difference"``.
 
+    Examples
+    --------
     >>> fig = softmax_figure(np.array([2.0, 1.0, 0.1]), shift=100.0)
     >>> bars = {}
     >>> for p in (p for ax in fig.axes for p in ax.patches):

@@ -43,14 +43,21 @@ def network_shapes(
     takes ``dL/df`` from :class:`steepest.losses.NLL` and backpropagates it,
     then reads each array's shape; the batch axis is written as ``batch``.
 
-    Args:
-        sizes: ``(inputs, hidden units, outputs)``.
-        batch: how to write the batch axis: a name such as ``"N"``, or a batch size.
+    Parameters
+    ----------
+    sizes : Sequence[int]
+        ``(inputs, hidden units, outputs)``.
+    batch : str or int
+        how to write the batch axis: a name such as ``"N"``, or a batch size.
 
-    Returns:
+    Returns
+    -------
+    dict[str, tuple[str or int, ...]]
         The shapes of ``x, z, h, f, o``, of ``W1, b1, W2, b2``, and of ``dL/d``
         each of them but ``x`` (keys ``"dL/dW1"`` and so on).
 
+    Examples
+    --------
     >>> shapes = network_shapes()
     >>> shapes["x"], shapes["W1"], shapes["b1"], shapes["dL/dz"]
     (('N', 784), (784, 15), (15,), ('N', 15))
@@ -142,15 +149,22 @@ def network_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N")
     :func:`network_shapes`, counts from the parameters of a
     :class:`~steepest.network.Network` of these sizes.
 
-    Args:
-        sizes: ``(inputs, hidden units, outputs)``; the lecture's is ``(784, 15, 10)``.
-        batch: how to write the batch axis: ``"N"``, or a batch size such as 32.
+    Parameters
+    ----------
+    sizes : Sequence[int]
+        ``(inputs, hidden units, outputs)``; the lecture's is ``(784, 15, 10)``.
+    batch : str or int
+        how to write the batch axis: ``"N"``, or a batch size such as 32.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure.  Its shape labels are texts with ``gid`` ``"x"``, ``"z, h"``,
         ``"f, o"``, ``"W1"``, ``"b1"``, ``"W2"``, ``"b2"``; the parameter counts
         have ``gid`` ``"count 1"`` and ``"count 2"``.
 
+    Examples
+    --------
     >>> fig = network_figure()
     >>> [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "count 1"]
     ['784·15 + 15 = 11,775 parameters']

@@ -25,12 +25,19 @@ def descent_explorer(surface: str = "valley", learning_rate: float = 0.2, steps:
     With ipywidgets (the ``notebooks`` extra) this returns a widget for Jupyter
     to show; without, the figure for ``learning_rate`` and ``steps`` alone.
 
-    Args:
-        surface: a name from :data:`steepest.descent.SURFACES`.
-        learning_rate: λ at the start.
-        steps: gradient steps per path at the start.
-        max_learning_rate: the λ slider's right end.
+    Parameters
+    ----------
+    surface : str
+        a name from :data:`steepest.descent.SURFACES`.
+    learning_rate : float
+        λ at the start.
+    steps : int
+        gradient steps per path at the start.
+    max_learning_rate : float
+        the λ slider's right end.
 
+    Examples
+    --------
     >>> fig = descent_explorer("bowl", 0.1, 5)  # a widget, or a Figure without ipywidgets
     """
     try:

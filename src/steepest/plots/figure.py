@@ -58,11 +58,16 @@ def _drawing(func: Callable[..., Figure]) -> Callable[..., Figure]:
 def new_figure(width: float, height: float) -> Figure:
     """A blank figure of ``width`` x ``height`` inches on an Agg canvas, constrained layout.
 
-    Args:
-        width: inches.
-        height: inches.
+    Parameters
+    ----------
+    width : float
+        inches.
+    height : float
+        inches.
 
-    Returns:
+    Returns
+    -------
+    Figure
         A :class:`matplotlib.figure.Figure` not registered with ``pyplot``.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -76,9 +81,13 @@ def new_figure(width: float, height: float) -> Figure:
 def figure_format(path: str | os.PathLike) -> str:
     """``"png"`` or ``"svg"``, from the suffix of ``path``.
 
-    Raises:
-        ValueError: for any other suffix, naming it.
+    Raises
+    ------
+    ValueError
+        for any other suffix, naming it.
 
+    Examples
+    --------
     >>> figure_format("weights.SVG")
     'svg'
     """
@@ -97,15 +106,22 @@ def save(fig: Figure, path: str | os.PathLike) -> Path:
     The figure is rendered in memory first and then renamed into place, so a
     reader never sees half a file and a failed render leaves no file behind.
 
-    Args:
-        fig: the figure.
-        path: where to write; the suffix ``.png`` or ``.svg`` picks the format.
+    Parameters
+    ----------
+    fig : Figure
+        the figure.
+    path : str or os.PathLike
+        where to write; the suffix ``.png`` or ``.svg`` picks the format.
 
-    Returns:
+    Returns
+    -------
+    Path
         ``path`` as a :class:`~pathlib.Path`.
 
-    Raises:
-        ValueError: for an unknown suffix or a directory that does not exist.
+    Raises
+    ------
+    ValueError
+        for an unknown suffix or a directory that does not exist.
     """
     import matplotlib
 

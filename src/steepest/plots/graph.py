@@ -105,14 +105,21 @@ def graph_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N") -
 
     Every gradient has the shape of its array.
 
-    Args:
-        sizes: ``(inputs, hidden units, outputs)``; the lecture's is ``(784, 15, 10)``.
-        batch: how to write the batch axis: ``"N"``, or a batch size such as 32.
+    Parameters
+    ----------
+    sizes : Sequence[int]
+        ``(inputs, hidden units, outputs)``; the lecture's is ``(784, 15, 10)``.
+    batch : str or int
+        how to write the batch axis: ``"N"``, or a batch size such as 32.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure.  Texts carry ``gid`` ``"node <name>"``, ``"shape <name>"`` and
         ``"grad <name>"``; arrows ``"forward <a>→<b>"`` and ``"backward <a>→<b>"``.
 
+    Examples
+    --------
     >>> fig = graph_figure()
     >>> [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "shape W1"]
     ['(784, 15)']

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # only for type hints: importing this module must not load ma
 
 #: The keys an epoch record must have, and the optional numeric ones.
 HISTORY_REQUIRED = ("epoch", "train_loss")
+#: The optional curves: each key -> (the panel it is drawn in, its label).
 HISTORY_CURVES = {  # key -> (panel, label)
     "train_loss": ("loss", "train"),
     "val_loss": ("loss", "validation"),
@@ -40,8 +41,10 @@ def check_history(doc: Any, source: str = "history") -> tuple[list[dict], dict]:
     ``epoch`` and ``train_loss``; the optional curves in
     :data:`HISTORY_CURVES` must be numbers or ``null``.
 
-    Raises:
-        ValueError: one line naming ``source`` and what is wrong.
+    Raises
+    ------
+    ValueError
+        one line naming ``source`` and what is wrong.
     """
     if isinstance(doc, list):
         records, meta = doc, {}
@@ -77,8 +80,10 @@ def check_history(doc: Any, source: str = "history") -> tuple[list[dict], dict]:
 def load_history(path: str | os.PathLike) -> tuple[list[dict], dict]:
     """Read and validate a ``history.json``; see :func:`check_history`.
 
-    Raises:
-        ValueError: for a missing file, bad JSON or a wrong shape, in one line.
+    Raises
+    ------
+    ValueError
+        for a missing file, bad JSON or a wrong shape, in one line.
     """
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -142,13 +147,18 @@ def history_figure(records: Sequence[Mapping] | Mapping, meta: Mapping | None = 
     records carry a ``learning_rate`` that changes (a schedule), a third
     panel shows it.
 
-    Args:
-        records: epoch records (dicts with ``epoch``, ``train_loss``,
-            ``test_accuracy``, optionally ``val_loss``, ``val_accuracy``,
-            ``train_accuracy``, ``learning_rate``), or a whole history document.
-        meta: the run's meta (its ``config`` goes into the title).
+    Parameters
+    ----------
+    records : Sequence[Mapping] or Mapping
+        epoch records (dicts with ``epoch``, ``train_loss``,
+        ``test_accuracy``, optionally ``val_loss``, ``val_accuracy``,
+        ``train_accuracy``, ``learning_rate``), or a whole history document.
+    meta : Mapping or None
+        the run's meta (its ``config`` goes into the title).
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; each curve carries ``gid`` = its key, e.g. ``"test_accuracy"``.
     """
     from matplotlib.ticker import MaxNLocator

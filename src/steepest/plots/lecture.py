@@ -82,12 +82,18 @@ def activations_figure(
     The lines carry ``gid="f"``/``gid="f'"`` (the dots ``"f at 0"`` and
     ``"f limit"``, or the same with ``f'``) so tests can find them.
 
-    Args:
-        names: activation names from :data:`steepest.activations.ACTIVATIONS`.
-        z_range: the interval of ``z`` to draw.
-        points: grid points (odd keeps ``z = 0`` on the grid).
+    Parameters
+    ----------
+    names : Sequence[str]
+        activation names from :data:`steepest.activations.ACTIVATIONS`.
+    z_range : tuple[float, float]
+        the interval of ``z`` to draw.
+    points : int
+        grid points (odd keeps ``z = 0`` on the grid).
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure.
     """
     for name in names:
@@ -161,11 +167,16 @@ def nll_figure(o_min: float = 0.001, points: int = 500) -> Figure:
     right (``o = 1``) costs nothing; the cost grows without bound as ``o -> 0``,
     so a confident wrong answer is punished hard.
 
-    Args:
-        o_min: the smallest ``o`` drawn (``-log`` is infinite at 0).
-        points: grid points.
+    Parameters
+    ----------
+    o_min : float
+        the smallest ``o`` drawn (``-log`` is infinite at 0).
+    points : int
+        grid points.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; its curve has ``gid="nll"``.
     """
     if not 0 < o_min < 1:
@@ -248,15 +259,22 @@ def descent_figure(
     the saddle); an ``x`` marks a path that :func:`~steepest.descent.descend`
     stopped because it diverged.
 
-    Args:
-        surface: a :class:`~steepest.descent.Surface` or a name from
-            :data:`steepest.descent.SURFACES`.
-        start: ``(v1, v2)``; default: the surface's own start point.
-        learning_rates: 1 to 5 values of lambda; default: :data:`DESCENT_DEFAULTS`
-            for the surface (a too-small, a good and a too-large lambda).
-        steps: gradient steps per path; default from :data:`DESCENT_DEFAULTS`.
+    Parameters
+    ----------
+    surface : Surface or str
+        a :class:`~steepest.descent.Surface` or a name from
+        :data:`steepest.descent.SURFACES`.
+    start : tuple[float, float] or None
+        ``(v1, v2)``; default: the surface's own start point.
+    learning_rates : Sequence[float] or None
+        1 to 5 values of lambda; default: :data:`DESCENT_DEFAULTS`
+        for the surface (a too-small, a good and a too-large lambda).
+    steps : int or None
+        gradient steps per path; default from :data:`DESCENT_DEFAULTS`.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; path lines carry ``gid="path <i>"``, cost lines ``gid="cost <i>"``.
     """
     s = get_surface(surface) if isinstance(surface, str) else surface

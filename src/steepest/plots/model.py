@@ -39,12 +39,18 @@ def confusion_figure(network: Network, x: np.ndarray, y: np.ndarray) -> Figure:
     answers on the diagonal; every cell also prints its count.  Each row's
     label gives that digit's accuracy (its recall).
 
-    Args:
-        network: the model.
-        x: images, ``(N, 28, 28)`` uint8 or ``(N, 784)`` floats.
-        y: true labels ``(N,)``.
+    Parameters
+    ----------
+    network : Network
+        the model.
+    x : ndarray
+        images, ``(N, 28, 28)`` uint8 or ``(N, 784)`` floats.
+    y : ndarray
+        true labels ``(N,)``.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; its image's array is the confusion matrix.
     """
     from matplotlib.colors import PowerNorm
@@ -121,11 +127,16 @@ def weights_figure(network: Network, max_units: int = 30) -> Figure:
     saturate.  The lecture's network has 15 hidden units, shown side by side;
     for bigger layers the first ``max_units`` are shown, with a note.
 
-    Args:
-        network: the model (its input must be a square image, e.g. 784 = 28x28).
-        max_units: how many units to draw at most.
+    Parameters
+    ----------
+    network : Network
+        the model (its input must be a square image, e.g. 784 = 28x28).
+    max_units : int
+        how many units to draw at most.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; image ``j`` is unit ``j``'s weights, reshaped.
     """
     if not isinstance(max_units, (int, np.integer)) or max_units < 1:
@@ -162,7 +173,18 @@ def weights_figure(network: Network, max_units: int = 30) -> Figure:
 def find_mistakes(network: Network, x: np.ndarray, y: np.ndarray) -> list[dict]:
     """Misclassified examples, most confident first.
 
-    Returns:
+    Parameters
+    ----------
+    network : Network
+        A trained network.
+    x : ndarray, shape (N, n_in)
+        The examples, as the network takes them.
+    y : ndarray, shape (N,)
+        Their true labels.
+
+    Returns
+    -------
+    list of dict
         One dict per mistake: ``index`` (into ``x``), ``true``, ``predicted``
         and ``confidence`` (the probability given to the wrong prediction).
     """
@@ -178,13 +200,20 @@ def find_mistakes(network: Network, x: np.ndarray, y: np.ndarray) -> list[dict]:
 def mistakes_figure(network: Network, x: np.ndarray, y: np.ndarray, count: int = 24) -> Figure:
     """A gallery of misclassified digits, the most confidently wrong first.
 
-    Args:
-        network: the model.
-        x: images ``(N, 28, 28)`` (uint8 or floats in [0, 1]).
-        y: true labels ``(N,)``.
-        count: how many mistakes to show at most.
+    Parameters
+    ----------
+    network : Network
+        the model.
+    x : ndarray
+        images ``(N, 28, 28)`` (uint8 or floats in [0, 1]).
+    y : ndarray
+        true labels ``(N,)``.
+    count : int
+        how many mistakes to show at most.
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure; each tile's title reads ``true 4 → 9`` with the
         confidence, and its ``gid`` is the test index.
     """
@@ -228,11 +257,16 @@ def mistakes_figure(network: Network, x: np.ndarray, y: np.ndarray, count: int =
 def forward_trace(network: Network, image: np.ndarray) -> list[np.ndarray]:
     """The activations of every layer for one image: ``[hidden_1, ..., outputs]``.
 
-    Args:
-        network: the model.
-        image: one preprocessed image, ``(28, 28)`` or ``(784,)`` floats in [0, 1].
+    Parameters
+    ----------
+    network : Network
+        the model.
+    image : ndarray
+        one preprocessed image, ``(28, 28)`` or ``(784,)`` floats in [0, 1].
 
-    Returns:
+    Returns
+    -------
+    list[ndarray]
         One 1-D array per layer; the last is the probability of each class.
     """
     x = np.asarray(image, dtype=network.dtype).reshape(1, -1)
@@ -252,14 +286,21 @@ def inside_figure(
 ) -> Figure:
     """One image through the network: its input, hidden activations and output probabilities.
 
-    Args:
-        network: the model.
-        image: the preprocessed input, ``(28, 28)`` floats in [0, 1] (as from
-            :func:`steepest.preprocess.preprocess_file`).
-        original: the image as it was read, drawn first when given.
-        title: the figure's title (e.g. the file name).
+    Parameters
+    ----------
+    network : Network
+        the model.
+    image : ndarray
+        the preprocessed input, ``(28, 28)`` floats in [0, 1] (as from
+        :func:`steepest.preprocess.preprocess_file`).
+    original : ndarray or None
+        the image as it was read, drawn first when given.
+    title : str or None
+        the figure's title (e.g. the file name).
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure.  Its input image has ``gid="input"``; the bars of layer
         ``i`` have ``gid="layer <i>"`` (the last layer: the probabilities).
     """

@@ -111,16 +111,25 @@ def saturation_figure(
     scale.  Shaded: where ``h`` is within 0.01 of 0 or 1 (``|z| > log 99``);
     each ``h`` panel writes the fraction of ``h`` found there.
 
-    Args:
-        x: a batch of images, ``(N, 784)`` (or ``(N, 28, 28)``) floats in [0, 1].
-        rng: a ``numpy.random.Generator``, or a seed for one.
-        inits: 1 to 4 initialisations, one row each.
-        hidden: hidden units (the lecture's 15).
+    Parameters
+    ----------
+    x : ndarray
+        a batch of images, ``(N, 784)`` (or ``(N, 28, 28)``) floats in [0, 1].
+    rng : np.random.Generator or int
+        a ``numpy.random.Generator``, or a seed for one.
+    inits : Sequence[str]
+        1 to 4 initialisations, one row each.
+    hidden : int
+        hidden units (the lecture's 15).
 
-    Returns:
+    Returns
+    -------
+    Figure
         The figure.  The histograms are ``stairs`` with ``gid`` ``"z <init>"``
         and ``"h <init>"``; the fraction is the text with ``gid="saturated <init>"``.
 
+    Examples
+    --------
     >>> x = np.random.default_rng(0).random((20, 784)) / 4  # 20 grey images
     >>> fig = saturation_figure(x, rng=0)
     >>> [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "saturated scaled"]

@@ -35,8 +35,10 @@ KINDS = {
 def load_sweep(directory: str | os.PathLike) -> tuple[list[dict], dict]:
     """The trials (rows of ``trials.csv``, typed) and ``sweep.json`` of a sweep directory.
 
-    Raises:
-        ValueError: one line naming the file and what is wrong.
+    Raises
+    ------
+    ValueError
+        one line naming the file and what is wrong.
     """
     directory = Path(directory)
     summary_path, table_path = directory / "sweep.json", directory / "trials.csv"

@@ -112,19 +112,26 @@ def yours(*names: str | Callable, folder: str | os.PathLike | None = None) -> Yo
     function from this very notebook: it is checked as it is, not read from
     a file, and kept if it passes.
 
-    Args:
-        names: exercise names, e.g. ``"sigmoid", "softmax"``, or functions
-            named after their exercise.
-        folder: the course folder (default: the current directory, which in
-            Jupyter is the notebook's own folder).
+    Parameters
+    ----------
+    *names : str or Callable
+        exercise names, e.g. ``"sigmoid", "softmax"``, or functions
+        named after their exercise.
+    folder : str or os.PathLike or None
+        the course folder (default: the current directory, which in
+        Jupyter is the notebook's own folder).
 
-    Returns:
+    Returns
+    -------
+    Yours
         A :class:`Yours`: the functions in the order asked for, each the
         learner's when it passes its check and steepest's reference solution
         otherwise, and a report of which is which.
 
-    Raises:
-        ValueError: a name that is not an exercise.
+    Raises
+    ------
+    ValueError
+        a name that is not an exercise.
     """
     from . import EXERCISES
 
