@@ -39,7 +39,7 @@ class ApiError(Exception):
 def parse_json(raw: bytes) -> Any:
     """A request body as strict JSON (RFC 8259), or a 400 saying what is wrong with it.
 
-    Python's :func:`json.loads` accepts ``NaN`` and ``Infinity``, which JSON
+    Python's ``json.loads`` accepts ``NaN`` and ``Infinity``, which JSON
     does not have, and raises ``ValueError`` on an integer of more than 4,300
     digits; here the first are malformed JSON and integers have at most
     :data:`MAX_INT_DIGITS` digits.
