@@ -71,7 +71,6 @@ nitpick_ignore_regex = [
 # them (no ``#:`` comment, so autodoc has no entry to link to).  Phase 2 documents them
 # there and empties this list.
 nitpick_ignore = [
-    ("py:data", "FORMAT_VERSION"),                               # steepest.modelfile
     ("py:data", "CANCEL_GRACE"),                                 # steepest.web.jobs
 ]
 

@@ -34,7 +34,10 @@ from .messages import one_line
 from .network import Network
 from .npzfile import NotNpzError, NpzError, read_npz
 
+#: The ``format`` a model file's metadata names.
 FORMAT = "steepest-model"
+#: The newest ``version`` of the model file this steepest writes and reads; a file of a
+#: newer version is refused with "upgrade steepest" (checkpoints share the numbering).
 FORMAT_VERSION = 1
 
 #: What each format is called in messages.
@@ -56,6 +59,18 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     the new one, never a partial one.  The temporary file is created with mode
     0o666, which the kernel masks with the user's umask, as for any file a
     program creates (``tempfile.mkstemp`` would make it 0o600).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where the file ends up; its directory must exist.
+    data : bytes
+        The file's whole content.
+
+    Raises
+    ------
+    OSError
+        The directory cannot be written; no temporary file is left behind.
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
@@ -81,7 +96,18 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 
 def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: dict) -> None:
-    """Atomically write ``arrays`` and a JSON ``meta`` document as an uncompressed ``.npz``."""
+    """Atomically write ``arrays`` and a JSON ``meta`` document as an uncompressed ``.npz``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (see :func:`atomic_write_bytes`).
+    arrays : dict of str to numpy.ndarray
+        The arrays, stored under their names (none may be called ``meta``).
+    meta : dict
+        A JSON document (strict: no NaN or infinity), stored as the 0-d unicode
+        array ``meta``.
+    """
     buf = io.BytesIO()
     # Strict JSON (no NaN or Infinity), which any JSON reader takes.
     np.savez(buf, meta=np.array(json.dumps(meta, sort_keys=True, allow_nan=False)), **arrays)
@@ -89,7 +115,25 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], meta: di
 
 
 def short_repr(value: object, limit: int = 40) -> str:
-    """``repr(value)``, cut to ``limit`` characters: a damaged file can hold anything."""
+    """``repr(value)``, cut to ``limit`` characters: a damaged file can hold anything.
+
+    Parameters
+    ----------
+    value : object
+        Whatever a file held.
+    limit : int, default 40
+        The most characters returned, ``...`` included.
+
+    Returns
+    -------
+    str
+        The repr, whole or cut short with ``...``.
+
+    Examples
+    --------
+    >>> short_repr("x" * 100, limit=10)
+    "'xxxxxx..."
+    """
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -102,6 +146,31 @@ def reading(source: str, problem: str) -> Iterator[None]:
     that fails in many ways on damaged input; each failure is the file's, so
     each becomes one line.  MemoryError is the machine's limit, not the file's,
     and passes (so does KeyboardInterrupt, which is no Exception).
+
+    Parameters
+    ----------
+    source : str
+        The file's name, first in the message.
+    problem : str
+        What is wrong, e.g. ``"damaged model file"``.
+
+    Yields
+    ------
+    None
+        Nothing: the block runs, and its failures become one line.
+
+    Raises
+    ------
+    ModelFileError
+        For any Exception in the block (a KeyError names the missing key).
+
+    Examples
+    --------
+    >>> with reading("m.npz", "damaged model file"):
+    ...     sizes = {"activations": ["softmax"]}["sizes"]
+    Traceback (most recent call last):
+    ...
+    steepest.modelfile.ModelFileError: m.npz: damaged model file (missing sizes)
     """
     try:
         yield
@@ -121,8 +190,26 @@ def load_arrays(
     The archive is read by :func:`steepest.npzfile.read_npz`: never pickle, and
     no array larger than the file.
 
-    Raises:
-        ModelFileError: one line naming the file and the problem.
+    Parameters
+    ----------
+    path : str, os.PathLike or io.BytesIO
+        The file.
+    expected_format : str
+        The ``format`` its metadata must name: ``"steepest-model"`` or
+        ``"steepest-checkpoint"`` (a key of :data:`KINDS`).
+
+    Returns
+    -------
+    meta : dict
+        The JSON metadata, of a known format and a version up to
+        :data:`FORMAT_VERSION`.
+    arrays : dict of str to numpy.ndarray
+        Every other array, by name, not yet checked against ``meta``.
+
+    Raises
+    ------
+    ModelFileError
+        One line naming the file and the problem.
     """
     kind = KINDS[expected_format]
     try:
@@ -168,9 +255,37 @@ def layer_arrays(
     a network: then the file's metadata cannot make steepest allocate more
     than the file itself holds.
 
-    Raises:
-        KeyError: a missing array.
-        ValueError: a wrong shape, type or value, naming the array.
+    Parameters
+    ----------
+    arrays : dict of str to numpy.ndarray
+        The file's arrays, ``W0, b0, ...`` among them.
+    sizes : tuple of int or list of int
+        Units per layer, input first; layer ``i``'s ``W`` is
+        ``(sizes[i], sizes[i + 1])``, its ``b`` ``(sizes[i + 1],)``.
+    dtype : numpy.dtype
+        The float type to cast to.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The weights and biases in layer order, as :meth:`Network.set_weights` takes them.
+
+    Raises
+    ------
+    KeyError
+        A missing array.
+    ValueError
+        A wrong shape, type or value, naming the array.
+
+    Examples
+    --------
+    >>> arrays = {"W0": np.ones((2, 3)), "b0": np.zeros(3)}
+    >>> [a.shape for a in layer_arrays(arrays, (2, 3), np.dtype(np.float32))]
+    [(2, 3), (3,)]
+    >>> layer_arrays({"W0": np.ones((3, 2)), "b0": np.zeros(3)}, (2, 3), np.dtype(np.float32))
+    Traceback (most recent call last):
+    ...
+    ValueError: W0: expected shape (2, 3), got (3, 2)
     """
     if len(sizes) < 2 or not all(type(n) is int and n >= 1 for n in sizes):
         raise ValueError(f"layer sizes must be at least two positive ints, "
@@ -194,6 +309,19 @@ def layer_arrays(
 def save_model(path: str | os.PathLike, network: Network, info: dict | None = None) -> None:
     """Save ``network`` (architecture and weights) and ``info`` to ``path``, atomically.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.npz`` file to write; a file already there is replaced only once
+        the new one is complete.
+    network : Network
+        The network: its sizes, activations, initialisation, dtype and weights.
+    info : dict or None, default None
+        Anything JSON can hold (steepest train's config, history and scores),
+        given back by :func:`load_model`.
+
+    Examples
+    --------
     >>> import tempfile, os
     >>> net = Network((4, 3, 2), rng=np.random.default_rng(0))
     >>> path = os.path.join(tempfile.mkdtemp(), "m.npz")
@@ -221,8 +349,25 @@ def save_model(path: str | os.PathLike, network: Network, info: dict | None = No
 def network_from_arrays(meta: dict, arrays: dict[str, np.ndarray], source: str) -> Network:
     """Rebuild a :class:`Network` from a model file's metadata and arrays.
 
-    Raises:
-        ModelFileError: for metadata or arrays that do not describe a network.
+    Parameters
+    ----------
+    meta : dict
+        The metadata, as :func:`load_arrays` returns it (``sizes``,
+        ``activations``, ``init``, ``dtype``).
+    arrays : dict of str to numpy.ndarray
+        The weights and biases ``W0, b0, ...``.
+    source : str
+        The file's name, for messages.
+
+    Returns
+    -------
+    Network
+        The network, its weights those of the file, cast to its ``dtype``.
+
+    Raises
+    ------
+    ModelFileError
+        For metadata or arrays that do not describe a network.
     """
     with reading(source, "damaged model file"):
         sizes = meta["sizes"]
@@ -250,12 +395,23 @@ def network_from_arrays(meta: dict, arrays: dict[str, np.ndarray], source: str) 
 def load_model(path: str | os.PathLike | io.BytesIO) -> tuple[Network, dict]:
     """Load a network saved by :func:`save_model`.
 
-    Returns:
-        ``(network, info)``.
+    Parameters
+    ----------
+    path : str, os.PathLike or io.BytesIO
+        The model file.
 
-    Raises:
-        ModelFileError: for a missing, truncated, damaged or foreign file, or a
-            newer format version; the message is one line naming the file.
+    Returns
+    -------
+    network : Network
+        The network, ready to :meth:`~Network.forward`.
+    info : dict
+        The ``info`` it was saved with (``{}`` if none).
+
+    Raises
+    ------
+    ModelFileError
+        For a missing, truncated, damaged or foreign file, or a newer format
+        version; the message is one line naming the file.
     """
     meta, arrays = load_arrays(path, FORMAT)
     info = meta.get("info", {})
