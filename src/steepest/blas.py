@@ -43,11 +43,33 @@ def suggested_blas_threads(
 ) -> int | None:
     """1 for networks whose largest layer product is small; None (BLAS's default) otherwise.
 
-    Args:
-        sizes: units per layer, input first, as for :class:`steepest.network.Network`.
-        batch_size: rows per mini-batch.
-        augment: the run augments its data in a background thread, which needs
-            the second core: then always 1 (benchmarks/bench_augment.py).
+    A layer of ``n_in`` inputs and ``n_out`` units costs ``2 * batch_size * n_in * n_out``
+    FLOPs per mini-batch in its forward product; below :data:`MULTITHREAD_MIN_FLOPS`
+    for every layer, one thread is as fast on an idle machine and far faster on a busy one.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Units per layer, input first, as for :class:`steepest.network.Network`.
+    batch_size : int
+        Rows per mini-batch.
+    augment : bool, default False
+        The run augments its data in a background thread, which needs the second
+        core: then always 1 (``benchmarks/bench_augment.py``).
+
+    Returns
+    -------
+    int or None
+        1, or None to leave BLAS at its own default.
+
+    Examples
+    --------
+    >>> suggested_blas_threads((784, 15, 10), batch_size=32)
+    1
+    >>> suggested_blas_threads((784, 800, 800, 10), batch_size=128) is None
+    True
+    >>> suggested_blas_threads((784, 800, 800, 10), batch_size=128, augment=True)
+    1
     """
     if augment:
         return 1
@@ -58,10 +80,24 @@ def suggested_blas_threads(
 def blas_threads_for(config: TrainConfig, n_in: int, threads: int | None = None) -> int | None:
     """BLAS threads for a training run: ``threads`` if given, else :func:`suggested_blas_threads`.
 
-    Args:
-        config: the run's settings (hidden sizes, batch size, augmentation).
-        n_in: inputs per example (784 for MNIST).
-        threads: the user's choice, a positive int; None applies the rule.
+    Parameters
+    ----------
+    config : TrainConfig
+        The run's settings (hidden sizes, batch size, augmentation).
+    n_in : int
+        Inputs per example (784 for MNIST).
+    threads : int or None, default None
+        The user's choice, a positive int; None applies the rule.
+
+    Returns
+    -------
+    int or None
+        The limit to pass to :func:`limit_blas_threads` (None: no limit).
+
+    Raises
+    ------
+    ValueError
+        ``threads`` is less than 1.
     """
     if threads is not None:
         if threads < 1:
@@ -93,11 +129,25 @@ def limit_blas_threads(n: int | None) -> Iterator[None]:
     ``threadpoolctl.threadpool_limits`` restores what it found on entering: two
     overlapping in threads can leave the process at the wrong limit for good.)
 
+    Parameters
+    ----------
+    n : int or None
+        The most threads BLAS may use inside the block; None leaves it alone.
+
+    Yields
+    ------
+    None
+        Nothing: the limit holds while the block runs.
+
+    Raises
+    ------
+    ValueError
+        ``n`` is not a positive int (or None).
+
+    Examples
+    --------
     >>> with limit_blas_threads(1), limit_blas_threads(2):
     ...     pass  # two threads here; one, once another thread opens a block of one
-
-    Raises:
-        ValueError: ``n`` is not a positive int (or None).
     """
     if n is None:
         yield

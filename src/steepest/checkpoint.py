@@ -26,11 +26,25 @@ import numpy as np
 from .modelfile import layer_arrays, load_arrays, reading, save_arrays, short_repr
 from .training import EpochRecord, TrainConfig, TrainState
 
+#: The ``format`` a checkpoint's metadata names.
 FORMAT = "steepest-checkpoint"
 
 
 def save_checkpoint(path: str | os.PathLike, state: TrainState, extra: dict | None = None) -> None:
-    """Write ``state`` to ``path`` atomically."""
+    """Write ``state`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file (an ``.npz``); one already there is replaced only
+        once the new one is complete.
+    state : TrainState
+        The run: weights, optimizer state, random generator, history and the
+        early-stopping bookkeeping.
+    extra : dict or None, default None
+        Anything else JSON can hold that resuming needs (the CLI's output
+        path), given back by :func:`load_checkpoint`.
+    """
     arrays: dict[str, np.ndarray] = {}
     for i, layer in enumerate(state.network.layers):
         arrays[f"W{i}"], arrays[f"b{i}"] = layer.W.value, layer.b.value
@@ -68,12 +82,28 @@ def load_checkpoint(path: str | os.PathLike, n_in: int = 784, n_out: int = 10):
     before the network is built, so a damaged config cannot make steepest
     allocate more than the file holds.
 
-    Returns:
-        ``(state, extra)``.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The checkpoint file.
+    n_in : int, default 784
+        Inputs per example, for a checkpoint that does not record its sizes.
+    n_out : int, default 10
+        Classes, for a checkpoint that does not record its sizes.
 
-    Raises:
-        ModelFileError: for a missing, damaged or foreign file, or arrays that
-            do not fit the architecture its config describes.
+    Returns
+    -------
+    state : TrainState
+        The run as it was saved: training continues from its next epoch and
+        ends with the same bits as a run that never stopped.
+    extra : dict
+        The ``extra`` it was saved with (``{}`` if none).
+
+    Raises
+    ------
+    ModelFileError
+        For a missing, damaged or foreign file, or arrays that do not fit the
+        architecture its config describes.
     """
     meta, arrays = load_arrays(path, FORMAT)
     with reading(str(path), "damaged checkpoint"):

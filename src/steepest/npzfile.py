@@ -77,12 +77,28 @@ class NotNpzError(NpzError):
 def parse_npy(data: bytes, name: str = "array") -> np.ndarray:
     """Parse the bytes of one ``.npy`` file, checking its declared size first.
 
+    Parameters
+    ----------
+    data : bytes
+        The whole ``.npy`` file: magic, version, header, then the array's bytes.
+    name : str, default "array"
+        What to call the array in an error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The array, with the header's shape, dtype and order.
+
+    Raises
+    ------
+    NpzError
+        For anything but a well-formed array of numbers or text.
+
+    Examples
+    --------
     >>> buf = io.BytesIO(); np.save(buf, np.arange(3, dtype=np.int16))
     >>> parse_npy(buf.getvalue()).tolist()
     [0, 1, 2]
-
-    Raises:
-        NpzError: for anything but a well-formed array of numbers or text.
     """
     with _as_npz_error(f"{name}: "):
         return _read_npy(io.BytesIO(data), len(data), name)[0]
@@ -154,14 +170,33 @@ def _check_header(header: object, name: str) -> tuple[tuple[int, ...], bool, np.
 def read_npz(source: str | os.PathLike | BinaryIO) -> dict[str, np.ndarray]:
     """All arrays of an ``.npz`` archive, by name, read without trusting the file.
 
-    Args:
-        source: a path, or a seekable binary file object.
+    Parameters
+    ----------
+    source : str, os.PathLike or binary file
+        A path, or a seekable binary file object.
 
-    Raises:
-        NotNpzError: the file is not a zip archive.
-        NpzError: anything else wrong with its content, with a one-line reason.
-        OSError: the file cannot be opened (missing, a directory, no permission).
-        MemoryError: is never caught: it is the machine's limit, not the file's.
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Each member's array under its name without ``.npy``; together no
+        larger than the file.
+
+    Raises
+    ------
+    NotNpzError
+        The file is not a zip archive.
+    NpzError
+        Anything else wrong with its content, with a one-line reason.
+    OSError
+        The file cannot be opened (missing, a directory, no permission).
+    MemoryError
+        Is never caught: it is the machine's limit, not the file's.
+
+    Examples
+    --------
+    >>> buf = io.BytesIO(); np.savez(buf, W0=np.eye(2, dtype=np.float32)); _ = buf.seek(0)
+    >>> {name: a.shape for name, a in read_npz(buf).items()}
+    {'W0': (2, 2)}
     """
     if hasattr(source, "read"):
         return _read_archive(source)

@@ -66,10 +66,10 @@ def to_onnx(network: Network, info: dict | None = None) -> onnx.ModelProto:
 
     Parameters
     ----------
-    network
+    network : Network
         A trained (or any) :class:`~steepest.network.Network`.  Its weights are
         stored as float32; a float64 network is rounded to float32.
-    info
+    info : dict or None, default None
         The model file's ``info`` (as from :func:`steepest.modelfile.load_model`):
         recorded in ``metadata_props``, all but its ``history``.
 
@@ -130,6 +130,20 @@ def input_description(network: Network, info: dict | None = None) -> str:
     images by 1/255; a model of another size takes its features as it was
     trained on them.
 
+    Parameters
+    ----------
+    network : Network
+        The network exported.
+    info : dict or None, default None
+        Its model file's ``info``.
+
+    Returns
+    -------
+    str
+        One line, for the model's ``input`` metadata and ``steepest export``.
+
+    Examples
+    --------
     >>> input_description(Network((784, 15, 10), rng=np.random.default_rng(0)))
     'the 784 pixels of a 28x28 image, row by row, / 255 (0 = background, 1 = ink)'
     >>> input_description(Network((30, 5, 2), rng=np.random.default_rng(0)), {"sklearn": {}})
@@ -148,6 +162,21 @@ def input_description(network: Network, info: dict | None = None) -> str:
 def metadata(network: Network, info: dict | None = None) -> dict[str, str]:
     """The ``metadata_props`` of :func:`to_onnx`: strings, JSON for anything else.
 
+    Parameters
+    ----------
+    network : Network
+        The network exported.
+    info : dict or None, default None
+        Its model file's ``info``: every entry but ``history`` is recorded.
+
+    Returns
+    -------
+    dict of str to str
+        ``info``'s entries (a string as it is, anything else as JSON), then
+        ``steepest_version``, ``architecture``, ``input`` and ``output``.
+
+    Examples
+    --------
     >>> net = Network((784, 15, 10), rng=np.random.default_rng(0))
     >>> meta = metadata(net, {"config": {"hidden": [15]}, "history": [{"epoch": 1}]})
     >>> meta["config"], "history" in meta
@@ -177,6 +206,15 @@ def save_onnx(path: str | os.PathLike, network: Network, info: dict | None = Non
 
     ``onnx.checker.check_model`` runs first, so a file that is written is a
     valid ONNX model; a crash never leaves half a file at ``path``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.onnx`` file to write.
+    network : Network
+        The network to export.
+    info : dict or None, default None
+        Its model file's ``info``, recorded as in :func:`to_onnx`.
     """
     model = to_onnx(network, info)
     onnx.checker.check_model(model, full_check=True)
