@@ -36,13 +36,31 @@ POOL_KEYS = ("user_api", "internal_api", "version", "architecture", "threading_l
 
 
 def utc_now() -> str:
-    """The current time, UTC, to the second, ISO 8601: ``2026-11-27T13:12:02+00:00``."""
+    """The current time, UTC, to the second, ISO 8601: ``2026-11-27T13:12:02+00:00``.
+
+    Returns
+    -------
+    str
+        The time, with its ``+00:00`` offset.
+    """
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def cpu_model(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> str:
     """The CPU's ``model name`` from ``/proc/cpuinfo`` (Linux), else :func:`platform.processor`.
 
+    Parameters
+    ----------
+    cpuinfo : str or os.PathLike, default "/proc/cpuinfo"
+        The file to read the model name from.
+
+    Returns
+    -------
+    str
+        The first ``model name``; else the platform's processor, else ``"unknown"``.
+
+    Examples
+    --------
     >>> cpu_model("/nonexistent") == (platform.processor() or "unknown")
     True
     """
@@ -62,6 +80,11 @@ def thread_pools() -> list[dict]:
 
     ``num_threads`` is the pool's current limit: called outside any
     ``threadpool_limits`` block, the most threads it will use.
+
+    Returns
+    -------
+    list of dict
+        One dict per pool, with the keys :data:`POOL_KEYS`.
     """
     from threadpoolctl import threadpool_info  # a dependency of steepest (steepest.blas)
 
@@ -69,7 +92,16 @@ def thread_pools() -> list[dict]:
 
 
 def describe_machine() -> dict:
-    """The run environment: date, CPU, cores, Python, NumPy, BLAS pools, BLAS variables."""
+    """The run environment: date, CPU, cores, Python, NumPy, BLAS pools, BLAS variables.
+
+    Returns
+    -------
+    dict
+        JSON values under the keys :data:`MACHINE_KEYS`: ``date``
+        (:func:`utc_now`), ``cpu_model``, ``logical_cores``, ``python``,
+        ``numpy``, ``blas`` (the BLAS pools of :func:`thread_pools`) and
+        ``blas_env`` (those of :data:`BLAS_ENV` that are set).
+    """
     return {
         "date": utc_now(),
         "cpu_model": cpu_model(),
@@ -84,6 +116,19 @@ def describe_machine() -> dict:
 def blas_label(machine: dict) -> str:
     """A short name for the BLAS kernel of a :func:`describe_machine` result.
 
+    Parameters
+    ----------
+    machine : dict
+        What :func:`describe_machine` returned (only its ``blas`` is read).
+
+    Returns
+    -------
+    str
+        Library, version and kernel of each BLAS pool, comma separated, or
+        ``"BLAS unknown"``.
+
+    Examples
+    --------
     >>> blas_label({"blas": [{"internal_api": "openblas", "version": "0.3.31.188.0",
     ...                       "architecture": "Haswell", "num_threads": 2}]})
     'openblas 0.3.31.188.0 Haswell'
@@ -100,6 +145,12 @@ def blas_label(machine: dict) -> str:
 
 
 def blas_pool_threads() -> int:
-    """How many threads NumPy's BLAS may use right now (inside any ``threadpool_limits``)."""
+    """How many threads NumPy's BLAS may use right now (inside any ``threadpool_limits``).
+
+    Returns
+    -------
+    int
+        The largest limit of the BLAS pools loaded, 1 if none is.
+    """
     pools = [p["num_threads"] for p in thread_pools() if p.get("user_api") == "blas"]
     return max(pools) if pools else 1

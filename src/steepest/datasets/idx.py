@@ -59,6 +59,22 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     A gzip file is inflated only as far as the IDX header inside declares (see
     :func:`parse_header`), so a small file that would inflate to gigabytes of
     unexpected data is refused after one extra chunk, not held in memory.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file, raw or gzip (recognised by its magic bytes, not its name).
+
+    Returns
+    -------
+    bytes
+        The IDX bytes, for :func:`parse_idx`.
+
+    Raises
+    ------
+    IDXError
+        Naming the file, for a missing or unreadable file, corrupt gzip data or
+        bytes inflated past the data its header declares.
     """
     try:
         with open(path, "rb") as fh:
@@ -102,6 +118,29 @@ def _data_bytes(dtype: np.dtype, shape: tuple[int, ...]) -> int:
 def parse_header(data: bytes, name: str = "<bytes>") -> tuple[np.dtype, tuple[int, ...], int]:
     """``(dtype, shape, header length)`` from the start of IDX bytes.
 
+    Parameters
+    ----------
+    data : bytes
+        The file's first bytes, at least its header (``4 + 4 * ndim`` bytes).
+    name : str, default "<bytes>"
+        Used in error messages.
+
+    Returns
+    -------
+    dtype : numpy.dtype
+        The elements' type, big-endian where it matters.
+    shape : tuple of int
+        The dimensions.
+    header_length : int
+        Where the data starts.
+
+    Raises
+    ------
+    IDXError
+        Naming ``name``, for bad magic, an unknown type or a truncated header.
+
+    Examples
+    --------
     >>> parse_header(bytes([0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 4]))
     (dtype('uint8'), (3, 4), 12)
     """
@@ -125,9 +164,9 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     Parameters
     ----------
     data : bytes
-        the (decompressed) file content.
-    name : str
-        used in error messages.
+        The (decompressed) file content.
+    name : str, default "<bytes>"
+        Used in error messages.
 
     Returns
     -------
@@ -137,7 +176,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     Raises
     ------
     IDXError
-        naming ``name``, for bad magic, a truncated file or trailing bytes.
+        Naming ``name``, for bad magic, a truncated file or trailing bytes.
 
     Examples
     --------
@@ -163,17 +202,52 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (raw or gzip) into an array.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    numpy.ndarray
+        A read-only array in native byte order (see :func:`parse_idx`).
+
     Raises
     ------
     IDXError
-        naming the file, for a missing file, bad magic, corrupt gzip,
+        Naming the file, for a missing file, bad magic, corrupt gzip,
         a truncated file or trailing bytes.
     """
     return parse_idx(read_bytes(path), str(path))
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray, compress: bool | None = None) -> None:
-    """Write ``array`` as an IDX file (gzip if ``compress`` or the name ends in .gz)."""
+    """Write ``array`` as an IDX file (gzip if ``compress`` or the name ends in .gz).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write, atomically.
+    array : numpy.ndarray
+        Of a type IDX stores (:data:`IDX_DTYPES`: uint8, int8, int16, int32,
+        float32, float64), with one dimension at least (:func:`parse_header`
+        refuses a file of none).
+    compress : bool or None, default None
+        Gzip the file; None decides by the name (``.gz``).
+
+    Raises
+    ------
+    ValueError
+        A dtype IDX cannot store.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+    >>> write_idx(path, np.array([7, 2, 1], np.uint8))
+    >>> read_idx(path).tolist()
+    [7, 2, 1]
+    """
     array = np.asarray(array)
     matches = [
         (code, dtype)

@@ -47,7 +47,13 @@ NUM_CLASSES = 10
 
 
 def data_dir() -> Path:
-    """Directory of the bundled ``.gz`` files inside the installed package."""
+    """Directory of the bundled ``.gz`` files inside the installed package.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder holding the four files of :data:`FILES`, gzip-compressed.
+    """
     return Path(str(resources.files("steepest.datasets") / "data"))
 
 
@@ -114,8 +120,8 @@ def load_data(
 
     Parameters
     ----------
-    path : str or os.PathLike or None
-        a directory holding the four IDX files named in :data:`FILES`
+    path : str or os.PathLike or None, default None
+        A directory holding the four IDX files named in :data:`FILES`
         (gzip or raw).  ``None`` reads the bundled MNIST and verifies its
         checksums.
 
@@ -134,7 +140,7 @@ def load_data(
     Raises
     ------
     ValueError
-        naming the file, for a missing file, bad IDX data, a
+        Naming the file, for a missing file, bad IDX data, a
         checksum mismatch, labels outside 0-9 or image/label count mismatch.
     """
     if path is None:
