@@ -31,12 +31,31 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden, activation, init, epochs, batch_size, learning_rate, optimizer, momentum,
-    beta1, beta2, weight_decay, schedule, step_every, step_gamma, warmup_epochs, l2,
-    dropout, input_dropout, max_norm, augment, shift, rotation, scale, shear,
-    elastic_alpha, elastic_sigma, patience, restore_best :
-        As in :class:`steepest.config.TrainConfig`, checked by it when fitting.
+    hidden, activation, init : as in TrainConfig
+        The network: hidden layer sizes (``(15,)``, the lecture's 784-15-10 on
+        MNIST), the hidden activation and the initial weights (``"normal"``: the
+        lecture's N(0, 1)).  These, and every parameter up to ``restore_best``,
+        mean what :class:`steepest.config.TrainConfig`'s fields of the same names
+        mean, and are checked by it when fitting.
+    epochs, batch_size, learning_rate, optimizer, momentum, beta1, beta2 : as in TrainConfig
+        The descent: passes over ``X``, rows per gradient step, lambda in
+        ``v <- v - lambda grad C`` (the peak, if scheduled), and the optimizer
+        with its momentum mu and Adam's two decays.
+    weight_decay, schedule, step_every, step_gamma, warmup_epochs : as in TrainConfig
+        AdamW's decoupled weight decay, and the learning-rate schedule:
+        constant, times ``step_gamma`` every ``step_every`` epochs, or cosine
+        after ``warmup_epochs`` of linear warm-up.
+    l2, dropout, input_dropout, max_norm : as in TrainConfig
+        Regularisation: the penalty ``(l2 / 2) * sum W^2`` on the weights,
+        dropout on hidden units and on inputs, and a cap on each unit's
+        incoming-weight norm (0: off).
+    augment, shift, rotation, scale, shear, elastic_alpha, elastic_sigma : as in TrainConfig
+        Distort the training images afresh every epoch, and how strongly.
         ``augment`` needs 28x28 images: 784 features with values in [0, 1].
+    patience, restore_best : as in TrainConfig
+        With ``early_stopping``: stop after ``patience`` epochs without a better
+        validation score (0: never stop early), and end with the best epoch's
+        weights.
     early_stopping : bool
         Hold out ``validation_fraction`` of the rows (shuffled; stratified when
         possible), score them after every epoch (``validation_scores_``) and,
@@ -53,6 +72,27 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         drawn from it (each fit draws anew); None, a fresh seed.
     verbose : int
         > 0 prints one line per epoch.
+
+    Attributes
+    ----------
+    classes_ : numpy.ndarray
+        The class labels, sorted; output unit ``k`` is ``classes_[k]``.
+    n_features_in_ : int
+        Features per row, as seen by ``fit``.
+    feature_names_in_ : numpy.ndarray
+        The column names, when ``X`` was a DataFrame with string column names.
+    network_ : steepest.network.Network
+        The trained network.
+    n_iter_ : int
+        Epochs trained in all (across warm starts and ``partial_fit`` calls).
+    loss_curve_ : list of float
+        Mean training loss of each epoch (with the ``l2`` penalty, if any).
+    best_loss_ : float or None
+        The smallest of ``loss_curve_``; None when fitted with a validation split.
+    validation_scores_ : list of float or None
+        Validation accuracy of each epoch trained with a validation split.
+    best_validation_score_ : float or None
+        Validation accuracy of the returned weights (of the last ``fit``).
 
     Notes
     -----
@@ -72,22 +112,13 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
     ``predict_proba``, ``predict_log_proba`` and ``score`` are safe to call
     from several threads at once.
 
-    Attributes
-    ----------
-    classes_, n_features_in_, feature_names_in_ (for DataFrames) :
-        As in every scikit-learn classifier; output unit ``k`` is ``classes_[k]``.
-    network_ : steepest.network.Network
-        The trained network.
-    n_iter_ : int
-        Epochs trained in all (across warm starts and ``partial_fit`` calls).
-    loss_curve_ : list of float
-        Mean training loss of each epoch (with the ``l2`` penalty, if any).
-    best_loss_ : float or None
-        The smallest of ``loss_curve_``; None when fitted with a validation split.
-    validation_scores_ : list of float or None
-        Validation accuracy of each epoch trained with a validation split.
-    best_validation_score_ : float or None
-        Validation accuracy of the returned weights (of the last ``fit``).
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = SteepestClassifier(hidden=(30,), epochs=10, random_state=0).fit(X / 16, y)
+    >>> clf.classes_.tolist(), clf.n_iter_, clf.predict_proba(X[:2] / 16).shape
+    ([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 10, (2, 10))
     """
 
     def __init__(
@@ -137,7 +168,21 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
     # -- training --------------------------------------------------------------
 
     def fit(self, X, y) -> SteepestClassifier:
-        """Train for ``epochs`` epochs (more of them, from where it was, with ``warm_start``)."""
+        """Train for ``epochs`` epochs (more of them, from where it was, with ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like of shape (N, n_features)
+            The features, scaled (see the class's notes); a DataFrame's column
+            names become ``feature_names_in_``.
+        y : array-like of shape (N,)
+            The class of each row: ints, strings, booleans, ... (none missing).
+
+        Returns
+        -------
+        SteepestClassifier
+            The estimator itself, fitted.
+        """
         return self._fit(X, y, incremental=False)
 
     def partial_fit(self, X, y, classes=None) -> SteepestClassifier:
@@ -145,6 +190,21 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
 
         As in ``MLPClassifier``, no validation split is held out: ``early_stopping``
         and ``patience`` apply to ``fit`` only.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, n_features)
+            The features of this batch of rows.
+        y : array-like of shape (N,)
+            Their classes, each one of ``classes``.
+        classes : array-like of shape (n_classes,) or None, default None
+            Every class there will be, needed on the first call (``y`` may not
+            show them all); later calls may repeat it or leave it out.
+
+        Returns
+        -------
+        SteepestClassifier
+            The estimator itself, one epoch further.
         """
         return self._fit(X, y, incremental=True, classes=classes)
 
@@ -231,10 +291,23 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
     # -- predicting ------------------------------------------------------------
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """``log P(class | x)``, (N, n_classes) float64, finite: taken from the logits.
+        r"""``log P(class | x)``, (N, n_classes) float64, finite: taken from the logits.
 
+        :math:`\log P(k \mid x) = z_k - \log \sum_j e^{z_j}` of the last layer's
+        logits ``z`` (:func:`steepest.activations.log_softmax`), so a class far
+        less likely than another is a large negative number, never ``log 0``.
         Safe to call from several threads at once: the network's
         :meth:`~steepest.network.Network.infer` writes nothing to it.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, n_features)
+            Rows scaled as the training rows were.
+
+        Returns
+        -------
+        numpy.ndarray of shape (N, n_classes)
+            Column ``k`` is the log-probability of ``classes_[k]``.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOATS)
@@ -251,16 +324,53 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def predict_proba(self, X) -> np.ndarray:
-        """``P(class | x)``, (N, n_classes) float64; column ``k`` is ``classes_[k]``."""
+        """``P(class | x)``, (N, n_classes) float64; column ``k`` is ``classes_[k]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, n_features)
+            Rows scaled as the training rows were.
+
+        Returns
+        -------
+        numpy.ndarray of shape (N, n_classes)
+            The softmax of each row's logits: each row sums to 1.
+        """
         return np.exp(self.predict_log_proba(X))
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class of each row, a label from ``classes_``."""
+        """The most probable class of each row, a label from ``classes_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, n_features)
+            Rows scaled as the training rows were.
+
+        Returns
+        -------
+        numpy.ndarray of shape (N,)
+            ``classes_[argmax_k P(k | x)]`` for each row.
+        """
         best = self.predict_log_proba(X).argmax(axis=1)  # checks that it is fitted
         return self.classes_[best]
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Mean accuracy of ``predict(X)`` against ``y``; ``y`` is checked as ``fit`` checks it."""
+        """Mean accuracy of ``predict(X)`` against ``y``; ``y`` is checked as ``fit`` checks it.
+
+        Parameters
+        ----------
+        X : array-like of shape (N, n_features)
+            Rows scaled as the training rows were.
+        y : array-like of shape (N,)
+            Their true classes.
+        sample_weight : array-like of shape (N,) or None, default None
+            Each row's weight in the mean; None weighs them alike.
+
+        Returns
+        -------
+        float
+            The (weighted) share of rows whose prediction is their class.
+        """
         inputs.check_labels(y)
         return super().score(X, y, sample_weight)
 
@@ -275,6 +385,11 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         (ValueError otherwise, before anything is written).  ``steepest
         evaluate`` and ``steepest predict`` read the file of a network with 784
         inputs and 10 classes.  An error writing names ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The ``.npz`` file to write.
         """
         check_is_fitted(self)
         files.save(self, path)
@@ -289,7 +404,19 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
         from the loaded weights with a fresh optimizer state (the file holds
         no optimizer).
 
-        Raises:
-            ModelFileError: a missing, damaged or foreign file (one line naming it).
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The model file.
+
+        Returns
+        -------
+        SteepestClassifier
+            A fitted estimator, predicting as the saved one did.
+
+        Raises
+        ------
+        ModelFileError
+            A missing, damaged or foreign file (one line naming it).
         """
         return files.load(cls, path)

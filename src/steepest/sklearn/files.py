@@ -24,7 +24,22 @@ from .labels import labels_from_json, labels_to_json
 
 
 def save(clf, path) -> None:
-    """Write the fitted ``clf`` to ``path`` (see :meth:`SteepestClassifier.save`)."""
+    """Write the fitted ``clf`` to ``path`` (see :meth:`SteepestClassifier.save`).
+
+    Parameters
+    ----------
+    clf : SteepestClassifier
+        A fitted estimator.
+    path : str or os.PathLike
+        The ``.npz`` model file to write.
+
+    Raises
+    ------
+    ValueError
+        A parameter or label that JSON cannot hold, before anything is written.
+    OSError
+        The file cannot be written; the message names ``path``.
+    """
     state = clf._state
     names = getattr(clf, "feature_names_in_", None)
     info = {
@@ -48,6 +63,28 @@ def params_to_json(params: dict, seed: int) -> dict:
 
     A ``random_state`` that is a Generator (or RandomState) is saved as the seed
     it gave this fit: the file can hold a number, not a generator.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's ``get_params()``.
+    seed : int
+        The seed of the fit, saved in place of a generator.
+
+    Returns
+    -------
+    dict
+        The same names; NumPy scalars as Python numbers, tuples as lists.
+
+    Raises
+    ------
+    ValueError
+        Naming the first parameter JSON cannot hold.
+
+    Examples
+    --------
+    >>> params_to_json({"hidden": (np.int64(8),), "random_state": np.random.default_rng()}, 7)
+    {'hidden': [8], 'random_state': 7}
     """
     out = {}
     for name, value in params.items():
@@ -63,8 +100,27 @@ def params_to_json(params: dict, seed: int) -> dict:
     return out
 
 
-def load(cls, path):
-    """A fitted ``cls`` from ``path`` (see :meth:`SteepestClassifier.load`)."""
+def load(estimator_class: type, path):
+    """A fitted ``estimator_class`` from ``path`` (see :meth:`SteepestClassifier.load`).
+
+    Parameters
+    ----------
+    estimator_class : type
+        :class:`SteepestClassifier` (or a subclass).
+    path : str or os.PathLike
+        A model file from :meth:`SteepestClassifier.save` or ``steepest train``.
+
+    Returns
+    -------
+    SteepestClassifier
+        The fitted estimator.
+
+    Raises
+    ------
+    ModelFileError
+        A missing, damaged or foreign file, or one that does not describe a
+        classifier; one line naming it.
+    """
     network, info = load_model(path)  # allow_pickle=False
     sk = info.get("sklearn") if isinstance(info.get("sklearn"), dict) else {}
     try:
@@ -76,7 +132,7 @@ def load(cls, path):
         params.update({"random_state": config.seed, **saved})
         if isinstance(params["hidden"], list):
             params["hidden"] = tuple(params["hidden"])
-        clf = cls(**params)
+        clf = estimator_class(**params)
         k = network.sizes[-1]
         classes = labels_from_json(sk["classes"]) if "classes" in sk else np.arange(k)
         if len(classes) != k:
@@ -105,6 +161,22 @@ def loaded_state(clf, config: TrainConfig, network, history: list) -> TrainState
     seed and epoch count.  The architecture is the network's own (the file's
     parameters may name another ``hidden``, set after fitting: a warm start
     then refuses it, as the saved estimator would have).
+
+    Parameters
+    ----------
+    clf : SteepestClassifier
+        The estimator built from the file's parameters.
+    config : TrainConfig
+        The run's config recorded in the file (its seed is kept).
+    network : Network
+        The loaded network.
+    history : list of EpochRecord
+        The epochs trained so far.
+
+    Returns
+    -------
+    TrainState
+        At epoch ``len(history)``, with a fresh optimizer.
     """
     settings = {k: getattr(clf, k) for k in CONFIG_PARAMS}
     hidden = tuple(network.sizes[1:-1])

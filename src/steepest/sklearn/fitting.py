@@ -25,7 +25,19 @@ SPLIT_STREAM = 1
 
 
 def check_params(clf) -> None:
-    """The parameters TrainConfig does not check: scikit-learn's own."""
+    """The parameters TrainConfig does not check: scikit-learn's own.
+
+    Parameters
+    ----------
+    clf : SteepestClassifier
+        The estimator whose ``early_stopping``, ``warm_start``,
+        ``validation_fraction``, ``verbose`` and ``random_state`` are checked.
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad parameter and its value.
+    """
     for name in ("early_stopping", "warm_start"):
         if not isinstance(getattr(clf, name), (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False, got {getattr(clf, name)!r}")
@@ -45,6 +57,23 @@ def check_params(clf) -> None:
 def seed_from(random_state) -> int:
     """``TrainConfig.seed`` for ``random_state``: an int as is, else one drawn from it.
 
+    Parameters
+    ----------
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+        The estimator's parameter; None draws from fresh OS entropy.
+
+    Returns
+    -------
+    int
+        A seed >= 0.
+
+    Raises
+    ------
+    ValueError
+        For anything else (a negative int, a float, a bool).
+
+    Examples
+    --------
     >>> seed_from(7), seed_from(np.random.default_rng(0)) == seed_from(np.random.default_rng(0))
     (7, True)
     """
@@ -74,6 +103,33 @@ def hold_out_last(X: np.ndarray, y: np.ndarray, k: int, fraction: float, seed: i
     ``run()`` holds out the last ``config.validation`` rows.  The split is
     stratified (each of the ``k`` classes in proportion, as ``MLPClassifier``
     splits) when every class has rows for both sides, else plainly random.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The rows, (N, n_features).
+    y : numpy.ndarray
+        Their classes as indices 0 .. k-1, (N,).
+    k : int
+        The number of classes.
+    fraction : float
+        The share of rows to hold out, rounded up.
+    seed : int
+        The fit's seed; the split draws from its own stream of it.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The rows, the validation split last.
+    y : numpy.ndarray
+        Their classes, in the same order.
+    n_val : int
+        ``ceil(fraction * N)``: the rows held out.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 rows to validate on, or none left to train on.
     """
     n = X.shape[0]
     n_val = math.ceil(fraction * n)
@@ -90,7 +146,23 @@ def hold_out_last(X: np.ndarray, y: np.ndarray, k: int, fraction: float, seed: i
 
 
 def as_images(X: np.ndarray) -> np.ndarray:
-    """``X`` as (N, 28, 28) images: augmentation moves ink over a background of 0."""
+    """``X`` as (N, 28, 28) images: augmentation moves ink over a background of 0.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, 784) pixels in [0, 1], row by row.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``X`` reshaped to (N, 28, 28).
+
+    Raises
+    ------
+    ValueError
+        Another number of features, or values outside [0, 1].
+    """
     if X.shape[1] != 784:
         raise ValueError(f"augment=True distorts 28x28 images (784 features); X has "
                          f"{X.shape[1]} features")
@@ -102,7 +174,34 @@ def as_images(X: np.ndarray) -> np.ndarray:
 
 
 def encode_labels(clf, y: np.ndarray, continuing: bool, incremental: bool, classes):
-    """``(classes_, y as indices into it)``; a fresh start finds ``classes_`` in ``y``."""
+    """``(classes_, y as indices into it)``; a fresh start finds ``classes_`` in ``y``.
+
+    Parameters
+    ----------
+    clf : SteepestClassifier
+        The estimator (its ``classes_`` when continuing).
+    y : numpy.ndarray
+        The labels, checked by scikit-learn.
+    continuing : bool
+        A warm start or a later ``partial_fit``: the fitted ``classes_`` hold.
+    incremental : bool
+        Called by ``partial_fit``, whose first call needs ``classes``.
+    classes : array-like or None
+        ``partial_fit``'s ``classes``.
+
+    Returns
+    -------
+    classes_ : numpy.ndarray
+        The sorted class labels.
+    indices : numpy.ndarray
+        ``y`` as indices into ``classes_``.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 classes, ``classes`` missing or differing from the
+        fitted ones, or a label of ``y`` not among them.
+    """
     given = None if classes is None else check_classes(classes)
     if not continuing:
         if incremental and classes is None:
@@ -122,7 +221,21 @@ def encode_labels(clf, y: np.ndarray, continuing: bool, incremental: bool, class
 
 
 def scores(history: list[EpochRecord], best_validation: float | None) -> dict:
-    """The fitted attributes that describe the run's epochs."""
+    """The fitted attributes that describe the run's epochs.
+
+    Parameters
+    ----------
+    history : list of EpochRecord
+        Every epoch trained.
+    best_validation : float or None
+        Validation accuracy of the returned weights; None without a split.
+
+    Returns
+    -------
+    dict
+        ``n_iter_``, ``loss_curve_``, ``validation_scores_``,
+        ``best_validation_score_`` and ``best_loss_``.
+    """
     losses = [r.train_loss for r in history]
     accuracies = [r.extra["val_accuracy"] for r in history if "val_accuracy" in r.extra]
     return {"n_iter_": len(history), "loss_curve_": losses,
@@ -131,12 +244,31 @@ def scores(history: list[EpochRecord], best_validation: float | None) -> dict:
 
 
 def fitted_attributes(clf) -> dict:
-    """The fitted attributes of ``clf`` (scikit-learn's trailing ``_``) and its ``_state``."""
+    """The fitted attributes of ``clf`` (scikit-learn's trailing ``_``) and its ``_state``.
+
+    Parameters
+    ----------
+    clf : SteepestClassifier
+        The estimator.
+
+    Returns
+    -------
+    dict
+        Each such attribute by name (empty when not fitted).
+    """
     return {k: v for k, v in vars(clf).items() if _fitted_name(k)}
 
 
 def set_fitted(clf, attributes: dict) -> None:
-    """Make ``attributes`` the fitted attributes of ``clf``: others are removed."""
+    """Make ``attributes`` the fitted attributes of ``clf``: others are removed.
+
+    Parameters
+    ----------
+    clf : SteepestClassifier
+        The estimator.
+    attributes : dict
+        The fitted attributes to set, as :func:`fitted_attributes` returns them.
+    """
     for name in [k for k in vars(clf) if _fitted_name(k)]:
         delattr(clf, name)
     for name, value in attributes.items():
@@ -148,7 +280,25 @@ def _fitted_name(name: str) -> bool:
 
 
 def continue_state(state: TrainState, config: TrainConfig) -> None:
-    """Ready ``state`` for more epochs under ``config``: same network, optimizer carried over."""
+    """Ready ``state`` for more epochs under ``config``: same network, optimizer carried over.
+
+    The optimizer is built anew from ``config`` (its learning rate, momentum...)
+    and, when it is of the same kind, takes over the old one's velocities or
+    moments.  The best validation score is forgotten: this fit scores anew.
+
+    Parameters
+    ----------
+    state : TrainState
+        The fitted run, changed in place.
+    config : TrainConfig
+        The settings for the epochs to come.
+
+    Raises
+    ------
+    ValueError
+        Another ``hidden`` or ``activation``, or the cosine schedule (it plans
+        a run of known length).
+    """
     old = state.config
     for name in ("hidden", "activation"):
         if getattr(old, name) != getattr(config, name):

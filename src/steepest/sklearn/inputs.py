@@ -43,6 +43,22 @@ def as_rows(X: np.ndarray) -> np.ndarray:
     slower fits).  A C-ordered float32 or float64 ``X`` is used as it is:
     training casts each mini-batch (a float32 copy of a float64 MNIST would
     add 188 MB).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, n_features) float32 or float64, as scikit-learn's ``validate_data``
+        returns it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``X`` itself when C-ordered, else a C-ordered float32 copy.
+
+    Raises
+    ------
+    ValueError
+        A value beyond float32's range (:func:`check_float32_range`).
     """
     check_float32_range(X)
     if X.flags.c_contiguous:
@@ -51,7 +67,18 @@ def as_rows(X: np.ndarray) -> np.ndarray:
 
 
 def check_float32_range(X: np.ndarray) -> None:
-    """ValueError naming the first value of ``X`` that float32 cannot hold (it would be inf)."""
+    """ValueError naming the first value of ``X`` that float32 cannot hold (it would be inf).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, n_features), finite (scikit-learn checked it).
+
+    Raises
+    ------
+    ValueError
+        ``|x| > 3.4e38`` somewhere: the message gives its value, row and column.
+    """
     if X.dtype.itemsize <= 4 or X.size == 0:
         return
     if X.max() <= FLOAT32_MAX and X.min() >= -FLOAT32_MAX:  # two passes, no temporary
@@ -67,6 +94,18 @@ def check_outputs(log_proba: np.ndarray, X: np.ndarray) -> None:
 
     With finite weights that happens only when ``x W`` overflows float32: rows
     of ``X`` far larger than anything the network was trained on.
+
+    Parameters
+    ----------
+    log_proba : numpy.ndarray
+        The log-probabilities, (N, n_classes).
+    X : numpy.ndarray
+        The rows they came from, (N, n_features).
+
+    Raises
+    ------
+    ValueError
+        Counting the rows, and naming the first and its largest ``|value|``.
     """
     bad = ~np.isfinite(log_proba).all(axis=1)
     if bad.any():
@@ -78,15 +117,42 @@ def check_outputs(log_proba: np.ndarray, X: np.ndarray) -> None:
 
 
 def warn_if_badly_scaled(X: np.ndarray, names=None) -> str | None:
-    """Warn (:class:`BadlyScaledWarning`) when a feature's root mean square exceeds SCALE_LIMIT.
+    r"""Warn (:class:`BadlyScaledWarning`) when a feature's root mean square exceeds SCALE_LIMIT.
 
-    The root mean square ``sqrt(mean(x^2))`` over up to SCALE_SAMPLE evenly
-    spaced rows measures how far a feature lies from 0, offset and spread
-    alike: 1 after a ``StandardScaler``, at most 1 for pixels / 255, hundreds
-    for raw pixels or a tumour's area in square microns.  With N(0, 1) weights
-    such inputs push every sigmoid unit to 0 or 1 for every row, and the
-    network predicts one class for all.  Returns the worst feature in words
-    (None if all is well), for an error that follows.
+    The root mean square :math:`\sqrt{\tfrac{1}{n} \sum_i x_i^2}` over up to
+    :data:`SCALE_SAMPLE` evenly spaced rows measures how far a feature lies
+    from 0, offset and spread alike: 1 after a ``StandardScaler``, at most 1
+    for pixels / 255, hundreds for raw pixels or a tumour's area in square
+    microns.  With N(0, 1) weights such inputs push every sigmoid unit to 0
+    or 1 for every row, and the network predicts one class for all.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The training rows, (N, n_features).
+    names : sequence of str or None, default None
+        The feature names (a DataFrame's columns), for the message; None
+        names columns by number.
+
+    Returns
+    -------
+    str or None
+        The worst feature in words, for an error that follows (a divergence);
+        None if all is well (and nothing was warned).
+
+    Warns
+    -----
+    BadlyScaledWarning
+        Some feature's root mean square exceeds :data:`SCALE_LIMIT`.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):
+    ...     warn_if_badly_scaled(np.array([[0.5, 2000.0], [-0.5, 3000.0]]))
+    'column 1 has a root mean square of 2.55e+03'
+    >>> warn_if_badly_scaled(np.array([[0.5, 2.0], [-0.5, 3.0]])) is None
+    True
     """
     if X.shape[0] == 0 or X.shape[1] == 0:
         return None
@@ -115,6 +181,26 @@ def check_labels(y, what: str = "y") -> None:
     ``'<' not supported between instances of 'NoneType' and 'str'``, or stop
     at ``NA`` with ``boolean value of NA is ambiguous``.  Only an array of
     Python objects can hold them; any other ``y`` is left to scikit-learn.
+
+    Parameters
+    ----------
+    y : array-like
+        The labels, as given to ``fit``, ``partial_fit`` or ``score``.
+    what : str, default "y"
+        What to call them in the message (``"classes"`` for ``partial_fit``'s).
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad label and its row.
+
+    Examples
+    --------
+    >>> check_labels(np.array(["cat", None], dtype=object))
+    Traceback (most recent call last):
+    ...
+    ValueError: y has a missing label (None) in row 1: every row needs a class; drop those \
+rows or give them a class of their own
     """
     try:
         y = np.asarray(y)
@@ -137,7 +223,24 @@ def check_labels(y, what: str = "y") -> None:
 
 
 def check_classes(classes) -> np.ndarray:
-    """``partial_fit``'s ``classes``: a 1-D array of at least 2 distinct labels, none missing."""
+    """``partial_fit``'s ``classes``: a 1-D array of at least 2 distinct labels, none missing.
+
+    Parameters
+    ----------
+    classes : array-like
+        The labels as given.
+
+    Returns
+    -------
+    numpy.ndarray
+        The distinct labels, sorted.
+
+    Raises
+    ------
+    ValueError
+        Not 1-D, a missing, infinite or mixed label (:func:`check_labels`), or
+        fewer than 2 distinct labels.
+    """
     try:
         found = np.asarray(classes)
     except (ValueError, TypeError):  # ragged

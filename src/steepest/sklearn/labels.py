@@ -26,7 +26,31 @@ _PYTHON_TYPES = (bool, int, float, str)
 
 
 def labels_to_json(classes: np.ndarray) -> dict:
-    """``{"dtype": ..., "values": [...]}`` for a 1-D array of labels; ValueError if JSON cannot."""
+    """``{"dtype": ..., "values": [...]}`` for a 1-D array of labels; ValueError if JSON cannot.
+
+    Parameters
+    ----------
+    classes : numpy.ndarray
+        The labels, 1-D: bools, ints, floats or strings, or Python objects of
+        one of those types.
+
+    Returns
+    -------
+    dict
+        ``dtype`` (NumPy's string for it, or ``"object"``) and ``values``, a
+        list of JSON values.
+
+    Raises
+    ------
+    ValueError
+        A label JSON cannot hold exactly (None, a date, a tuple, NaN), or
+        objects of several types.
+
+    Examples
+    --------
+    >>> labels_to_json(np.array([3, 1], dtype=np.int8))
+    {'dtype': '|i1', 'values': [3, 1]}
+    """
     classes = np.asarray(classes)
     if classes.dtype.kind == "O":  # e.g. a pandas column of Python strings
         bad = next((c for c in classes if type(c) not in _PYTHON_TYPES or not _finite(c)), None)
@@ -44,7 +68,28 @@ def labels_to_json(classes: np.ndarray) -> dict:
 
 
 def labels_from_json(doc: dict) -> np.ndarray:
-    """The labels :func:`labels_to_json` wrote; ValueError for a document it did not write."""
+    """The labels :func:`labels_to_json` wrote; ValueError for a document it did not write.
+
+    Parameters
+    ----------
+    doc : dict
+        ``{"dtype": ..., "values": [...]}`` from a model file's JSON.
+
+    Returns
+    -------
+    numpy.ndarray
+        The labels, of the dtype they were saved with.
+
+    Raises
+    ------
+    ValueError
+        A document :func:`labels_to_json` would not have written.
+
+    Examples
+    --------
+    >>> labels_from_json({"dtype": "|i1", "values": [3, 1]})
+    array([3, 1], dtype=int8)
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
         raise ValueError("class labels must be a {'dtype', 'values'} object")
     values, dtype = doc["values"], doc.get("dtype")
