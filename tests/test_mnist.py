@@ -102,6 +102,8 @@ def test_wheel_ships_the_data_configs_notebooks_and_web_page(tmp_path):
         assert f"steepest/datasets/data/{name}.gz" in names
     assert "steepest/configs/1-lecture.toml" in names
     assert {"steepest/web/static/index.html", "steepest/web/static/app.js"} <= names
+    modules = {p.name for p in (root / "src" / "steepest" / "web" / "static" / "js").glob("*.js")}
+    assert modules and {f"steepest/web/static/js/{m}" for m in modules} <= names  # app.js imports
     notebooks = {p.name for p in (root / "src" / "steepest" / "notebooks").glob("*.ipynb")}
     assert notebooks and {f"steepest/notebooks/{n}" for n in notebooks} <= names
     # the MIT licence travels with the package (PEP 639: .dist-info/licenses/)

@@ -35,7 +35,7 @@ except ImportError:  # under CI=true a missing Flask fails these tests instead o
 from steepest.modelfile import load_model, save_model  # noqa: E402
 from steepest.preprocess import to_mnist  # noqa: E402
 from steepest.training import TrainConfig, fit  # noqa: E402
-from steepest.web.app import create_app  # noqa: E402
+from steepest.web.app import STATIC, create_app  # noqa: E402
 from steepest.web.guard import Guard  # noqa: E402
 from steepest.web.server import make_server  # noqa: E402
 from steepest.web.train_request import MAX_PARAMETERS, spec_from_json  # noqa: E402
@@ -110,6 +110,23 @@ def test_page_and_static_files_are_served(client):
     for name in ("app.js", "style.css"):
         with client.get(f"/static/{name}") as r:
             assert r.status_code == 200 and r.data
+
+
+def test_the_pages_scripts_are_served_as_javascript_whatever_the_system_says(client, monkeypatch):
+    """The page's scripts are ES modules, which a browser runs only when served with a
+    JavaScript type; a system's MIME table (a Windows registry, say) may map .js to text/plain."""
+    import mimetypes
+
+    mimetypes.guess_type("x.js")  # the table is read once, on first use
+    monkeypatch.setitem(mimetypes.types_map, ".js", "text/plain")
+    assert mimetypes.guess_type("x.js")[0] == "text/plain"  # what the lab must not send
+    scripts = ["app.js", *(f"js/{p.name}" for p in (STATIC / "js").glob("*.js"))]
+    assert len(scripts) > 1
+    for name in scripts:
+        with client.get(f"/static/{name}") as r:
+            assert r.status_code == 200 and r.mimetype == "text/javascript", (name, r.mimetype)
+    with client.get("/static/style.css") as r:
+        assert r.mimetype == "text/css"  # other files keep their own type
 
 
 def test_model_info(client):

@@ -131,6 +131,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max_content_length
     app.json.sort_keys = False
     lab = Lab(served, manager, heartbeat, protect(app))
+    app.after_request(_scripts_as_javascript)
     app.extensions["steepest_lab"] = lab
     _register_errors(app)
     _register_routes(app, lab)
@@ -138,6 +139,17 @@ def create_app(
     if model_path is None and train_if_missing:
         manager.start(startup_spec or JobSpec(TrainConfig(), None, MAX_UNITS), startup=True)
     return app
+
+
+def _scripts_as_javascript(response: Response) -> Response:
+    """Serve the page's ``.js`` files as ``text/javascript``, whatever the system's MIME table says.
+
+    They are ES modules, which a browser runs only with a JavaScript type; a
+    Windows registry, for one, may map ``.js`` to ``text/plain``.  Errors stay JSON.
+    """
+    if request.endpoint == "static" and request.path.endswith(".js") and response.status_code < 400:
+        response.mimetype = "text/javascript"
+    return response
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,87 @@
+// The Descent tab's contour plot (#contour): colour bands and contour lines of
+// a cost surface from the server's grid, the axes, and a descent path on top
+// (green start, red end; red all along when it diverged).  Coordinates: a
+// surface's window [v1 from, v1 to, v2 from, v2 to] fills the canvas.
+
+const contour = document.getElementById("contour");
+const cctx = contour.getContext("2d");
+let contourImage = null;
+
+function toCanvas(s, [v1, v2]) {
+  const [a0, a1, b0, b1] = s.window;
+  return [(v1 - a0) / (a1 - a0) * contour.width, (1 - (v2 - b0) / (b1 - b0)) * contour.height];
+}
+
+// The point (v1, v2) under a click on the canvas.
+export function clickedPoint(s, e) {
+  const r = contour.getBoundingClientRect();
+  const x = (e.clientX - r.left) * contour.width / r.width, y = (e.clientY - r.top) * contour.height / r.height;
+  const [a0, a1, b0, b1] = s.window;
+  return [a0 + (a1 - a0) * x / contour.width, b0 + (b1 - b0) * (1 - y / contour.height)];
+}
+
+export const hasContour = () => contourImage !== null;
+
+// Colour bands and contour lines from the server's grid of C values (bilinear between points).
+export function renderContour(s) {
+  const { n, costs } = s.grid;
+  const W = contour.width, H = contour.height;
+  const flat = costs.flat(), lo = Math.min(...flat);
+  const t = (c) => Math.log1p(c - lo); // spread the low values, where the valley is
+  const tMax = t(Math.max(...flat)), LEVELS = 14;
+  const level = new Int16Array(W * H);
+  for (let y = 0; y < H; y++) {
+    const gy = (1 - y / (H - 1)) * (n - 1), i0 = Math.min(n - 2, Math.floor(gy)), fy = gy - i0;
+    for (let x = 0; x < W; x++) {
+      const gx = x / (W - 1) * (n - 1), j0 = Math.min(n - 2, Math.floor(gx)), fx = gx - j0;
+      const c = (costs[i0][j0] * (1 - fx) + costs[i0][j0 + 1] * fx) * (1 - fy)
+        + (costs[i0 + 1][j0] * (1 - fx) + costs[i0 + 1][j0 + 1] * fx) * fy;
+      level[y * W + x] = Math.min(LEVELS - 1, Math.floor(LEVELS * t(c) / (tMax || 1)));
+    }
+  }
+  const img = cctx.createImageData(W, H);
+  for (let p = 0; p < W * H; p++) {
+    const k = level[p] / (LEVELS - 1);
+    const edge = (p % W < W - 1 && level[p + 1] !== level[p]) || (p + W < W * H && level[p + W] !== level[p]);
+    const rgb = edge ? [90, 90, 110] : [255 - 120 * k, 250 - 150 * k, 235 - 60 * k];
+    img.data.set([...rgb, 255], 4 * p);
+  }
+  contourImage = img;
+}
+
+function drawAxes(s) {
+  const [a0, a1, b0, b1] = s.window, W = contour.width, H = contour.height;
+  cctx.save();
+  cctx.strokeStyle = "rgba(0, 0, 0, .35)";
+  cctx.setLineDash([4, 4]);
+  const [x0, y0] = toCanvas(s, [0, 0]);
+  if (a0 < 0 && a1 > 0) { cctx.beginPath(); cctx.moveTo(x0, 0); cctx.lineTo(x0, H); cctx.stroke(); }
+  if (b0 < 0 && b1 > 0) { cctx.beginPath(); cctx.moveTo(0, y0); cctx.lineTo(W, y0); cctx.stroke(); }
+  cctx.fillStyle = "#222";
+  cctx.font = "13px system-ui, sans-serif";
+  cctx.textBaseline = "bottom";
+  cctx.fillText(`v₁ = ${a0}`, 5, H - 4);
+  cctx.textAlign = "right";
+  cctx.fillText(`v₁ = ${a1}`, W - 5, H - 4);
+  cctx.textBaseline = "top";
+  cctx.fillText(`v₂ = ${b1}`, W - 5, 4);
+  cctx.restore();
+}
+
+// The surface's bands and axes, and path p on them (p may be null); data-steps counts its steps.
+export function drawContour(s, p) {
+  cctx.putImageData(contourImage, 0, 0);
+  drawAxes(s);
+  if (!p) return;
+  const pts = p.points.filter((v) => v[0] !== null && v[1] !== null);
+  cctx.lineWidth = 2; cctx.strokeStyle = p.diverged ? "#b2182b" : "#111";
+  cctx.beginPath();
+  pts.forEach((v, i) => { const [x, y] = toCanvas(s, v); i ? cctx.lineTo(x, y) : cctx.moveTo(x, y); });
+  cctx.stroke();
+  pts.forEach((v, i) => {
+    const [x, y] = toCanvas(s, v);
+    cctx.fillStyle = i === 0 ? "#1a9850" : (i === pts.length - 1 ? "#b2182b" : "#111");
+    cctx.beginPath(); cctx.arc(x, y, i === 0 || i === pts.length - 1 ? 5 : 2.5, 0, 2 * Math.PI); cctx.fill();
+  });
+  contour.dataset.steps = String(p.points.length - 1);
+}

@@ -1,0 +1,82 @@
+// The header: the model in service (#model-status, and the Draw tab's
+// "Asking model ..." line) and the picker that switches between the models
+// the lab keeps.  What the tabs do when the served model changes, or when a
+// training job runs, they register here: onModelChange, onTrainingRunning.
+
+import { api } from "./api.js";
+import { $ } from "./page.js";
+import { state } from "./state.js";
+
+const changeListeners = [];
+const trainingListeners = [];
+
+// fn(model) runs whenever a different model is served.
+export const onModelChange = (fn) => changeListeners.push(fn);
+// fn() runs whenever the server says a training job is running.
+export const onTrainingRunning = (fn) => trainingListeners.push(fn);
+const trainingRuns = () => trainingListeners.forEach((fn) => fn());
+
+export async function refreshModel() {
+  let info;
+  try {
+    info = await api("/api/model");
+  } catch (err) {
+    $("model-status").textContent = `Cannot reach the server: ${err.message}`;
+    return;
+  }
+  const status = $("model-status");
+  if (!info.ready) {
+    const job = info.training.job;
+    status.textContent = job && job.state !== "error"
+      ? `No model yet: training the lecture's network (${job.epochs_done} epochs done)… the Train tab shows it.`
+      : "No model yet.";
+    status.dataset.version = "0";
+    if (info.training.running) trainingRuns();
+    return;
+  }
+  const m = info.model;
+  status.textContent = `Model v${m.version}: ${modelText(m)}`;
+  status.dataset.version = String(m.version);
+  $("draw-model").textContent = `Asking model v${m.version}: ${modelText(m)}`;
+  $("draw-model").dataset.version = String(m.version);
+  const changed = m.version !== state.modelVersion;
+  state.model = m;
+  state.modelVersion = m.version;
+  if (changed) {
+    state.network = null;
+    changeListeners.forEach((fn) => fn(m));
+    refreshModelList();
+  }
+  if (info.training.running) trainingRuns();
+}
+
+// "784 -> 15 sigmoid -> 10 softmax · test accuracy 95.10% · lecture.npz"
+function modelText(m) {
+  const acc = m.test_accuracy == null ? "" : ` · test accuracy ${(100 * m.test_accuracy).toFixed(2)}%`;
+  return `${m.description}${acc} · ${m.source}`;
+}
+
+// The models the lab keeps (GET /api/models): the header's picker switches between them.
+async function refreshModelList() {
+  const select = $("model-select");
+  try {
+    const { models, served } = await api("/api/models");
+    const label = (m) => `v${m.version}: ${m.description.replace(/ \(.*\)$/, "")}`  // no parameter count
+      + `${m.test_accuracy == null ? "" : ` · ${(100 * m.test_accuracy).toFixed(2)}%`} · ${m.source}`;
+    select.replaceChildren(...models.map((m) => new Option(label(m), String(m.id))));
+    select.value = String(served);
+    $("model-pick").hidden = models.length < 2;
+  } catch (err) {
+    $("model-status").textContent = `Cannot list the models: ${err.message}`;
+  }
+}
+
+$("model-select").addEventListener("change", async () => {
+  try {
+    await api("/api/models/select", { method: "POST", body: { id: Number($("model-select").value) } });
+  } catch (err) { // e.g. the model was dropped from the list meanwhile: show the list as it is
+    $("model-status").textContent = `Cannot switch the model: ${err.message}`;
+    return refreshModelList();
+  }
+  refreshModel();
+});

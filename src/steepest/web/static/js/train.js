@@ -1,0 +1,106 @@
+// The Train tab: start a job from the form, follow its server-sent events
+// (GET /api/train/events) into the Progress card, cancel it, and on loading
+// the page show the last job (or join the running one).  The form is
+// train-form.js, the curves and weight images train-progress.js.
+
+import { api } from "./api.js";
+import { followEvents } from "./events.js";
+import { onTrainingRunning, refreshModel } from "./model.js";
+import { $, fmt, showError } from "./page.js";
+import { state } from "./state.js";
+import { setTraining, showJobConfig, showTrainError, trainBody } from "./train-form.js";
+import { addEpoch, drawCurves, resetCurve, showTrainWeights } from "./train-progress.js";
+
+function followTraining() {
+  if (state.events) return;
+  const status = $("train-status");
+  const finish = (ev, text) => {
+    stopFollowing();
+    status.textContent = text;
+    status.dataset.state = ev.type;
+    refreshModel();
+  };
+  state.events = followEvents("/api/train/events", {
+    started: (ev) => { resetCurve(ev.job, ev.job_summary.config.epochs); status.textContent = ev.message; },
+    status: (ev) => { status.textContent = ev.message; },
+    // The server keeps only the latest weight images for replay: a page that joins a
+    // running job gets the first "weights" event without them (the last epoch's follow).
+    weights: (ev) => { if (ev.layers) showTrainWeights(ev.layers, "(initial, random)"); },
+    progress: (ev) => {
+      $("train-progress").value = ev.batch / ev.batches;
+      status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`;
+    },
+    epoch: (ev) => {
+      addEpoch(ev);
+      $("train-progress").value = 1;
+      status.textContent = `Epoch ${ev.epoch} of ${ev.epochs}: training loss ${fmt(ev.train_loss, 4)}, `
+        + `test accuracy ${(100 * ev.test_accuracy).toFixed(2)}%`;
+      if (ev.layers) showTrainWeights(ev.layers, `(after epoch ${ev.epoch})`);
+      if (!state.model) refreshModel();
+    },
+    done: (ev) => finish(ev, `Done: ${ev.message}. The Draw tab now uses this model (v${ev.model.version}).`),
+    cancelled: (ev) => finish(ev, `Cancelled: ${ev.message}.`),
+    error: (ev) => { finish(ev, `Stopped: ${ev.message}`); showTrainError(new Error(ev.message)); },
+  }, stopFollowing);
+  setTraining(true);
+}
+
+function stopFollowing() {
+  if (state.events) state.events.close();
+  state.events = null;
+  setTraining(false);
+}
+
+async function startTraining(e) {
+  e.preventDefault();
+  showTrainError(null);
+  try {
+    const job = await api("/api/train", { method: "POST", body: trainBody() });
+    resetCurve(job.id, job.config.epochs);
+    $("train-status").textContent = `Job ${job.id} started.`;
+    $("train-status").dataset.state = "running";
+    followTraining();
+  } catch (err) {
+    showTrainError(err);
+    $("train-status").textContent = `Not started: ${err.message}`;
+    $("train-status").dataset.state = "refused";
+    $("train-progress").value = 0;
+  }
+}
+
+async function cancelTraining() {
+  try {
+    const r = await api("/api/train/cancel", { method: "POST", body: {} });
+    $("train-status").textContent = r.message;
+  } catch (err) {
+    showTrainError(err);
+  }
+}
+
+// On loading the page: the last job's curves and state, or the running job, followed;
+// with no job running, the weight images of the model in service.
+export async function restoreTraining() {
+  try {
+    const s = await api("/api/train");
+    if (s.job) {
+      if (s.running) showJobConfig(s.job);
+      resetCurve(s.job.id, s.job.config.epochs);
+      for (const h of s.job.history) addEpoch({ ...h, job: s.job.id });
+      $("train-status").textContent = s.running ? `Job ${s.job.id} is running.` : `Last job: ${s.job.state}. ${s.job.message}`;
+    } else {
+      drawCurves();
+    }
+    if (s.running) {
+      followTraining();
+    } else if (state.modelVersion || (await api("/api/model")).ready) {
+      const net = await api("/api/network");
+      if (net.layers.length > 1) showTrainWeights(net.layers, `(model v${net.model_version}, in service)`);
+    }
+  } catch (err) {
+    showError($("train-error"), err);
+  }
+}
+
+$("train-form").addEventListener("submit", startTraining);
+$("train-cancel").addEventListener("click", cancelTraining);
+onTrainingRunning(followTraining);
