@@ -15,6 +15,7 @@ that a hostile or careless file could make expensive or crash:
   NumPy carry no more);
 * :func:`check_values` -- every value a trial can take, through
   ``TrainConfig``'s checks, in time linear in the number of values;
+* :func:`check_steps` -- a stepped range's number of steps, before it is counted;
 * :func:`check_grid` -- the grid sampler's size, counted before a value is built.
 
 Each error is one line, ``SOURCE: KEY: what is wrong``.
@@ -194,17 +195,34 @@ def _blame(name: str, value: Any, message: str, base: dict, candidates: dict,
     return f"{source}: search.{name}: {message}"
 
 
-def check_grid(counts: dict[str, int], describe: Callable[[str], str], source: str,
-               error: type[ValueError]) -> None:
+def check_steps(low, high, step, ints: bool, where: str, error: type[ValueError]) -> None:
+    """``high - low`` is a whole number of steps, and few enough for a float to count."""
+    if ints:
+        if (high - low) % step:
+            raise error(f"{where}: high - low ({high - low}) is not a multiple of step {step}")
+        return
+    n = (high - low) / step
+    if not n < MAX_SEARCHED_INT:  # also inf: high - low overflowed, or the step is tiny
+        raise error(f"{where}: step {step:g} is too small for the range {low:g}..{high:g}: "
+                    f"more than 2**53 steps")
+    if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+        raise error(f"{where}: high - low ({high - low:g}) is not a multiple of step {step:g}")
+
+
+def check_grid(params: list, source: str, error: type[ValueError]) -> None:
     """Refuse a grid of more than :data:`MAX_GRID` trials, from each key's count of values.
 
-    ``describe(name)`` says what a key's values are, for the message.
+    ``params``: the space's :class:`~steepest.sweep.space.Param` objects; each
+    counts its values without listing them.
     """
-    for name, count in counts.items():
-        if count > MAX_GRID:
-            raise error(f"{source}: search.{name}: {describe(name)} is {count:,} values; the "
-                        f"grid sampler runs at most {MAX_GRID:,} trials: use a larger step, "
-                        f"or sampler 'tpe'")
+    counts = {p.name: p.count() for p in params}
+    for p in params:
+        if counts[p.name] > MAX_GRID:
+            values = ("the list" if p.kind == "categorical"
+                      else f"{p.low:g}..{p.high:g} step {p.step or 1:g}")
+            raise error(f"{source}: search.{p.name}: {values} is {counts[p.name]:,} values; "
+                        f"the grid sampler runs at most {MAX_GRID:,} trials: use a larger "
+                        f"step, or sampler 'tpe'")
     total = math.prod(counts.values())
     if total > MAX_GRID:
         sizes = " x ".join(f"{count:,}" for count in counts.values())

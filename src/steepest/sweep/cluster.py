@@ -214,7 +214,7 @@ def check_address(address: str, timeout: float):
             comms, TLS without certificates in Dask's settings, or a timeout
             that is not a positive number of seconds.
     """
-    from distributed.comm.addressing import parse_address
+    from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.security import Security
 
     if not valid_timeout(timeout):
@@ -224,6 +224,8 @@ def check_address(address: str, timeout: float):
         raise ValueError("the Dask scheduler address is empty; e.g. tcp://host:8786")
     try:
         scheme, location = parse_address(address)
+        if scheme in SCHEMES:
+            parse_host_port(location)
     except ValueError as exc:
         raise ValueError(f"not a Dask scheduler address: {address!r} ({one_line(exc)}); "
                          f"e.g. tcp://host:8786") from None

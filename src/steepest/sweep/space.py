@@ -211,8 +211,7 @@ def parse_space(doc: dict, source: str = "space") -> Space:
             if p.kind == "float" and p.step is None:
                 raise SpaceError(f"{source}: search.{p.name}: sampler 'grid' needs a list or "
                                  f"a range with a step")
-        checks.check_grid({p.name: p.count() for p in params},
-                          lambda name: _describe_values(params, name), source, SpaceError)
+        checks.check_grid(params, source, SpaceError)
     checks.check_values({p.name: _candidates(p) for p in params},
                         lambda values: _config_error(fixed, values), source, SpaceError)
     return Space(fixed, params, sampler, description=doc.get("description", ""), source=source,
@@ -296,35 +295,11 @@ def _range(name: str, spec: dict, where: str) -> Param:
             raise SpaceError(f"{where}: log and step cannot be used together")
         if step <= 0:
             raise SpaceError(f"{where}: step must be positive, got {step!r}")
-        _check_steps(low, high, step, kind, where)
+        checks.check_steps(low, high, step, kind == "int", where, SpaceError)
     if kind == "float":
         low, high = float(low), float(high)
         step = None if step is None else float(step)
     return Param(name, kind, low=low, high=high, log=log, step=step)
-
-
-def _check_steps(low, high, step, kind: str, where: str) -> None:
-    """``high - low`` is a whole number of steps, and few enough for a float to count."""
-    if kind == "int":
-        if (high - low) % step:
-            raise SpaceError(f"{where}: high - low ({high - low}) is not a multiple of "
-                             f"step {step}")
-        return
-    n = (high - low) / step
-    if not n < checks.MAX_SEARCHED_INT:  # also inf: (high - low) overflowed, or a tiny step
-        raise SpaceError(f"{where}: step {step:g} is too small for the range {low:g}..{high:g}: "
-                         f"more than 2**53 steps")
-    if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
-        raise SpaceError(f"{where}: high - low ({high - low:g}) is not a multiple of "
-                         f"step {step:g}")
-
-
-def _describe_values(params: list[Param], name: str) -> str:
-    """``low..high step s``, or ``the list``: what the grid lists for key ``name``."""
-    p = next(p for p in params if p.name == name)
-    if p.kind == "categorical":
-        return "the list"
-    return f"{p.low:g}..{p.high:g} step {p.step or 1:g}"
 
 
 def _config_error(fixed: dict, values: dict) -> str | None:
