@@ -28,8 +28,7 @@ from test_sweep import (  # importorskips optuna, distributed and optuna_integra
     State,
     assert_accounted_for,
     child_env,
-    dask_scheduler,
-    dask_worker,
+    dask_cluster,  # noqa: F401  (a fixture: a scheduler and two workers for this module)
     free_port,
     one_line_error,
     running_midway,
@@ -49,19 +48,6 @@ TINY_SPACE = """\
     [search]
     batch_size = [10, 20]
 """
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    """A real scheduler and two single-threaded workers: the scheduler's address."""
-    from distributed import Client
-
-    log_dir = tmp_path_factory.mktemp("dask-faults")
-    with (dask_scheduler(log_dir) as address, dask_worker(address, log_dir, "f1"),
-          dask_worker(address, log_dir, "f2")):
-        with Client(address, timeout=60) as client:
-            client.wait_for_workers(2, timeout=120)
-        yield address
 
 
 def popen(args: list[str], *, sigint=signal.SIG_DFL, session: bool = False) -> subprocess.Popen:
@@ -87,14 +73,25 @@ def finished_ok(trials) -> bool:
 
 # -- one driver per study ---------------------------------------------------------------------
 
-def test_a_second_driver_on_a_running_study_is_refused_and_the_first_finishes_unharmed(
-        cluster, tmp_path, small_mnist_dir):
+@contextmanager
+def first_driver(address: str, tmp_path, data, trials: int):
+    """A sweep of LONG_SPACE running on ``address``, past a trial's first epoch: (it, its args)."""
     space, out = write_space(tmp_path, LONG_SPACE), tmp_path / "out"
-    args = sweep_command(space, out, small_mnist_dir, "--scheduler", cluster, "--trials", 4,
+    args = sweep_command(space, out, data, "--scheduler", address, "--trials", trials,
                          "--no-prune")
     first = popen(args)
     try:
         wait_for(first, out / "sweep.db", running_midway)
+        yield first, args
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+
+
+def test_a_second_driver_on_a_running_study_is_refused_and_the_first_finishes_unharmed(
+        dask_cluster, tmp_path, small_mnist_dir):  # noqa: F811
+    with first_driver(dask_cluster, tmp_path, small_mnist_dir, 4) as (first, args):
         second = subprocess.run(args, capture_output=True, text=True, env=child_env(),
                                 timeout=300)
         assert first.poll() is None  # refused while the first was running
@@ -103,36 +100,25 @@ def test_a_second_driver_on_a_running_study_is_refused_and_the_first_finishes_un
                                       f"{socket.gethostname()}, started ", "--take-over")
         assert "\ntrial " not in second.stdout  # it ran nothing
         stdout, stderr = finish(first)
-    finally:
-        if first.poll() is None:
-            first.kill()
     assert first.returncode == 0, (line, stderr)
-    trials = study_trials(out / "sweep.db")
+    trials = study_trials(tmp_path / "out" / "sweep.db")
     assert_accounted_for(trials, 4)
     assert finished_ok(trials) and len(trials) == 4  # nothing failed, nothing run twice
     assert sum(s.startswith("trial ") for s in stdout.splitlines()) == 4
 
 
 def test_take_over_stops_the_live_driver_in_one_line_and_the_new_one_finishes_the_study(
-        cluster, tmp_path, small_mnist_dir):
-    space, out = write_space(tmp_path, LONG_SPACE), tmp_path / "out"
-    args = sweep_command(space, out, small_mnist_dir, "--scheduler", cluster, "--trials", 6,
-                         "--no-prune")
-    first = popen(args)
-    try:
-        wait_for(first, out / "sweep.db", running_midway)
+        dask_cluster, tmp_path, small_mnist_dir):  # noqa: F811
+    with first_driver(dask_cluster, tmp_path, small_mnist_dir, 6) as (first, args):
         second = subprocess.run([*args, "--take-over"], capture_output=True, text=True,
                                 env=child_env(), timeout=300)
         _, first_err = finish(first, 120)
-    finally:
-        if first.poll() is None:
-            first.kill()
     assert second.returncode == 0, second.stderr
     assert f"study: took s over from pid {first.pid} on host " in second.stdout
     assert first.returncode == 1 and "Traceback" not in first_err
     assert first_err.strip().splitlines()[-1].startswith(
         "steepest: error: study 's' was taken over by pid ")
-    trials = study_trials(out / "sweep.db")
+    trials = study_trials(tmp_path / "out" / "sweep.db")
     assert_accounted_for(trials, 6)
     # the first driver's running trials were failed and run again by the second
     assert [t for t in trials if t.state == State.FAIL and "error" not in t.user_attrs]
@@ -266,11 +252,11 @@ def test_ctrl_c_at_the_terminal_stops_a_local_sweep_with_130_and_no_traceback(
 
 
 def test_sigint_stops_a_sweep_started_as_a_background_job_with_130(
-        cluster, tmp_path, small_mnist_dir):
+        dask_cluster, tmp_path, small_mnist_dir):  # noqa: F811
     # A script's `steepest sweep ... &` starts with SIGINT ignored; `kill -INT` still stops it.
     space, out = write_space(tmp_path, SLOW_SPACE), tmp_path / "out"
-    proc = popen(sweep_command(space, out, small_mnist_dir, "--scheduler", cluster, "--trials",
-                               6), sigint=signal.SIG_IGN)
+    proc = popen(sweep_command(space, out, small_mnist_dir, "--scheduler", dask_cluster,
+                               "--trials", 6), sigint=signal.SIG_IGN)
     try:
         wait_for(proc, out / "sweep.db", running_midway)
         proc.send_signal(signal.SIGINT)
