@@ -53,7 +53,7 @@ HOSTILE = {
                                        "dotted key", "more than 32 parts"),
     "dotted keys 20 deep": ("a" + ".a" * 19 + " = 1\n[search]\nbatch_size = [1]",
                             "a.a.a", "nested more than 16 levels"),
-    "a list of 20,000 values": ("[search]\nlearning_rate = " + numbers(20_000, 0.5, 0.0),
+    "a list of 20,000 values": ("[search]\nlearning_rate = " + numbers(20_000, 0.5, 1e-5),
                                 "search.learning_rate", "20,000 values"),
     "seed range past 2**64": (f"[search]\nseed = {{ low = 0, high = {BIG} }}",
                               "search.seed.high", "exact only up to 2**53"),
