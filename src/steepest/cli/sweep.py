@@ -110,8 +110,8 @@ def _data(data_dir: str | None, space):
 @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
               callback=_timeout, help="Seconds to reach --scheduler and find a worker there.")
 @click.option("--take-over", is_flag=True,
-              help="Drive the study even if another steepest sweep holds it (one that is gone "
-                   "but whose heartbeat is not yet a minute old).")
+              help="Drive the study though another steepest sweep holds it; that one stops.  "
+                   "(One whose process ended here, or silent for 60 s, is taken over anyway.)")
 def sweep(space_file, trials, scheduler, workers, storage, study_name, output, data, no_prune,
           seed, connect_timeout, take_over):
     """Search hyperparameters: Optuna proposes trials, Dask workers train them.

@@ -183,9 +183,10 @@ def sigint_blocked() -> Iterator[None]:
     """SIGINT held back in this thread (and threads and processes it starts) until the end.
 
     A SIGINT that arrives meanwhile is delivered when the block ends.  Only in
-    the main thread, where Python handles signals.
+    the main thread, where Python handles signals, and where there are masks.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):  # Windows: no signal masks
         yield
         return
     # multiprocessing's resource tracker unblocks SIGINT in the thread that first needs it

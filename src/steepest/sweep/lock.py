@@ -132,7 +132,7 @@ class DriverLock:
         """Stop the heartbeat and give the study up (unless another driver has it now)."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            self._thread.join(timeout=2 * HEARTBEAT)  # a storage call may hang if it is gone
         if self.replaced_by is None:
             try:
                 holder = self.holder()
