@@ -191,3 +191,43 @@ def test_a_grid_study_asks_every_point_once_and_tells_past_its_end():
         seen.append(trial.params["batch_size"])
         study.tell(trial, 0.5)  # Optuna's grid sampler would call study.stop() here
     assert sorted(seen) == [10, 20, 30]
+
+
+class PruneFrom(optuna.pruners.BasePruner):
+    """Prunes every trial asked at step ``step`` or later: a pruner whose verdict is known."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def prune(self, study, trial) -> bool:
+        return trial.last_step is not None and trial.last_step >= self.step
+
+
+def test_a_trial_stopped_by_its_own_patience_is_not_pruned_and_keeps_its_weights(train_data):
+    # lambda 1e-9: the weights barely move, so epoch 2 does not improve on epoch 1 and
+    # patience 1 ends the run there -- where this pruner would prune.
+    study = new_study(PruneFrom(2))
+    trial = study.ask()
+    outcome = train_trial(config(learning_rate=1e-9, patience=1, epochs=6), train_data,
+                          trial.number, Reporter(trial))
+    assert outcome.stopped_early and outcome.epochs_run == 2
+    assert not outcome.pruned and outcome.weights is not None
+    assert list(study.trials[0].intermediate_values) == [1, 2]  # still reported
+
+
+def test_a_rerun_is_not_pruned_on_the_first_runs_last_step(train_data):
+    # The first run reported epochs 1-3 and its worker was lost before the pruner was
+    # asked at epoch 3.  Optuna's pruners judge a trial at its last reported step: asked
+    # during the rerun's epoch 1, this one would prune it on the first run's epoch 3.
+    study = new_study(PruneFrom(3))
+    trial = study.ask()
+    first = train_trial(config(epochs=3), train_data, trial.number, Reporter(trial, prune=False))
+    already = study.trials[0].intermediate_values
+    assert list(already) == [1, 2, 3]
+    rerun = train_trial(config(epochs=5), train_data, trial.number,
+                        Reporter(trial, already=already))
+    # asked first after epoch 4, its own first new step, and pruned there
+    assert rerun.pruned and rerun.epochs_run == 4
+    assert rerun.history[:3] == [{**r, "seconds": a["seconds"]} for r, a in
+                                 zip(first.history, rerun.history)]
+    assert list(study.trials[0].intermediate_values) == [1, 2, 3, 4]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -23,6 +25,22 @@ def _need_sweep_packages() -> None:
             missing.append(module)
     if missing:
         raise UserError(f"steepest sweep needs {', '.join(missing)}: {install_hint('sweep')}")
+
+
+def _scheduler(ctx, param, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("needs an address, e.g. tcp://host:8786 (leave --scheduler out "
+                                 "for a local cluster)")
+    return value
+
+
+def _timeout(ctx, param, value: float) -> float:
+    from ..sweep.cluster import MAX_TIMEOUT, valid_timeout
+
+    if not valid_timeout(value):
+        raise click.BadParameter(f"must be a number of seconds in (0, {MAX_TIMEOUT:,.0f}], "
+                                 f"got {value!r}")
+    return value
 
 
 def _show(value) -> str:
@@ -73,7 +91,7 @@ def _data(data_dir: str | None, space):
 @click.option("--trials", type=click.IntRange(1), default=None,
               help=f"Finished trials the study should have; a rerun continues up to it.  "
                    f"[default: {DEFAULT_TRIALS}; sampler 'grid': the grid's size]")
-@click.option("--scheduler", default=None,
+@click.option("--scheduler", default=None, callback=_scheduler,
               help="A running Dask scheduler, e.g. tcp://host:8786.  [default: a local cluster]")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Local cluster only: worker processes.  [default: one per core]")
@@ -89,30 +107,48 @@ def _data(data_dir: str | None, space):
 @click.option("--no-prune", is_flag=True, help="Run every trial to its last epoch.")
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed of the sampler (each trial's training seed is SPACE's `seed`).")
-@click.option("--connect-timeout", type=click.FloatRange(0, min_open=True), default=10.0,
-              show_default=True,
-              help="Seconds to reach --scheduler and find a worker there.")
+@click.option("--connect-timeout", type=float, default=10.0, show_default=True,
+              callback=_timeout, help="Seconds to reach --scheduler and find a worker there.")
+@click.option("--take-over", is_flag=True,
+              help="Drive the study though another steepest sweep holds it; that one stops.  "
+                   "(One whose process ended here, or silent for 60 s, is taken over anyway.)")
 def sweep(space_file, trials, scheduler, workers, storage, study_name, output, data, no_prune,
-          seed, connect_timeout):
+          seed, connect_timeout, take_over):
     """Search hyperparameters: Optuna proposes trials, Dask workers train them.
 
     SPACE.toml holds fixed `steepest train` settings and a [search] table: a
     list of values per key, or { low = ..., high = ..., log = true, step = ... }.
     Each trial is scored on the validation split; the test set is scored once,
     for the best trial, at the end.  Running the same command again continues
-    the study.  Examples:
+    the study; one command drives a study at a time.  Examples:
 
     \b
       steepest sweep configs/sweeps/lecture-lr-batch.toml --trials 30
       steepest sweep space.toml --scheduler tcp://10.0.0.5:8786 --storage postgresql://...
     """
+    with _ctrl_c_once():
+        try:
+            _sweep(space_file, trials, scheduler, workers, storage, study_name, output, data,
+                   not no_prune, seed, connect_timeout, take_over)
+        except KeyboardInterrupt:  # before the first trial or after the last
+            click.echo("interrupted: no trial was left running; rerun the same command to "
+                       "continue", err=True)
+            sys.exit(130)
+
+
+def _sweep(space_file, trials, scheduler, workers, storage, study_name, output, data, prune,
+           seed, connect_timeout, take_over) -> None:
     _need_sweep_packages()
     from ..sweep.space import read_space
 
     space = read_space(space_file)
-    if scheduler and workers:
+    if scheduler is not None and workers:
         raise click.UsageError("--workers sizes the local cluster; with --scheduler, start "
                                "workers with `dask worker`")
+    if scheduler is not None:
+        from ..sweep.cluster import check_address
+
+        check_address(scheduler, connect_timeout)
     study_name = study_name or Path(space_file).stem
     out = writable_dir(output or f"sweep-{study_name}")
     storage = storage or f"sqlite:///{(out / 'sweep.db').resolve()}"
@@ -124,8 +160,32 @@ def sweep(space_file, trials, scheduler, workers, storage, study_name, output, d
         n_trials = min(trials or space.grid_size(), space.grid_size())
     sweep_data = _data(data, space)
     _quiet_libraries()
-    _run(space, sweep_data, out, storage, study_name, n_trials, scheduler, workers,
-         not no_prune, seed, connect_timeout)
+    _run(space, sweep_data, out, storage, study_name, n_trials, scheduler, workers, prune, seed,
+         connect_timeout, take_over)
+
+
+class _ctrl_c_once:
+    """Ctrl-C (SIGINT) raises KeyboardInterrupt once; a second waits for the cleanup.
+
+    Installed even where SIGINT was ignored when the command started (a
+    script's background job): a sweep runs for hours, and ``kill -INT`` is how
+    to stop it cleanly, with exit status 130.
+    """
+
+    def __enter__(self):
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._interrupt)
+        return self
+
+    @staticmethod
+    def _interrupt(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def _quiet_libraries() -> None:
@@ -141,13 +201,10 @@ def _quiet_libraries() -> None:
 
 
 def _run(space, data, out, storage_url, study_name, n_trials, scheduler, workers, prune, seed,
-         timeout) -> None:
-    from tqdm import tqdm
-
-    from ..sweep import driver
+         timeout, take_over) -> None:
     from ..sweep import study as studies
     from ..sweep.cluster import SweepCluster
-    from ..sweep.results import BEST_HISTORY, SweepFiles
+    from ..sweep.results import BEST_HISTORY
 
     n_fit = len(data.x_train) - space.validation
     click.echo(f"space: {space.source}: {_describe_space(space)}; {space.sampler} sampler, "
@@ -155,7 +212,7 @@ def _run(space, data, out, storage_url, study_name, n_trials, scheduler, workers
     click.echo(f"data: {n_fit:,} training / {space.validation:,} validation images "
                f"({data.label or 'bundled MNIST'}); the {len(data.x_test):,} test images are "
                f"scored once, for the best trial")
-    cluster = (SweepCluster.connect(scheduler, timeout) if scheduler
+    cluster = (SweepCluster.connect(scheduler, timeout) if scheduler is not None
                else SweepCluster.local(workers))
     storage = None
     with cluster:
@@ -167,40 +224,59 @@ def _run(space, data, out, storage_url, study_name, n_trials, scheduler, workers
         try:
             storage = studies.open_storage(cluster.client, storage_url)
             study = studies.open_study(storage, study_name, space, data.checksums, seed)
-            requeued = studies.recover_interrupted(study, [p.name for p in space.params])
-            files = SweepFiles(out, space, data)
-            done = studies.finished_count(study)
-            click.echo(f"study: {study_name} in {storage_url}: {done} of {n_trials} trials "
-                       f"finished" + (f"; {plural(len(requeued), 'trial')} left running by an "
-                                      f"interrupted run will run again" if requeued else ""))
-            files.write_summary(study_name, storage_url, n_trials, done, None)
-            if done < n_trials:
-                cluster.scatter(data.x_train, data.y_train)
-            bar = tqdm(total=n_trials, initial=min(done, n_trials), unit="trial", leave=False,
-                       disable=None, dynamic_ncols=True)
-
-            def on_trial(record) -> None:
-                bar.update(1)
-                tqdm.write(trial_line(record))
-
-            try:
-                driver.run_sweep(cluster, study, space, files, data, n_trials,
-                                 storage_name=storage.name, prune=prune, on_trial=on_trial)
-            except KeyboardInterrupt:
-                bar.close()
-                done = studies.finished_count(study)
-                files.write_summary(study_name, storage_url, n_trials, done, None)
-                click.echo(f"interrupted: {done} of {n_trials} trials finished; the running "
-                           f"ones will run again: rerun the same command to continue", err=True)
-                sys.exit(130)
-            bar.close()
-            best = driver.conclude(study, space, files, data)
-            done = studies.finished_count(study)
-            files.write_summary(study_name, storage_url, n_trials, done, best)
+            best = _drive(cluster, storage, study, space, data, out, storage_url, n_trials,
+                          prune, take_over)
         finally:
             if storage is not None:
                 studies.close_storage(cluster.client, storage)
     _report(best, out, BEST_HISTORY)
+
+
+def _drive(cluster, storage, study, space, data, out, storage_url, n_trials, prune, take_over):
+    """Claim the study, resume it, run its trials, conclude; the best trial's summary."""
+    from tqdm import tqdm
+
+    from ..sweep import driver
+    from ..sweep import study as studies
+    from ..sweep.lock import DriverLock, describe
+    from ..sweep.results import SweepFiles
+
+    name = study.study_name
+    with DriverLock(study, take_over=take_over) as lock:
+        if lock.previous is not None:
+            click.echo(f"study: took {name} over from {describe(lock.previous, lock.clock())}")
+        requeued = studies.recover_interrupted(study, [p.name for p in space.params])
+        files = SweepFiles(out, space, data)
+        done = studies.finished_count(study)
+        click.echo(f"study: {name} in {storage_url}: {done} of {n_trials} trials finished"
+                   + (f"; {plural(len(requeued), 'trial')} left running by an interrupted run "
+                      f"will run again" if requeued else ""))
+        files.write_summary(name, storage_url, n_trials, done, None)
+        if done < n_trials:
+            cluster.scatter(data.x_train, data.y_train)
+        bar = tqdm(total=n_trials, initial=min(done, n_trials), unit="trial", leave=False,
+                   disable=None, dynamic_ncols=True)
+
+        def on_trial(record) -> None:
+            bar.update(1)
+            tqdm.write(trial_line(record))
+
+        try:
+            driver.run_sweep(cluster, study, space, files, data, n_trials,
+                             storage_name=storage.name, prune=prune, on_trial=on_trial,
+                             still_driving=lock.check)
+        except KeyboardInterrupt:
+            bar.close()
+            done = studies.finished_count(study)
+            files.write_summary(name, storage_url, n_trials, done, None)
+            click.echo(f"interrupted: {done} of {n_trials} trials finished; the running "
+                       f"ones will run again: rerun the same command to continue", err=True)
+            sys.exit(130)
+        finally:
+            bar.close()
+        best = driver.conclude(study, space, files, data)
+        files.write_summary(name, storage_url, n_trials, studies.finished_count(study), best)
+    return best
 
 
 def _report(best, out: Path, history_name: str) -> None:

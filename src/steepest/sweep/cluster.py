@@ -9,7 +9,15 @@ Two ways to get one:
 * :meth:`SweepCluster.connect` joins a running cluster -- ``dask scheduler``
   on one machine, ``dask worker tcp://HOST:8786`` on as many as you like --
   and fails in one line if the scheduler cannot be reached, or has no
-  worker, within ``timeout`` seconds.
+  worker, within ``timeout`` seconds.  Before Dask's client is made, one
+  request asks the address who it is, bounded by ``timeout``: something else
+  listening there (a web server, a port that never answers) would otherwise
+  keep the client waiting for ever.
+
+The local cluster's worker processes start with SIGINT blocked: a Ctrl-C at
+the terminal reaches every process in the foreground group, and it is the
+driver's to act on (it requeues the running trials and closes the cluster),
+not the workers' to die of mid-trial.
 
 The training images are sent to every worker once (:meth:`SweepCluster.data`,
 Dask's ``scatter(broadcast=True)``), not with every trial: each trial's task
@@ -20,10 +28,15 @@ If every copy is lost (every worker gone at once) they are sent again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
+import signal
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -31,6 +44,10 @@ from ..messages import one_line
 
 #: Seconds to reach a scheduler and find a worker (``steepest sweep --connect-timeout``).
 CONNECT_TIMEOUT = 10.0
+#: Address schemes a sweep connects to: Dask's TCP, TLS and websocket comms.
+SCHEMES = ("tcp", "tls", "ws", "wss")
+#: The longest connect timeout: a day (a longer one is a typo, or "for ever").
+MAX_TIMEOUT = 86_400.0
 
 
 class SweepCluster:
@@ -51,12 +68,22 @@ class SweepCluster:
         from distributed import Client, LocalCluster
 
         n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL)
+        cluster = client = None
         try:
-            return cls(Client(cluster), cluster)
-        except BaseException:
-            cluster.close()
+            # Threads and processes started in here inherit the blocked SIGINT: Dask's
+            # event-loop thread, and so every worker process, now and restarted later.
+            with sigint_blocked():
+                # No dashboard; the scheduler's HTTP routes on any free loopback port, not on
+                # 8787 (taken by a second sweep's, with a warning).
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.CRITICAL,
+                                       scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+                client = Client(cluster)
+            return cls(client, cluster)
+        except BaseException:  # a Ctrl-C held back above arrives as the block ends
+            for part in (client, cluster):
+                if part is not None:
+                    part.close()
             raise
 
     @classmethod
@@ -69,14 +96,16 @@ class SweepCluster:
         """
         from distributed import Client
 
+        security = check_address(address, timeout)
+        identify(address, timeout, security)
         try:
-            client = Client(address, timeout=timeout)
+            client = Client(address, timeout=timeout, security=security)
         except (OSError, TimeoutError) as exc:
             raise ValueError(f"cannot reach the Dask scheduler at {address} within "
                              f"{timeout:g} s ({one_line(exc)})") from None
-        except ValueError as exc:
-            raise ValueError(f"not a Dask scheduler address: {address!r} "
-                             f"({one_line(exc)}); e.g. tcp://host:8786") from None
+        except Exception as exc:  # the comm's own complaint (TLS settings, a handshake)
+            raise ValueError(f"cannot connect to the Dask scheduler at {address} "
+                             f"({type(exc).__name__}: {one_line(exc)})") from None
         try:
             client.wait_for_workers(1, timeout=timeout)
         except TimeoutError:
@@ -147,3 +176,111 @@ class SweepCluster:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextmanager
+def sigint_blocked() -> Iterator[None]:
+    """SIGINT held back in this thread (and threads and processes it starts) until the end.
+
+    A SIGINT that arrives meanwhile is delivered when the block ends.  Only in
+    the main thread, where Python handles signals, and where there are masks.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "pthread_sigmask")):  # Windows: no signal masks
+        yield
+        return
+    # multiprocessing's resource tracker unblocks SIGINT in the thread that first needs it
+    # (Dask's event loop, which then starts the workers): start it here, before blocking.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def valid_timeout(timeout) -> bool:
+    """A number of seconds in (0, :data:`MAX_TIMEOUT`]: not NaN, infinite, zero or negative."""
+    return (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+            and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT)
+
+
+def check_address(address: str, timeout: float):
+    """Refuse, in one line, an address no sweep can use; Dask's security settings for it.
+
+    Raises:
+        ValueError: an empty address, an unknown scheme, UCX or in-process
+            comms, TLS without certificates in Dask's settings, or a timeout
+            that is not a positive number of seconds.
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+    from distributed.security import Security
+
+    if not valid_timeout(timeout):
+        raise ValueError(f"the connect timeout must be a number of seconds in (0, "
+                         f"{MAX_TIMEOUT:,.0f}], got {timeout!r}")
+    if not address.strip():
+        raise ValueError("the Dask scheduler address is empty; e.g. tcp://host:8786")
+    try:
+        scheme, location = parse_address(address)
+        if scheme in SCHEMES:
+            parse_host_port(location)
+    except ValueError as exc:
+        raise ValueError(f"not a Dask scheduler address: {address!r} ({one_line(exc)}); "
+                         f"e.g. tcp://host:8786") from None
+    if scheme not in SCHEMES:
+        raise ValueError(f"{address}: a sweep reaches its scheduler over "
+                         f"{', '.join(f'{s}://' for s in SCHEMES)}, not {scheme}:// "
+                         f"(UCX and in-process comms are not supported); e.g. tcp://host:8786")
+    try:
+        security = Security()  # Dask's settings: distributed.comm.tls.*
+    except Exception as exc:  # a certificate file named there cannot be read
+        raise ValueError(f"{address}: Dask's TLS settings cannot be used "
+                         f"({type(exc).__name__}: {one_line(exc)})") from None
+    if scheme in ("tls", "wss") and security.get_connection_args("client").get(
+            "ssl_context") is None:
+        raise ValueError(f"{address}: {scheme}:// needs certificates in Dask's settings "
+                         f"(distributed.comm.tls.ca-file, .client.cert, .client.key); none are "
+                         f"set")
+    return security
+
+
+def identify(address: str, timeout: float, security) -> dict:
+    """Ask ``address`` who it is (Dask's ``identity``), giving up after ``timeout`` seconds.
+
+    Raises:
+        ValueError: one line, when nothing answers as a Dask scheduler in time.
+    """
+    from distributed.comm import connect
+
+    async def ask() -> dict:
+        comm = await connect(address, timeout=timeout,
+                             **security.get_connection_args("client"))
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    async def bounded() -> dict:
+        return await asyncio.wait_for(ask(), timeout)
+
+    try:
+        reply = asyncio.run(bounded())
+    except TimeoutError:  # connected, maybe, but no Dask answer: a web server, a silent port
+        raise ValueError(f"no Dask scheduler answered at {address} within {timeout:g} s "
+                         f"(is it the scheduler's address and port? e.g. tcp://host:8786)"
+                         ) from None
+    except OSError as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                         f"({one_line(exc)})") from None
+    except Exception as exc:  # something answered, not in Dask's protocol
+        raise ValueError(f"no Dask scheduler at {address}: what answered there does not speak "
+                         f"Dask's protocol ({type(exc).__name__}: {one_line(exc)})") from None
+    kind = reply.get("type") if isinstance(reply, dict) else None
+    if kind != "Scheduler":
+        raise ValueError(f"{address} is {'a Dask ' + kind if kind else 'not Dask'}, not a "
+                         f"scheduler: give the scheduler's address (dask scheduler prints it)")
+    return reply

@@ -19,7 +19,9 @@ How a trial can end:
 
 Ctrl-C (KeyboardInterrupt) requeues the running trials (see
 :func:`steepest.sweep.study.requeue`) before it propagates, so the storage is
-consistent and the next run resumes.
+consistent and the next run resumes.  A driver whose study was taken over
+(:mod:`steepest.sweep.lock`) only cancels its trials: they are the new
+driver's to run again.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dataclasses import dataclass, field
 
 from ..messages import one_line
 from .cluster import SweepCluster
+from .lock import DriverReplaced
 from .objective import Reporter, TrialOutcome, TrialTask, run_trial, train_trial
 from .results import BEST_MODEL, SweepData, SweepFiles
 from .study import finished_count, requeue
@@ -69,8 +72,13 @@ class SweepRun:
 
 def run_sweep(cluster: SweepCluster, study, space, files: SweepFiles, data: SweepData,
               n_trials: int, *, storage_name: str, prune: bool = True,
-              on_trial: Callable[[TrialRecord], None] | None = None) -> SweepRun:
-    """Run trials until the study has ``n_trials`` finished ones; see the module docstring."""
+              on_trial: Callable[[TrialRecord], None] | None = None,
+              still_driving: Callable[[], None] | None = None) -> SweepRun:
+    """Run trials until the study has ``n_trials`` finished ones; see the module docstring.
+
+    ``still_driving()`` is called between steps; it raises
+    :class:`~steepest.sweep.lock.DriverReplaced` once another driver has the study.
+    """
     t0 = time.perf_counter()
     loop = _Loop(cluster, study, space, files, data, storage_name, prune, on_trial)
     loop.run.target = n_trials
@@ -78,8 +86,14 @@ def run_sweep(cluster: SweepCluster, study, space, files: SweepFiles, data: Swee
     with interrupts_between_steps() as interrupted:
         try:
             while loop.pending or to_start > 0:
+                if still_driving is not None:
+                    still_driving()
                 to_start = loop.fill(to_start, interrupted)
                 loop.collect(interrupted)
+        except DriverReplaced:  # the trials are the new driver's now: tell the study nothing
+            for future in loop.pending:
+                future.cancel()
+            raise
         except BaseException:  # Ctrl-C above all: leave no trial RUNNING
             loop.requeue_pending()
             raise
@@ -154,11 +168,11 @@ def interrupts_between_steps():
 
     Yields a list that gets an entry when SIGINT arrives; the loop checks it
     and raises KeyboardInterrupt at a safe point (within about a second).
-    Only in the main thread, and not where SIGINT is ignored (a background job).
+    Only in the main thread; also where SIGINT was ignored when the process
+    started (a script's background job): ``kill -INT`` stops a sweep cleanly.
     """
     caught: list[int] = []
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+    if threading.current_thread() is not threading.main_thread():
         yield caught
         return
     previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))

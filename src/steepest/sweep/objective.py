@@ -84,7 +84,10 @@ class Reporter:
         prune: ask ``trial.should_prune()`` after each report.
         already: epochs this trial reported before (a rerun after a lost
             worker): Optuna keeps the first report of a step, so they are
-            not reported again; the pruner is still asked.
+            not reported again, and the pruner is not asked about them --
+            Optuna's pruners judge a trial at its *last reported* step, which
+            is the first run's last epoch, not the epoch the rerun is at.
+            It is asked again from the first new epoch on.
     """
 
     def __init__(self, trial=None, prune: bool = True, already=()) -> None:
@@ -94,15 +97,15 @@ class Reporter:
     def __call__(self, epoch: int, value: float, last: bool = False) -> bool:
         """Report ``value`` for ``epoch``; True if the trial should stop here.
 
-        After the ``last`` epoch the pruner is not asked: stopping would save
+        After the ``last`` epoch -- the config's last, or the one its own
+        ``patience`` stops it at -- the pruner is not asked: stopping would save
         nothing and lose a finished result.
         """
-        if self.trial is None:
+        if self.trial is None or epoch in self.already:
             return False
         t0 = time.perf_counter()
         try:
-            if epoch not in self.already:
-                self.trial.report(value, epoch)
+            self.trial.report(value, epoch)
             return self.prune and not last and self.trial.should_prune()
         finally:
             self.seconds += time.perf_counter() - t0
@@ -126,7 +129,9 @@ def train_trial(
 
     def on_epoch(record, state) -> None:
         history.append(record.to_dict())
-        if reporter(record.epoch, record.extra["val_accuracy"], record.epoch == config.epochs):
+        # state.stopped_early: patience ends the run after this epoch anyway
+        last = record.epoch == config.epochs or state.stopped_early
+        if reporter(record.epoch, record.extra["val_accuracy"], last):
             pruned_at.append(record.epoch)
             raise TrainingStopped  # run() ends the run here and returns what it has
 

@@ -27,13 +27,14 @@ Optuna: :meth:`Space.distributions` imports it only when a sweep runs.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..config import ConfigError, TrainConfig, is_int, is_number, read_toml
+from ..config import ConfigError, TrainConfig, is_int, is_number
+from ..messages import one_line
+from . import checks
 
 SAMPLERS = ("tpe", "random", "grid")
 #: Keys a space file may have besides TrainConfig's, and their types.
@@ -41,6 +42,8 @@ SPACE_KEYS = {"description": str, "sampler": str, "search": dict, "pruner": dict
 PRUNER_KEYS = {"startup_trials": 5, "warmup_epochs": 0}
 RANGE_KEYS = ("low", "high", "log", "step")
 DEFAULT_VALIDATION = 10_000
+#: Characters of an error message after the file's name: a value echoed in it is cut short.
+MESSAGE_LIMIT = 300
 #: Keys that cannot be searched: the objective must be scored on one validation set.
 NOT_SEARCHABLE = ("validation",)
 _FIELD_TYPES = {f.name: f.type for f in dataclasses.fields(TrainConfig)}
@@ -74,14 +77,23 @@ class Param:
             return tuple(int(h) for h in str(value).split("-"))
         return value
 
+    def count(self) -> int:
+        """How many values :meth:`grid` lists, without listing them (an int range steps by 1)."""
+        if self.kind == "categorical":
+            return len(self.choices)
+        if self.kind == "int":
+            return (int(self.high) - int(self.low)) // int(self.step or 1) + 1
+        return round((self.high - self.low) / self.step) + 1
+
     def grid(self) -> list:
-        """Every value, for the grid sampler (lists, and ranges with a step)."""
+        """Every value, for the grid sampler (lists, int ranges, float ranges with a step)."""
         if self.kind == "categorical":
             return list(self.choices)
-        count = round((self.high - self.low) / self.step) + 1
-        values = [self.low + i * self.step for i in range(count)]
+        if self.kind == "int":
+            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
+        values = (self.low + i * self.step for i in range(self.count()))
         # round(): 0.1 + 2 * 0.1 is 0.30000000000000004, and the grid should say 0.3
-        return [int(v) for v in values] if self.kind == "int" else [round(v, 12) for v in values]
+        return [round(v, 12) for v in values]
 
     def describe(self) -> dict:
         if self.kind == "categorical":
@@ -131,7 +143,8 @@ class Space:
         return {p.name: p.grid() for p in self.params}
 
     def grid_size(self) -> int:
-        return math.prod(len(v) for v in self.grid().values())
+        """Trials in the grid: counted, not listed."""
+        return math.prod(p.count() for p in self.params)
 
     def describe(self) -> dict:
         """What defines the study's trials (JSON): a resumed study must have the same.
@@ -152,20 +165,21 @@ def read_space(path: str | Path) -> Space:
     """Read and check a space file; see the module docstring for its form.
 
     Raises:
-        SpaceError: one line, ``PATH: what is wrong``.
+        SpaceError: one line, ``PATH: what is wrong`` (a value echoed in it is cut short).
     """
-    try:
-        doc = read_toml(path, "space file")
-    except ValueError as exc:
-        raise SpaceError(str(exc)) from None
+    doc = checks.read_document(path, SpaceError)
     try:
         return parse_space(doc, str(path))
+    except SpaceError as exc:
+        raise SpaceError(one_line(exc, MESSAGE_LIMIT + len(str(path)))) from None
     except ConfigError as exc:
-        raise SpaceError(f"{path}: {exc}") from None
+        raise SpaceError(one_line(SpaceError(f"{path}: {exc}"),
+                                  MESSAGE_LIMIT + len(str(path)))) from None
 
 
 def parse_space(doc: dict, source: str = "space") -> Space:
     """Check a space document (a parsed TOML table); raise SpaceError or ConfigError."""
+    checks.check_document(doc, source, SpaceError)
     valid = TrainConfig.keys() + list(SPACE_KEYS)
     for key, value in doc.items():
         if key not in valid:
@@ -192,15 +206,16 @@ def parse_space(doc: dict, source: str = "space") -> Space:
         if p.name in fixed:
             raise SpaceError(f"{source}: search.{p.name}: {p.name} is both fixed and searched; "
                              f"keep one")
-    _check_values(params, fixed, source)
-    space = Space(fixed, params, sampler, description=doc.get("description", ""), source=source,
-                  **_pruner(doc.get("pruner", {}), source))
     if sampler == "grid":
         for p in params:
             if p.kind == "float" and p.step is None:
                 raise SpaceError(f"{source}: search.{p.name}: sampler 'grid' needs a list or "
                                  f"a range with a step")
-    return space
+        checks.check_grid(params, source, SpaceError)
+    checks.check_values({p.name: _candidates(p) for p in params},
+                        lambda values: _config_error(fixed, values), source, SpaceError)
+    return Space(fixed, params, sampler, description=doc.get("description", ""), source=source,
+                 **_pruner(doc.get("pruner", {}), source))
 
 
 def _pruner(table: dict, source: str) -> dict:
@@ -226,9 +241,15 @@ def _param(name: str, spec: Any, source: str) -> Param:
     if isinstance(spec, list):
         if not spec:
             raise SpaceError(f"{where}: the list of values is empty")
+        if len(spec) > checks.MAX_VALUES:
+            raise SpaceError(f"{where}: {len(spec):,} values; a list has at most "
+                             f"{checks.MAX_VALUES:,}: search a range instead")
         param = Param(name, "categorical", choices=tuple(_choice(name, v, where) for v in spec))
-        if len(set(param.choices)) != len(param.choices):
-            raise SpaceError(f"{where}: a value appears twice in {spec!r}")
+        seen: set = set()
+        for value in param.choices:
+            if value in seen:
+                raise SpaceError(f"{where}: the value {value!r} appears twice")
+            seen.add(value)
         return param
     if isinstance(spec, dict):
         return _range(name, spec, where)
@@ -274,10 +295,7 @@ def _range(name: str, spec: dict, where: str) -> Param:
             raise SpaceError(f"{where}: log and step cannot be used together")
         if step <= 0:
             raise SpaceError(f"{where}: step must be positive, got {step!r}")
-        n = (high - low) / step
-        if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
-            raise SpaceError(f"{where}: high - low ({high - low:g}) is not a multiple of "
-                             f"step {step:g}")
+        checks.check_steps(low, high, step, kind == "int", where, SpaceError)
     if kind == "float":
         low, high = float(low), float(high)
         step = None if step is None else float(step)
@@ -298,34 +316,6 @@ def _candidates(p: Param) -> list:
     if p.kind == "categorical":
         return [p.decode(c) for c in p.choices]
     return [p.low, p.high]
-
-
-def _check_values(params: list[Param], fixed: dict, source: str) -> None:
-    """Every value a trial can take, alone and in pairs, through TrainConfig's checks.
-
-    TrainConfig's cross-key rules (``weight_decay`` needs ``adamw``, ...) tie at
-    most two keys together, and each range is checked at both ends, so checking
-    every pair of candidate values covers every trial the sampler can propose.
-    A value that is wrong on its own is reported on its own.
-    """
-    alone = {}
-    for p in params:
-        for v in _candidates(p):
-            alone[p.name, repr(v)] = _config_error(fixed, {p.name: v})
-    if len(params) == 1:
-        for (name, _), error in alone.items():
-            if error:
-                raise SpaceError(f"{source}: search.{name}: {error}")
-    for a, b in itertools.combinations(params, 2):
-        for va, vb in itertools.product(_candidates(a), _candidates(b)):
-            error = _config_error(fixed, {a.name: va, b.name: vb})
-            if error is None:
-                continue
-            for name, v in ((a.name, va), (b.name, vb)):
-                if alone[name, repr(v)] == error:
-                    raise SpaceError(f"{source}: search.{name}: {error}")
-            raise SpaceError(f"{source}: search.{a.name} = {va!r} with search.{b.name} = "
-                             f"{vb!r}: {error}")
 
 
 def _checked_layers(value: Any, where: str) -> tuple[int, ...]:

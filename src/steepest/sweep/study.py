@@ -16,7 +16,8 @@ left RUNNING by a run that crashed (or was stopped with Ctrl-C) are marked
 FAIL and run again with the same parameters: the new trial's user attribute
 ``retry_of`` names the interrupted one, which does not count (a trial that
 failed on its own has an ``error`` attribute, and counts).  Nothing finished
-is lost or repeated.  One ``steepest sweep`` drives a study at a time.
+is lost or repeated.  One ``steepest sweep`` drives a study at a time: it
+claims the study first (:mod:`steepest.sweep.lock`).
 """
 
 from __future__ import annotations

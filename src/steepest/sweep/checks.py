@@ -1,0 +1,231 @@
+"""The checks of a space file whose cost must stay bounded, whatever the file holds.
+
+:mod:`steepest.sweep.space` parses a space; these are the parts of checking it
+that a hostile or careless file could make expensive or crash:
+
+* :func:`read_document` -- the file's bytes to a TOML table: at most
+  :data:`MAX_BYTES`, a UTF-8 byte-order mark accepted, nesting too deep for
+  the TOML parser's recursion a one-line error, and dotted keys of more than
+  :data:`MAX_KEY_PARTS` parts refused before parsing (the parser's time and
+  memory grow with the square of a key's parts: 2,000 took 18 MB, 20,000
+  took 1.6 GB);
+* :func:`check_document` -- nesting depth and the size of every int, walked
+  without recursion: a searched int must be exact as a float (Optuna records a
+  searched number as one), any other must fit in 64 bits (Dask's messages and
+  NumPy carry no more);
+* :func:`check_values` -- every value a trial can take, through
+  ``TrainConfig``'s checks, in time linear in the number of values;
+* :func:`check_steps` -- a stepped range's number of steps, before it is counted;
+* :func:`check_grid` -- the grid sampler's size, counted before a value is built.
+
+Each error is one line, ``SOURCE: KEY: what is wrong``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import math
+import re
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+#: The largest space file read: a hand-written space is a few hundred bytes, and 10,000
+#: values of a list about 100 KB.
+MAX_BYTES = 256 * 1024
+#: Most parts of a dotted key or table name (``a.b.c`` has 3).
+MAX_KEY_PARTS = 32
+#: Text that cannot be part of a dotted key: a key's parts are what lies between.
+_NOT_IN_A_KEY = re.compile(r"[^\w\-.\"' \t]+")
+#: Deepest nesting of tables and lists (a space needs 3: [search], a key, a layer list).
+MAX_DEPTH = 16
+#: Largest searched int: Optuna stores a searched number as a float, exact up to 2**53.
+MAX_SEARCHED_INT = 2**53
+#: Largest other int: NumPy's and Dask's messages carry 64-bit ints.
+MAX_INT = 2**63 - 1
+#: Most trials a grid may have (the grid sampler lists every combination).
+MAX_GRID = 10_000
+#: Most values in a searched list.
+MAX_VALUES = 10_000
+
+
+def read_document(path: str | Path, error: type[ValueError]) -> dict:
+    """The TOML table in ``path``; ``error`` (one line naming ``path``) if it cannot be had."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        why = {FileNotFoundError: "no such space file",
+               IsADirectoryError: "is a directory, not a space file"}.get(
+                   type(exc), f"cannot read the space file ({exc.strerror or exc})")
+        raise error(f"{path}: {why}") from None
+    if len(raw) > MAX_BYTES:
+        raise error(f"{path}: more than {MAX_BYTES // 1024:,} KB: too large for a space file")
+    raw = raw.removeprefix(codecs.BOM_UTF8)  # an editor's byte-order mark: not TOML, but harmless
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not valid TOML (not UTF-8 text at byte {exc.start})") from None
+    # Counted generously (a dotted run in a string counts too), and in linear time.
+    parts = max(piece.count(".") for piece in _NOT_IN_A_KEY.split(text)) + 1
+    if parts > MAX_KEY_PARTS:
+        raise error(f"{path}: a dotted key or table name of more than {MAX_KEY_PARTS} parts "
+                    f"({parts:,}); a space file needs at most 3")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise error(f"{path}: not valid TOML here (lists or tables nested too deeply; a space "
+                    f"file needs at most {MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # an int of more digits than Python converts (4,300)
+        raise error(f"{path}: not valid TOML ({exc})") from None
+
+
+def check_document(doc: dict, source: str, error: type[ValueError]) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` and ints no sweep can carry.
+
+    Walked with a stack, not recursion, so any depth the parser accepted is safe.
+    """
+    stack: list[tuple[str, Any, int]] = [(key, value, 1) for key, value in doc.items()]
+    while stack:
+        where, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise error(f"{source}: {where}: nested more than {MAX_DEPTH} levels deep; a space "
+                        f"file needs at most 3")
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{k}", v, depth + 1) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v, depth + 1) for i, v in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool):
+            searched = where.startswith("search.")
+            limit = MAX_SEARCHED_INT if searched else MAX_INT
+            if abs(value) > limit:
+                why = ("Optuna records a searched number as a float, exact only up to 2**53"
+                       if searched else "a sweep's numbers travel as 64-bit ints")
+                raise error(f"{source}: {where}: {_show_int(value)} is too large: {why} "
+                            f"({limit:,})")
+
+
+def _show_int(value: int) -> str:
+    """The int itself, or its size when it is too long to echo."""
+    if value.bit_length() <= 128:
+        return f"{value:,}"
+    return f"an int of about {int(value.bit_length() * math.log10(2)) + 1:,} digits"
+
+
+def kind(value: Any) -> Hashable:
+    """What ``TrainConfig``'s rules *between* keys can tell apart in a value.
+
+    Those rules (``weight_decay`` needs ``optimizer = "adamw"``, ``patience``
+    needs ``validation``) test a number's type, its truth and how it compares
+    with 0 and 1, and compare strings and booleans for equality.  So two values
+    of one key with the same kind pass or fail together with any value of
+    another key: checking one value of each kind covers the rest.
+    ``tests/test_sweep_space.py`` holds ``TrainConfig`` to this.
+
+    >>> kind(0.1) == kind(0.5), kind(0.0) == kind(0.5), kind("adam") == kind("adamw")
+    (True, False, False)
+    """
+    if isinstance(value, (bool, str)):
+        return type(value).__name__, value
+    if isinstance(value, (int, float)):
+        return type(value).__name__, (value > 0) - (value < 0), (value > 1) - (value < 1)
+    if isinstance(value, tuple):
+        return "tuple", len(value), frozenset(kind(v) for v in value)
+    return type(value).__name__, repr(value)
+
+
+def one_of_each_kind(values: list) -> list:
+    """The first value of each :func:`kind`, in order."""
+    first: dict = {}
+    for value in values:
+        first.setdefault(kind(value), value)
+    return list(first.values())
+
+
+def check_values(candidates: dict[str, list], config_error: Callable[[dict], str | None],
+                 source: str, error: type[ValueError]) -> None:
+    """Every value a trial can take, and every pair of kinds, through ``config_error``.
+
+    Args:
+        candidates: each searched key's values to check (a list's values, a
+            range's ends), as ``TrainConfig`` takes them.
+        config_error: ``TrainConfig``'s complaint about the fixed keys with
+            these searched values, or None.
+
+    A trial sets every searched key, and a sampler may combine any values:
+    each check sets all of them (the first value of each, but for the one or
+    two keys being checked), so every error found is a trial that could be
+    proposed.  Each value is checked once; then, as ``TrainConfig``'s rules
+    tie at most two keys, each pair of :func:`kind` representatives: the
+    work grows with the number of values, not with their product.
+    """
+    base = {name: values[0] for name, values in candidates.items()}
+    for name, values in candidates.items():
+        for value in values:
+            message = config_error({**base, name: value})
+            if message is not None:
+                raise error(_blame(name, value, message, base, candidates, config_error,
+                                   source))
+    kinds = {name: one_of_each_kind(values) for name, values in candidates.items()}
+    for a, b in itertools.combinations(candidates, 2):
+        for va, vb in itertools.product(kinds[a], kinds[b]):
+            message = config_error({**base, a: va, b: vb})
+            if message is not None:
+                raise error(f"{source}: search.{a} = {va!r} with search.{b} = {vb!r}: "
+                            f"{message}")
+
+
+def _blame(name: str, value: Any, message: str, base: dict, candidates: dict,
+           config_error: Callable[[dict], str | None], source: str) -> str:
+    """Name ``value`` alone, or the other searched value it fails with if another would do."""
+    for other, values in candidates.items():
+        if other == name:
+            continue
+        for v in one_of_each_kind(values):
+            if config_error({**base, name: value, other: v}) is None:
+                return (f"{source}: search.{other} = {base[other]!r} with search.{name} = "
+                        f"{value!r}: {message}")
+    return f"{source}: search.{name}: {message}"
+
+
+def check_steps(low, high, step, ints: bool, where: str, error: type[ValueError]) -> None:
+    """``high - low`` is a whole number of steps, and few enough for a float to count."""
+    if ints:
+        if (high - low) % step:
+            raise error(f"{where}: high - low ({high - low}) is not a multiple of step {step}")
+        return
+    n = (high - low) / step
+    if not n < MAX_SEARCHED_INT:  # also inf: high - low overflowed, or the step is tiny
+        raise error(f"{where}: step {step:g} is too small for the range {low:g}..{high:g}: "
+                    f"more than 2**53 steps")
+    if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+        raise error(f"{where}: high - low ({high - low:g}) is not a multiple of step {step:g}")
+
+
+def check_grid(params: list, source: str, error: type[ValueError]) -> None:
+    """Refuse a grid of more than :data:`MAX_GRID` trials, from each key's count of values.
+
+    ``params``: the space's :class:`~steepest.sweep.space.Param` objects; each
+    counts its values without listing them.
+    """
+    counts = {p.name: p.count() for p in params}
+    for p in params:
+        if counts[p.name] > MAX_GRID:
+            values = ("the list" if p.kind == "categorical"
+                      else f"{p.low:g}..{p.high:g} step {p.step or 1:g}")
+            raise error(f"{source}: search.{p.name}: {values} is {counts[p.name]:,} values; "
+                        f"the grid sampler runs at most {MAX_GRID:,} trials: use a larger "
+                        f"step, or sampler 'tpe'")
+    total = math.prod(counts.values())
+    if total > MAX_GRID:
+        sizes = " x ".join(f"{count:,}" for count in counts.values())
+        keys = ", ".join(f"search.{name}" for name in counts)
+        raise error(f"{source}: sampler 'grid': {sizes} = {total:,} trials ({keys}); at most "
+                    f"{MAX_GRID:,}: search fewer values, or use sampler 'tpe'")
