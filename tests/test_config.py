@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from steepest.config import TrainConfig
+from steepest.config import ConfigError, TrainConfig, is_number, read_toml
 
 
 @pytest.mark.parametrize("field, value", [("epochs", 0), ("batch_size", -1),
@@ -104,3 +104,28 @@ def test_read_toml_reads_toml(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('hidden = [15]\naugment = true\n[search]\nlr = { low = 1 }\n')
     assert read_toml(path) == {"hidden": [15], "augment": True, "search": {"lr": {"low": 1}}}
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"\xef\xbb\xbfhidden = [15]\n", None),  # a UTF-8 byte-order mark: read as if absent
+    (b"x = " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b"a" + b".a" * 2_000 + b" = 1", "more than 32 parts"),
+    (b"x = " + b"9" * 5_000, "not valid TOML"),
+    (b"# " + b"x" * (300 * 1024), "too large for a config file"),
+], ids=["byte-order mark", "deep nesting", "long dotted key", "5,000-digit int", "300 KB"])
+def test_read_toml_is_bounded_and_says_what_is_wrong_in_one_line(tmp_path, content, words):
+    path = tmp_path / "run.toml"
+    path.write_bytes(content)
+    if words is None:
+        assert read_toml(path) == {"hidden": [15]}
+        return
+    with pytest.raises(ValueError, match=words) as info:
+        read_toml(path)
+    assert str(info.value).startswith(f"{path}: ") and "\n" not in str(info.value)
+
+
+def test_a_huge_int_is_a_number_checked_by_range_not_a_type_error():
+    assert is_number(2**70) and not is_number(float("inf")) and not is_number(True)
+    assert TrainConfig(learning_rate=2**70).learning_rate == 2**70  # huge, but a number
+    with pytest.raises(ConfigError, match="batch_size must be a positive"):
+        TrainConfig(batch_size=-(2**70))

@@ -12,8 +12,10 @@ TOML file), with one-line errors too.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import os
+import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -202,12 +204,16 @@ def is_int(value) -> bool:
 
 
 def is_number(value) -> bool:
-    """A finite int or float (Python's or NumPy's), not a bool."""
-    return (
-        isinstance(value, (int, float, np.integer, np.floating))
-        and not isinstance(value, (bool, np.bool_))
-        and bool(np.isfinite(value))
-    )
+    """A finite int or float (Python's or NumPy's), not a bool.
+
+    Python's ints are finite at any size (``np.isfinite`` cannot take one of
+    2**64 or more), so only floats are asked.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return isinstance(value, (float, np.floating)) and bool(np.isfinite(value))
 
 
 def _layer_sizes(hidden) -> tuple[int, ...]:
@@ -230,11 +236,24 @@ def _layer_sizes(hidden) -> tuple[int, ...]:
 # Config files
 
 
-def read_toml(path: str | os.PathLike, kind: str = "config file") -> dict:
-    """A TOML file as a dict; a missing, unreadable or malformed file is one ``ValueError``.
+#: The largest TOML file read: a hand-written config or space is a few hundred bytes, and
+#: a sweep space's 10,000 values of a list about 100 KB.
+MAX_TOML_BYTES = 256 * 1024
+#: Most parts of a dotted key or table name (``a.b.c`` has 3): tomllib's work grows with
+#: the square of a key's parts (2,000 parts took 18 MB, 20,000 took 1.6 GB).
+MAX_KEY_PARTS = 32
+#: Text that cannot be part of a dotted key: a key's parts are what lies between.
+_NOT_IN_A_KEY = re.compile(r"[^\w\-.\"' \t]+")
 
-    The keys are not checked here; :func:`read_config_toml` checks a config
-    file's.
+
+def read_toml(path: str | os.PathLike, kind: str = "config file") -> dict:
+    """A TOML file as a dict, read in bounded time and memory; any failure is one ``ValueError``.
+
+    The file is at most :data:`MAX_TOML_BYTES`; a UTF-8 byte-order mark is
+    skipped; dotted keys of more than :data:`MAX_KEY_PARTS` parts, nesting too
+    deep for the parser and integers of more digits than Python converts are
+    refused in one line naming the file.  The keys are not checked here:
+    :func:`read_config_toml` checks a config file's.
 
     Parameters
     ----------
@@ -249,12 +268,33 @@ def read_toml(path: str | os.PathLike, kind: str = "config file") -> dict:
         import tomli as tomllib
     try:
         with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such {kind}") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a directory, not a {kind}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raw = fh.read(MAX_TOML_BYTES + 1)
+    except OSError as exc:
+        why = {FileNotFoundError: f"no such {kind}",
+               IsADirectoryError: f"is a directory, not a {kind}"}.get(
+                   type(exc), f"cannot read the {kind} ({exc.strerror or exc})")
+        raise ValueError(f"{path}: {why}") from None
+    if len(raw) > MAX_TOML_BYTES:
+        raise ValueError(f"{path}: more than {MAX_TOML_BYTES // 1024:,} KB: too large for a "
+                         f"{kind}")
+    raw = raw.removeprefix(codecs.BOM_UTF8)  # an editor's byte-order mark: not TOML, but harmless
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML (not UTF-8 text at byte {exc.start})") from None
+    # Counted generously (a dotted run in a string counts too), and in linear time.
+    parts = max(piece.count(".") for piece in _NOT_IN_A_KEY.split(text)) + 1
+    if parts > MAX_KEY_PARTS:
+        raise ValueError(f"{path}: a dotted key or table name of more than {MAX_KEY_PARTS} "
+                         f"parts ({parts:,}); a {kind} needs at most 3")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not valid TOML here (lists or tables nested too deeply)") \
+            from None
+    except ValueError as exc:  # an int of more digits than Python converts (4,300)
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
 
 

@@ -3,12 +3,12 @@
 :mod:`steepest.sweep.space` parses a space; these are the parts of checking it
 that a hostile or careless file could make expensive or crash:
 
-* :func:`read_document` -- the file's bytes to a TOML table: at most
-  :data:`MAX_BYTES`, a UTF-8 byte-order mark accepted, nesting too deep for
-  the TOML parser's recursion a one-line error, and dotted keys of more than
-  :data:`MAX_KEY_PARTS` parts refused before parsing (the parser's time and
-  memory grow with the square of a key's parts: 2,000 took 18 MB, 20,000
-  took 1.6 GB);
+* :func:`read_document` -- the file's bytes to a TOML table, by
+  :func:`steepest.config.read_toml`: at most
+  :data:`~steepest.config.MAX_TOML_BYTES`, a UTF-8 byte-order mark accepted,
+  nesting too deep for the TOML parser's recursion a one-line error, and
+  dotted keys of more than :data:`~steepest.config.MAX_KEY_PARTS` parts
+  refused before parsing;
 * :func:`check_document` -- nesting depth and the size of every int, walked
   without recursion: a searched int must be exact as a float (Optuna records a
   searched number as one), any other must fit in 64 bits (Dask's messages and
@@ -23,21 +23,14 @@ Each error is one line, ``SOURCE: KEY: what is wrong``.
 
 from __future__ import annotations
 
-import codecs
 import itertools
 import math
-import re
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
-#: The largest space file read: a hand-written space is a few hundred bytes, and 10,000
-#: values of a list about 100 KB.
-MAX_BYTES = 256 * 1024
-#: Most parts of a dotted key or table name (``a.b.c`` has 3).
-MAX_KEY_PARTS = 32
-#: Text that cannot be part of a dotted key: a key's parts are what lies between.
-_NOT_IN_A_KEY = re.compile(r"[^\w\-.\"' \t]+")
+from ..config import read_toml
+
 #: Deepest nesting of tables and lists (a space needs 3: [search], a key, a layer list).
 MAX_DEPTH = 16
 #: Largest searched int: Optuna stores a searched number as a float, exact up to 2**53.
@@ -51,40 +44,14 @@ MAX_VALUES = 10_000
 
 
 def read_document(path: str | Path, error: type[ValueError]) -> dict:
-    """The TOML table in ``path``; ``error`` (one line naming ``path``) if it cannot be had."""
+    """The TOML table in ``path``; ``error`` (one line naming ``path``) if it cannot be had.
+
+    :func:`steepest.config.read_toml` reads it, in bounded time and memory.
+    """
     try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        why = {FileNotFoundError: "no such space file",
-               IsADirectoryError: "is a directory, not a space file"}.get(
-                   type(exc), f"cannot read the space file ({exc.strerror or exc})")
-        raise error(f"{path}: {why}") from None
-    if len(raw) > MAX_BYTES:
-        raise error(f"{path}: more than {MAX_BYTES // 1024:,} KB: too large for a space file")
-    raw = raw.removeprefix(codecs.BOM_UTF8)  # an editor's byte-order mark: not TOML, but harmless
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not valid TOML (not UTF-8 text at byte {exc.start})") from None
-    # Counted generously (a dotted run in a string counts too), and in linear time.
-    parts = max(piece.count(".") for piece in _NOT_IN_A_KEY.split(text)) + 1
-    if parts > MAX_KEY_PARTS:
-        raise error(f"{path}: a dotted key or table name of more than {MAX_KEY_PARTS} parts "
-                    f"({parts:,}); a space file needs at most 3")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error(f"{path}: not valid TOML ({exc})") from None
-    except RecursionError:
-        raise error(f"{path}: not valid TOML here (lists or tables nested too deeply; a space "
-                    f"file needs at most {MAX_DEPTH} levels)") from None
-    except ValueError as exc:  # an int of more digits than Python converts (4,300)
-        raise error(f"{path}: not valid TOML ({exc})") from None
+        return read_toml(path, "space file")
+    except ValueError as exc:
+        raise error(str(exc)) from None
 
 
 def check_document(doc: dict, source: str, error: type[ValueError]) -> None:
