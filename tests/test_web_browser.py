@@ -29,7 +29,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
 def _missing() -> str:
     reasons = []
     for module, hint in (("playwright.sync_api", "pip install playwright"),
-                         ("flask", "pip install 'steepest[web]'"),
+                         ("flask", "pip install -e '.[web]'"),
                          ("axe_playwright_python", "pip install -e '.[test]'")):
         try:
             __import__(module)

@@ -29,7 +29,8 @@ then every entry of the model file's ``info`` except its per-epoch
 config, as JSON), ``seed``, ``data``, ``data_sha256`` (the SHA-256 of each
 data array), ``version`` (the steepest that trained it) and ``result``.
 
-Needs the ``onnx`` package (``pip install 'steepest[onnx]'``).  Inside this
+Needs the ``onnx`` package, from steepest's ``onnx`` extra (in a checkout:
+``python -m pip install -e ".[onnx]"``).  Inside this
 package ``import onnx`` still means the third-party ``onnx``: imports are
 absolute, and this module is ``steepest.onnx``.
 """

@@ -30,7 +30,8 @@ sends it to other processes that way), but steepest never reads a pickle:
 :meth:`~SteepestClassifier.save` and :meth:`~SteepestClassifier.load` use
 steepest's ``.npz`` model file (:mod:`steepest.modelfile`).
 
-scikit-learn is an optional dependency: ``pip install steepest[sklearn]``.
+scikit-learn is an optional dependency, the ``sklearn`` extra (in a checkout:
+``python -m pip install -e ".[sklearn]"``).
 
 >>> from sklearn.datasets import load_iris
 >>> from sklearn.pipeline import make_pipeline

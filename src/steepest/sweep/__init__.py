@@ -17,5 +17,5 @@ is steepest's own training loop.  One module per job:
 ``results``      what the sweep's directory holds (trials.csv, best.npz, ...)
 ===============  ==============================================================
 
-Needs the ``sweep`` extra: ``pip install 'steepest[sweep]'``.
+Needs the ``sweep`` extra (in a checkout: ``python -m pip install -e ".[sweep]"``).
 """
