@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as act
+from .summary import summary_html, summary_text
 
 #: Weight initialisations.  Each returns the standard deviation of W and
 #: whether the biases are drawn from N(0, 1) (True) or set to zero (False).
@@ -448,14 +449,10 @@ class Network:
 
         Returns the table (see :mod:`steepest.summary`): ``print(net.summary())``.
         """
-        from .summary import summary_text
-
         return summary_text(self)
 
     def _repr_html_(self) -> str:
         """The summary as an HTML table: what Jupyter shows for a network."""
-        from .summary import summary_html
-
         return summary_html(self)
 
 
