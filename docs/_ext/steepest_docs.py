@@ -154,7 +154,6 @@ def keras_sections(app, what, name, obj, options, lines) -> None:
 #: markup slip that fails the -W build, and the text that fixes it on the page.  Phase 2 fixes
 #: the source and removes the entry; an entry whose text is no longer there fails the build.
 SOURCE_FIXES = {
-    "steepest.training.check_labels": [("``None``s are skipped", "``None`` is skipped")],
     "steepest.web.app": [("=======  ===", "======== ===")],
 }
 
