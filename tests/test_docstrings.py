@@ -41,7 +41,9 @@ from numpydoc.docscrape import NumpyDocString  # noqa: E402
 MODULES = ["activations", "losses", "perceptron", "descent", "gradcheck", "optimizers",
            "schedules", "regularizers", "metrics", "datasets", "preprocess", "augment",
            "config", "progress", "course", "exercises", "plots", "summary", "ladder",
-           "machine", "messages", "network", "loop", "training"]
+           "machine", "messages", "network", "checks", "training", "web",
+           "cli.app", "cli.basics", "cli.course", "cli.export", "cli.ladder", "cli.plot",
+           "cli.serve", "cli.train"]
 
 ALWAYS = {"GL06", "GL07"}
 PARAMETERS = {"PR01", "PR02", "PR03", "PR04", "PR07"}
