@@ -72,7 +72,6 @@ nitpick_ignore_regex = [
 # there and empties this list.
 nitpick_ignore = [
     ("py:data", "FORMAT_VERSION"),                               # steepest.modelfile
-    ("py:data", "CANCEL_GRACE"),                                 # steepest.web.jobs
 ]
 
 # --- The API reference (docs/reference/api/, generated, not committed) -----------

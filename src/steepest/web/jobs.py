@@ -40,7 +40,8 @@ from .served import ServedModel
 from .train_request import MAX_EPOCHS
 from .validate import ApiError
 
-CANCEL_GRACE = 10.0  # seconds a cancelled process gets to stop on its own
+#: Seconds a cancelled training process gets to stop on its own before it is killed.
+CANCEL_GRACE = 10.0
 FINAL = ("done", "cancelled", "error")
 
 
