@@ -117,10 +117,12 @@ class Dense:
         b = rng.standard_normal(n_out) if random_bias else np.zeros(n_out)
         self.W = Parameter("W", W.astype(dtype), np.zeros((n_in, n_out), dtype))
         self.b = Parameter("b", b.astype(dtype), np.zeros(n_out, dtype))
+        # The forms of f that training runs, each right under the readable one in
+        # steepest.activations (sigmoid_ and sigmoid_prime_out under sigmoid):
         self._f_ = act.IN_PLACE[activation]  # f, written over z's memory
         self._f_prime = None if activation == "softmax" else act.DERIVATIVES_FROM_OUTPUT[
             activation
-        ]
+        ]  # f' through the output a = f(z), all that backward needs
         self.x: np.ndarray | None = None  # input saved by forward, for backward
         self.z: np.ndarray | None = None  # an output layer's logits, saved by forward
         self.a: np.ndarray | None = None  # output saved by forward, for f'
