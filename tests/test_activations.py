@@ -125,3 +125,39 @@ def test_in_place_versions_give_the_reference_bits(name, dtype):
         out = act.IN_PLACE[name](work)
     assert out is work and out.dtype == dtype
     np.testing.assert_array_equal(out, reference)
+
+
+#: z from -1000 to 1000, densely around 0 where the functions bend, with the kink at 0.
+GRID = np.concatenate([np.linspace(-1000, 1000, 401), np.linspace(-40, 40, 1601), EXTREMES])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(act.ACTIVATIONS))
+def test_the_forms_training_runs_agree_with_the_readable_function(name, dtype):
+    # The README's lecture table points at the readable f and f'; Dense runs f in place
+    # and f' through the output.  Same values, same dtype, extremes included.
+    z = GRID.astype(dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = act.ACTIVATIONS[name](z)
+        in_place = act.IN_PLACE[name](z.copy())
+        d = act.DERIVATIVES[name](z)
+        d_out = act.DERIVATIVES_FROM_OUTPUT[name](a)
+    assert a.dtype == in_place.dtype == d.dtype == d_out.dtype == dtype
+    np.testing.assert_array_equal(in_place, a)
+    if name == "softplus":  # 1 - e^(-a) against sigmoid(z): two units in the last place
+        np.testing.assert_allclose(d_out, d, rtol=4 * np.finfo(dtype).eps, atol=0)
+    else:
+        np.testing.assert_array_equal(d_out, d)
+
+
+def test_each_faster_form_sits_in_its_readable_functions_section():
+    import inspect
+
+    source = inspect.getsource(act)
+    sections = source.split("# " + "-" * 75 + "\n")
+    assert len(sections) == len(act.ACTIVATIONS) + 3  # the imports, softmax, the tables
+    for name in act.ACTIVATIONS:
+        (home,) = [s for s in sections if f"\ndef {name}(" in s]
+        for form in (f"{name}_", f"{name}_prime", f"{name}_prime_out"):
+            assert f"\ndef {form}(" in home, form

@@ -153,16 +153,11 @@ def keras_sections(app, what, name, obj, options, lines) -> None:
 #: Docstrings in modules other sessions were editing while this site was built, each with a
 #: markup slip that fails the -W build, and the text that fixes it on the page.  Phase 2 fixes
 #: the source and removes the entry; an entry whose text is no longer there fails the build.
-SOURCE_FIXES = {
-    "steepest.training.check_labels": [("``None``s are skipped", "``None`` is skipped")],
-    "steepest.web.app": [("=======  ===", "======== ===")],
-}
+SOURCE_FIXES: dict[str, list[tuple[str, str]]] = {}
 
 
 #: The same for click help texts (rendered as reStructuredText), by command path.
-CLI_FIXES = {
-    "steepest ladder": [("(configs/*.toml)", "(``configs/*.toml``)")],
-}
+CLI_FIXES: dict[str, list[tuple[str, str]]] = {}
 
 
 def cli_fixes(ctx, lines) -> None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activations as act
+from .summary import summary_html, summary_text
 
 #: Weight initialisations.  Each returns the standard deviation of W and
 #: whether the biases are drawn from N(0, 1) (True) or set to zero (False).
@@ -68,15 +69,26 @@ class Parameter:
 class Dense:
     """One fully connected layer: ``a = f(x W + b)``.
 
-    Args:
-        n_in: inputs per example.
-        n_out: units.
-        activation: a name from :data:`steepest.activations.ACTIVATIONS`, or
-            ``"softmax"`` for an output layer.
-        rng: source of the initial weights.
-        init: a name from :data:`INITS`.
-        dtype: float32 for speed, float64 for gradient checks.
+    Parameters
+    ----------
+    n_in : int
+        inputs per example.
+    n_out : int
+        units.
+    activation : str
+        a name from :data:`steepest.activations.ACTIVATIONS`, or ``"softmax"`` for an
+        output layer.  Forward runs its in-place form and backward its derivative
+        through the output (:data:`~steepest.activations.IN_PLACE`,
+        :data:`~steepest.activations.DERIVATIVES_FROM_OUTPUT`).
+    rng : numpy.random.Generator
+        source of the initial weights.
+    init : str
+        a name from :data:`INITS`.
+    dtype : numpy.dtype
+        float32 for speed, float64 for gradient checks.
 
+    Examples
+    --------
     >>> layer = Dense(3, 2, "sigmoid", np.random.default_rng(0))
     >>> layer.forward(np.ones((4, 3), dtype=np.float32)).shape
     (4, 2)
@@ -105,10 +117,12 @@ class Dense:
         b = rng.standard_normal(n_out) if random_bias else np.zeros(n_out)
         self.W = Parameter("W", W.astype(dtype), np.zeros((n_in, n_out), dtype))
         self.b = Parameter("b", b.astype(dtype), np.zeros(n_out, dtype))
+        # The forms of f that training runs, each right under the readable one in
+        # steepest.activations (sigmoid_ and sigmoid_prime_out under sigmoid):
         self._f_ = act.IN_PLACE[activation]  # f, written over z's memory
         self._f_prime = None if activation == "softmax" else act.DERIVATIVES_FROM_OUTPUT[
             activation
-        ]
+        ]  # f' through the output a = f(z), all that backward needs
         self.x: np.ndarray | None = None  # input saved by forward, for backward
         self.z: np.ndarray | None = None  # an output layer's logits, saved by forward
         self.a: np.ndarray | None = None  # output saved by forward, for f'
@@ -116,13 +130,16 @@ class Dense:
 
     @property
     def n_in(self) -> int:
+        """Inputs per example."""
         return self.W.value.shape[0]
 
     @property
     def n_out(self) -> int:
+        """Units."""
         return self.W.value.shape[1]
 
     def parameters(self) -> list[Parameter]:
+        """``[W, b]``."""
         return [self.W, self.b]
 
     def __getstate__(self) -> dict:
@@ -236,14 +253,22 @@ def shape_problem(name: str, shape: tuple, n_out: int, saved: tuple) -> str:
 class Network:
     """A stack of :class:`Dense` layers ending in softmax.
 
-    Args:
-        sizes: units per layer, input first: ``(784, 15, 10)`` is the lecture's.
-        activation: hidden activation name (one for all hidden layers, or a
-            sequence with one per hidden layer).
-        init: weight initialisation, a name from :data:`INITS`.
-        rng: a ``numpy.random.Generator``; the same seed gives the same weights.
-        dtype: ``np.float32`` (default, fast) or ``np.float64`` (gradient checks).
+    Parameters
+    ----------
+    sizes : Sequence[int]
+        units per layer, input first: ``(784, 15, 10)`` is the lecture's.
+    activation : str or Sequence[str]
+        hidden activation name (one for all hidden layers, or a sequence with one per
+        hidden layer).
+    init : str
+        weight initialisation, a name from :data:`INITS`.
+    rng : numpy.random.Generator, optional
+        the same seed gives the same weights; default: a fresh, unseeded generator.
+    dtype : numpy.dtype
+        ``np.float32`` (default, fast) or ``np.float64`` (gradient checks).
 
+    Examples
+    --------
     >>> net = Network((784, 15, 10), rng=np.random.default_rng(0))
     >>> net.num_parameters(), [p.value.size for p in net.parameters()]
     (11935, [11760, 15, 150, 10])
@@ -296,6 +321,7 @@ class Network:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def num_parameters(self) -> int:
+        """Weights and biases, all told: 11,935 for the lecture's network."""
         return sum(p.value.size for p in self.parameters())
 
     def forward(
@@ -306,14 +332,22 @@ class Network:
     ) -> np.ndarray:
         """Class probabilities ``o`` (N, K) for inputs ``x`` (N, n_in).
 
-        Args:
-            x: inputs, one example per row.
-            dropout: for training only: ``dropout[i]`` is the probability of
-                zeroing each input of layer ``i`` (so ``dropout[0]`` drops
-                pixels and ``dropout[1]`` drops the first hidden layer's units).
-                Inverted dropout (Srivastava et al. 2014): survivors are scaled
-                by ``1 / (1 - p)``, so nothing changes at test time.
-            rng: draws the dropout masks; required when ``dropout`` is given.
+        Parameters
+        ----------
+        x : ndarray
+            inputs, one example per row.
+        dropout : Sequence[float], optional
+            for training only: ``dropout[i]`` is the probability of zeroing each input
+            of layer ``i`` (so ``dropout[0]`` drops pixels and ``dropout[1]`` drops the
+            first hidden layer's units).  Inverted dropout (Srivastava et al. 2014):
+            survivors are scaled by ``1 / (1 - p)``, so nothing changes at test time.
+        rng : numpy.random.Generator, optional
+            draws the dropout masks; required when ``dropout`` is given.
+
+        Returns
+        -------
+        ndarray
+            ``o = softmax(f)``, a new array; the logits ``f`` stay in :attr:`logits`.
         """
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
             raise ValueError(f"expected input of shape (N, {self.sizes[0]}), got {x.shape}")
@@ -448,14 +482,10 @@ class Network:
 
         Returns the table (see :mod:`steepest.summary`): ``print(net.summary())``.
         """
-        from .summary import summary_text
-
         return summary_text(self)
 
     def _repr_html_(self) -> str:
         """The summary as an HTML table: what Jupyter shows for a network."""
-        from .summary import summary_html
-
         return summary_html(self)
 
 

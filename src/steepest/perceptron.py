@@ -211,6 +211,21 @@ def learn(
     >>> learn(X, [0, 1, 1, 0], max_epochs=50).converged  # XOR
     False
     """
+    x, y = _checked_examples(x, y, learning_rate)
+    w = np.zeros(x.shape[1])
+    b = 0.0
+    mistakes: list[int] = []
+    for _ in range(max_epochs):
+        order = rng.permutation(len(x)) if rng is not None else range(len(x))
+        b, errors = _rosenblatt_pass(x, y, w, b, order, learning_rate)
+        mistakes.append(errors)
+        if errors == 0:
+            break
+    return LearnResult(Perceptron(w, bias=b), mistakes[-1] == 0, len(mistakes), mistakes)
+
+
+def _checked_examples(x, y, learning_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` as floats ``(N, d)`` and ``y`` ``(N,)`` of 0s and 1s, or a ValueError."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y)
     if x.ndim != 2 or y.shape != (x.shape[0],):
@@ -221,20 +236,21 @@ def learn(
         raise ValueError(f"targets must be 0 or 1, got {sorted(set(y.tolist()))!r}")
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-    w = np.zeros(x.shape[1])
-    b = 0.0
-    mistakes: list[int] = []
-    for _ in range(max_epochs):
-        order = rng.permutation(len(x)) if rng is not None else range(len(x))
-        errors = 0
-        for i in order:
-            y_hat = int(step(x[i] @ w + b))  # H(0) = 1, as in Perceptron.predict
-            update = learning_rate * (y[i] - y_hat)
-            if update:
-                w += update * x[i]
-                b += update
-                errors += 1
-        mistakes.append(errors)
-        if errors == 0:
-            break
-    return LearnResult(Perceptron(w, bias=b), mistakes[-1] == 0, len(mistakes), mistakes)
+    return x, y
+
+
+def _rosenblatt_pass(x: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, order,
+                     learning_rate: float) -> tuple[float, int]:
+    """One pass of the rule over the examples in ``order``: ``w`` is updated in place.
+
+    Returns the new ``b`` and the number of mistakes (updates) made.
+    """
+    errors = 0
+    for i in order:
+        y_hat = int(step(x[i] @ w + b))  # H(0) = 1, as in Perceptron.predict
+        update = learning_rate * (y[i] - y_hat)
+        if update:
+            w += update * x[i]
+            b += update
+            errors += 1
+    return b, errors

@@ -160,16 +160,18 @@ def run_with_progress(
     x_train = data[0][0]
     n_in = int(np.prod(x_train.shape[1:]))
     progress = training_progress(config, len(x_train), description)
-
-    def batch(epoch: int, index: int, loss: float) -> None:
-        progress.on_batch(epoch, index, loss)
-        if on_batch is not None:
-            on_batch(epoch, index, loss)
-
-    def epoch(record: EpochRecord, state: TrainState) -> None:
-        progress.on_epoch(record, state)
-        if on_epoch is not None:
-            on_epoch(record, state)
-
     with progress, limit_blas_threads(blas_threads_for(config, n_in, threads)):
-        return run(config, data, on_batch=batch, on_epoch=epoch, **kwargs)
+        return run(config, data, on_batch=_then(progress.on_batch, on_batch),
+                   on_epoch=_then(progress.on_epoch, on_epoch), **kwargs)
+
+
+def _then(first: Callable, second: Callable | None) -> Callable:
+    """A callback that calls ``first``, then ``second`` (if any), with the same arguments."""
+    if second is None:
+        return first
+
+    def both(*args) -> None:
+        first(*args)
+        second(*args)
+
+    return both

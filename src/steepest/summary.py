@@ -9,15 +9,35 @@ one example per row.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
-if TYPE_CHECKING:  # only for type hints: network.py imports this module
-    from .network import Network
+import numpy as np
+
+
+class NetworkLike(Protocol):
+    """What a summary reads of a network: a :class:`~steepest.network.Network` has it all.
+
+    This module names no class of :mod:`steepest.network`: that module imports this one
+    (``Network.summary`` returns :func:`summary_text`), and the arrow points one way.
+    Each of ``layers`` has ``activation``, ``n_in``, ``n_out`` and the parameters ``W``
+    and ``b``, as :class:`~steepest.network.Dense` does.
+    """
+
+    sizes: tuple[int, ...]
+    layers: Sequence
+    dtype: np.dtype
+
+    def describe(self) -> str:
+        """One line: ``784 -> 15 sigmoid -> 10 softmax (11,935 parameters)``."""
+
+    def num_parameters(self) -> int:
+        """Weights and biases, all told."""
 
 HEADER = ("layer", "activation", "output shape", "parameters", "W + b")
 
 
-def summary_rows(network: Network) -> list[tuple[str, str, str, str, str]]:
+def summary_rows(network: NetworkLike) -> list[tuple[str, str, str, str, str]]:
     """One row per layer, the input first: name, activation, shape, count, formula.
 
     >>> import numpy as np
@@ -33,17 +53,17 @@ def summary_rows(network: Network) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
-def _title(network: Network) -> str:
+def _title(network: NetworkLike) -> str:
     return "Network: " + network.describe().rsplit(" (", 1)[0]
 
 
-def _total(network: Network) -> str:
+def _total(network: NetworkLike) -> str:
     n = network.num_parameters()
     kib = n * network.dtype.itemsize / 1024
     return f"Total parameters: {n:,} ({network.dtype.name}, {kib:,.1f} KiB)"
 
 
-def summary_text(network: Network) -> str:
+def summary_text(network: NetworkLike) -> str:
     """The summary as a fixed-width table (what ``print(net.summary())`` shows).
 
     >>> import numpy as np
@@ -71,7 +91,7 @@ def summary_text(network: Network) -> str:
     return "\n".join([_title(network), line(HEADER), rule, *body, rule, _total(network)])
 
 
-def summary_html(network: Network) -> str:
+def summary_html(network: NetworkLike) -> str:
     """The summary as an HTML table, for Jupyter."""
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)

@@ -1,31 +1,36 @@
-"""The training loop: data -> network -> loss (value, delta) -> backward -> step.
+"""The training loop, and a whole run around it, all driven by one :class:`TrainConfig`.
 
-One epoch of mini-batch gradient descent: the lecture's update
+One epoch of mini-batch gradient descent (:func:`train`) is the lecture's update
 ``v <- v - lambda grad C``, with ``grad C`` the gradient over a mini-batch
 (mini-batches are ours; the lecture does not speak of them):
 
 1. shuffle the training set (with the caller's random generator);
 2. cut it into mini-batches of ``batch_size`` rows;
-3. for each: forward pass, loss and its delta, backpropagation, optional L2
-   penalty, the optimizer's update with the scheduled learning rate, optional
-   max-norm projection;
+3. for each, the lecture's steps: forward pass, loss (its value and its delta),
+   backpropagation, the optimizer's step -- with our additions between them: an
+   optional L2 penalty, the scheduled learning rate, an optional max-norm projection;
 4. score the held-out set.
 
-:func:`train` runs those epochs; :func:`run` wraps it with everything a real
-run needs -- a validation split, early stopping, data augmentation,
-checkpoints and resuming -- all driven by one :class:`TrainConfig`.
-Nothing here prints: progress goes to ``on_batch`` / ``on_epoch`` callbacks.
+:func:`run` wraps those epochs with everything a real run needs -- a validation
+split, early stopping, data augmentation, checkpoints and resuming -- each in a
+helper named for what it does; :class:`TrainState` is everything that changes
+during a run, which a checkpoint saves.  Nothing here prints: progress goes to
+``on_batch`` / ``on_epoch`` callbacks.  The checks before and after a run (labels,
+the validation split, a loss far above chance) are in :mod:`steepest.checks`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from . import schedules
+from .checks import FAR_ABOVE_CHANCE, chance_loss, check_labels, loss_warning, split_validation
 from .config import TrainConfig
 from .losses import nll
 from .network import Network
@@ -33,21 +38,12 @@ from .optimizers import OPTIMIZERS, Optimizer
 from .regularizers import l2_penalty
 from .regularizers import max_norm as apply_max_norm
 
-
-class TrainingDiverged(ArithmeticError):
-    """A logit, the loss or a weight became NaN or infinite; ``epoch`` is where.
-
-    The loss is taken from the logits (see :class:`steepest.losses.NLL`), so it
-    is finite whenever they are: a non-finite loss means non-finite logits,
-    i.e. the weights themselves blew up -- not a merely confident network.
-    """
-
-    def __init__(self, epoch: int, loss: float, learning_rate: float, what: str = "loss") -> None:
-        self.epoch, self.loss, self.learning_rate = epoch, loss, learning_rate
-        super().__init__(
-            f"training diverged in epoch {epoch}: {what} is {loss}; "
-            f"try a smaller learning rate than {learning_rate:g}"
-        )
+__all__ = [
+    "FAR_ABOVE_CHANCE", "EpochRecord", "RunResult", "TrainConfig", "TrainState",
+    "TrainingDiverged", "TrainingStopped", "build_network", "build_optimizer", "chance_loss",
+    "check_labels", "fit", "iterate_minibatches", "loss_warning", "run", "split_validation",
+    "train",
+]
 
 
 class TrainingStopped(Exception):
@@ -55,13 +51,44 @@ class TrainingStopped(Exception):
 
 
 def build_network(config: TrainConfig, n_in: int, n_out: int, rng: np.random.Generator) -> Network:
+    """The network ``config`` describes, ``n_in`` inputs and ``n_out`` classes, drawn from ``rng``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        ``hidden``, ``activation`` and ``init`` are read.
+    n_in : int
+        inputs per example (784 for MNIST).
+    n_out : int
+        classes K.
+    rng : numpy.random.Generator
+        the initial weights' source.
+
+    Returns
+    -------
+    Network
+        ``(n_in, *config.hidden, n_out)``, untrained.
+    """
     return Network(
         (n_in, *config.hidden, n_out), activation=config.activation, init=config.init, rng=rng
     )
 
 
 def build_optimizer(config: TrainConfig, network: Network) -> Optimizer:
-    """The optimizer ``config`` names, holding ``network.parameters()``."""
+    """The optimizer ``config`` names, holding ``network.parameters()``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        ``optimizer``, ``learning_rate`` and the optimizer's own settings are read.
+    network : Network
+        whose parameters the optimizer updates.
+
+    Returns
+    -------
+    Optimizer
+        an instance of ``OPTIMIZERS[config.optimizer]``.
+    """
     cls = OPTIMIZERS[config.optimizer]
     kwargs: dict = {"learning_rate": config.learning_rate}
     if config.optimizer in ("momentum", "nesterov"):
@@ -73,8 +100,42 @@ def build_optimizer(config: TrainConfig, network: Network) -> Optimizer:
     return cls(network.parameters(), **kwargs)
 
 
+class TrainingDiverged(ArithmeticError):
+    """A logit, the loss or a weight became NaN or infinite; ``epoch`` is where.
+
+    The loss is taken from the logits (see :class:`steepest.losses.NLL`), so it
+    is finite whenever they are: a non-finite loss means non-finite logits,
+    i.e. the weights themselves blew up -- not a merely confident network.
+
+    Parameters
+    ----------
+    epoch : int
+        the epoch in which it happened.
+    loss : float
+        the non-finite value.
+    learning_rate : float
+        the learning rate at the time, which the message suggests lowering.
+    what : str
+        what was not finite: ``"loss"``, ``"the validation loss"``, ``"a weight in W1"``.
+    """
+
+    def __init__(self, epoch: int, loss: float, learning_rate: float, what: str = "loss") -> None:
+        self.epoch, self.loss, self.learning_rate = epoch, loss, learning_rate
+        super().__init__(
+            f"training diverged in epoch {epoch}: {what} is {loss}; "
+            f"try a smaller learning rate than {learning_rate:g}"
+        )
+
+
 @dataclass
 class EpochRecord:
+    """What one epoch left behind: its number, mean training loss, score and time.
+
+    ``extra`` holds what only some runs have: ``learning_rate``, ``val_accuracy``,
+    ``val_loss``, ``stopped_early``; :meth:`to_dict` puts them beside the rest, as
+    ``history.json`` stores them.
+    """
+
     epoch: int
     train_loss: float
     test_accuracy: float | None
@@ -82,6 +143,7 @@ class EpochRecord:
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The record as ``history.json`` stores it: the four fields, then ``extra``'s keys."""
         d = {
             "epoch": self.epoch,
             "train_loss": self.train_loss,
@@ -93,6 +155,7 @@ class EpochRecord:
 
     @classmethod
     def from_dict(cls, d: dict) -> EpochRecord:
+        """The record :meth:`to_dict` gave ``d`` for (``test_accuracy`` may be missing)."""
         core = {"epoch", "train_loss", "test_accuracy", "seconds"}
         return cls(d["epoch"], d["train_loss"], d.get("test_accuracy"), d["seconds"],
                    {k: v for k, v in d.items() if k not in core})
@@ -109,6 +172,24 @@ def iterate_minibatches(
     rather than shuffling a whole copy each epoch touches the rows once, while
     they are in cache: 30 % less time per batch of 32, 40 % per 128.)  The yielded
     ``x_batch`` is overwritten by the next iteration: use it before asking for the next.
+
+    Parameters
+    ----------
+    x : ndarray
+        images, uint8 ``(N, 28, 28)`` (scaled by 1/255) or floats ``(N, n_in)``.
+    y : ndarray
+        labels ``(N,)``.
+    batch_size : int
+        rows per batch; the last batch holds what is left.
+    rng : numpy.random.Generator
+        draws the shuffle.
+    dtype : numpy.dtype
+        of the yielded ``x_batch``.
+
+    Yields
+    ------
+    tuple of ndarray
+        ``x_batch`` ``(B, n_in)`` of ``dtype`` and ``y_batch`` ``(B,)`` of ints.
     """
     n = x.shape[0]
     perm = rng.permutation(n)
@@ -130,122 +211,116 @@ def iterate_minibatches(
         yield xb, y_shuf[start : start + batch_size]
 
 
-def train(
-    network: Network,
-    optimizer: Optimizer,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    *,
-    epochs: int,
-    batch_size: int,
-    rng: np.random.Generator,
-    x_test: np.ndarray | None = None,
-    y_test: np.ndarray | None = None,
-    on_batch: Callable[[int, int, float], None] | None = None,
-    on_epoch: Callable[[EpochRecord], None] | None = None,
-    start_epoch: int = 1,
-    epoch_data: Callable[[int], np.ndarray] | None = None,
-    schedule: Callable[[int], float] | None = None,
-    l2: float = 0.0,
-    max_norm: float = 0.0,
-    dropout: tuple[float, ...] | None = None,
-) -> list[EpochRecord]:
-    """Mini-batch gradient descent on the negative log-likelihood.
+def train(network: Network, optimizer: Optimizer, x_train: np.ndarray, y_train: np.ndarray, *,
+          epochs: int, batch_size: int, rng: np.random.Generator,
+          x_test: np.ndarray | None = None, y_test: np.ndarray | None = None,
+          on_batch: Callable[[int, int, float], None] | None = None,
+          on_epoch: Callable[[EpochRecord], None] | None = None, start_epoch: int = 1,
+          epoch_data: Callable[[int], np.ndarray] | None = None,
+          schedule: Callable[[int], float] | None = None, l2: float = 0.0, max_norm: float = 0.0,
+          dropout: tuple[float, ...] | None = None) -> list[EpochRecord]:
+    """Mini-batch gradient descent on the negative log-likelihood, ``epochs`` times over.
 
-    Args:
-        network: the model; its parameters are updated in place.
-        optimizer: holds ``network.parameters()``; its ``step()`` applies the update.
-        x_train: images, uint8 (N, 28, 28) or floats (N, 784).
-        y_train: labels (N,).
-        epochs: passes over the training set.
-        batch_size: rows per gradient step.
-        rng: shuffles the data and draws dropout masks; the same generator
-            state gives the same run, bit for bit.
-        x_test, y_test: scored after every epoch when given.
-        on_batch: called as ``on_batch(epoch, batch_index, loss)`` after each step.
-        on_epoch: called with each :class:`EpochRecord`.
-        start_epoch: number of the first epoch (for resumed runs).
-        epoch_data: when given, ``epoch_data(epoch)`` returns the images to
-            train on in that epoch instead of ``x_train`` -- same shape, same
-            row order, so ``y_train`` still labels them -- e.g. a
-            :class:`steepest.augment.AugmentedEpochs` that distorts a fresh
-            copy of ``x_train`` each epoch.  Its wait (if any) counts in the
-            epoch's ``seconds``.
-        schedule: learning rate for global step ``t`` (0-based, counted from
-            epoch 1, so resumed runs continue the schedule); default: the
-            optimizer's fixed ``learning_rate``.
-        l2: L2 penalty coefficient (see :mod:`steepest.regularizers`).
-        max_norm: if > 0, cap each unit's incoming-weight norm after every step.
-        dropout: per-layer input dropout probabilities (see :meth:`Network.forward`).
+    Parameters
+    ----------
+    network, optimizer : Network, Optimizer
+        the model, updated in place, and the optimizer holding its parameters.
+    x_train, y_train : ndarray
+        images, uint8 ``(N, 28, 28)`` or floats ``(N, 784)``, and their labels ``(N,)``.
+    epochs, batch_size : int
+        passes over the training set; rows per gradient step.
+    rng : numpy.random.Generator
+        shuffles the data and draws dropout masks: same state, same run, bit for bit.
+    x_test, y_test : ndarray, optional
+        scored after every epoch when given.
+    on_batch, on_epoch : callable, optional
+        ``on_batch(epoch, batch_index, loss)`` after each step; ``on_epoch(record)``.
+    start_epoch : int
+        the first epoch's number (a resumed run's).
+    epoch_data : callable, optional
+        ``epoch_data(epoch)``: that epoch's images instead of ``x_train`` (e.g. augmented).
+    schedule : callable, optional
+        the learning rate of global step ``t`` (0-based, from epoch 1).
+    l2, max_norm : float
+        the L2 penalty; a cap on each unit's incoming-weight norm (0: none).
+    dropout : tuple of float, optional
+        per-layer input dropout probabilities (see :meth:`Network.forward`).
 
-    Returns:
-        One :class:`EpochRecord` per epoch.
+    Returns
+    -------
+    list of EpochRecord
+        one per epoch.
 
-    Raises:
-        TrainingDiverged: when a mini-batch loss (taken from the logits) or,
-            at the end of an epoch, a weight is NaN or infinite; the network
-            then holds the weights of the step that produced it.
+    Raises
+    ------
+    TrainingDiverged
+        a loss (from the logits) or, at an epoch's end, a weight is not finite.
     """
-    if dropout is not None and not any(dropout):
-        dropout = None
-    steps_per_epoch = -(-x_train.shape[0] // batch_size)
+    dropout = dropout if dropout is not None and any(dropout) else None
     history = []
     for epoch in range(start_epoch, start_epoch + epochs):
         t0 = time.perf_counter()
         x_epoch = x_train if epoch_data is None else _checked_epoch_data(epoch_data, epoch, x_train)
-        # Overflow is caught below and reported as TrainingDiverged: NumPy's
-        # warnings about it would only say the same thing less clearly.
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean_loss = _one_epoch(
-                network, optimizer, x_epoch, y_train, batch_size, rng, epoch,
-                first_step=(epoch - 1) * steps_per_epoch, schedule=schedule, l2=l2,
-                max_norm=max_norm, dropout=dropout, on_batch=on_batch,
-            )
-        test_acc = None
-        if x_test is not None and y_test is not None:
-            test_acc = network.accuracy(x_test, y_test)
-        record = EpochRecord(epoch, mean_loss, test_acc, time.perf_counter() - t0,
-                             {"learning_rate": optimizer.learning_rate})
+        mean_loss = _one_epoch(network, optimizer, x_epoch, y_train, batch_size, rng, epoch,
+                               schedule=schedule, l2=l2, max_norm=max_norm, dropout=dropout,
+                               on_batch=on_batch)
+        scored = x_test is not None and y_test is not None
+        record = EpochRecord(epoch, mean_loss, network.accuracy(x_test, y_test) if scored else None,
+                             time.perf_counter() - t0, {"learning_rate": optimizer.learning_rate})
         history.append(record)
         if on_epoch is not None:
             on_epoch(record)
     return history
 
 
-def _one_epoch(network, optimizer, x, y, batch_size, rng, epoch, *, first_step, schedule, l2,
-               max_norm, dropout, on_batch) -> float:
-    """One pass of mini-batch gradient descent over ``x``; returns the mean loss."""
+def _one_epoch(network, optimizer, x, y, batch_size, rng, epoch, *, schedule, l2, max_norm,
+               dropout, on_batch) -> float:
+    """One pass of mini-batch gradient descent over ``x``; returns the mean loss.
+
+    Overflow is caught by the checks below and reported as :class:`TrainingDiverged`:
+    NumPy's warnings about it would only say the same thing less clearly.
+    """
     params = network.parameters()
+    first_step = (epoch - 1) * -(-x.shape[0] // batch_size)  # global step t, counted from epoch 1
     total, count = 0.0, 0
-    for i, (xb, yb) in enumerate(iterate_minibatches(x, y, batch_size, rng)):
-        o = network.forward(xb, dropout, rng)  # (B, 10) probabilities
-        loss, delta = nll(o, yb, network.logits)  # value from the logits; (o - onehot(y)) / B
-        network.backward(delta)  # fills every Parameter.grad
-        if l2:
-            loss += l2_penalty(params, l2)  # C += (l2/2) sum W^2; grad += l2 W
-        if not np.isfinite(loss):
-            raise TrainingDiverged(epoch, loss, optimizer.learning_rate)
-        if schedule is not None:
-            optimizer.learning_rate = schedule(first_step + i)  # global step t
-        optimizer.step()  # e.g. v <- v - lambda * grad
-        if max_norm:
-            apply_max_norm(params, max_norm)
-        total += loss * xb.shape[0]
-        count += xb.shape[0]
-        if on_batch is not None:
-            on_batch(epoch, i, loss)
-    # A step whose gradient overflowed leaves non-finite weights; the next
-    # step's logits would show it, but an epoch's last step has no next one.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for i, (xb, yb) in enumerate(iterate_minibatches(x, y, batch_size, rng)):  # a batch
+            o = network.forward(xb, dropout, rng)  # forward: (B, 10) probabilities
+            loss, delta = nll(o, yb, network.logits)  # loss from the logits; (o - onehot(y)) / B
+            network.backward(delta)  # backward: fills every Parameter.grad
+            if l2:
+                loss += l2_penalty(params, l2)  # ours: C += (l2/2) sum W^2; grad += l2 W
+            if not np.isfinite(loss):
+                raise TrainingDiverged(epoch, loss, optimizer.learning_rate)
+            if schedule is not None:
+                optimizer.learning_rate = schedule(first_step + i)  # ours: global step t
+            optimizer.step()  # e.g. v <- v - lambda * grad
+            if max_norm:
+                apply_max_norm(params, max_norm)  # ours
+            total += loss * xb.shape[0]
+            count += xb.shape[0]
+            if on_batch is not None:
+                on_batch(epoch, i, loss)
+    _check_weights(params, epoch, optimizer.learning_rate)
+    return total / count
+
+
+def _check_weights(params: list, epoch: int, learning_rate: float) -> None:
+    """Raise :class:`TrainingDiverged` if a weight is not finite.
+
+    A step whose gradient overflowed leaves non-finite weights; the next step's
+    logits would show it, but an epoch's last step has no next one.
+    """
     for k, p in enumerate(params):
         if not np.isfinite(p.value).all():
-            raise TrainingDiverged(epoch, float("nan"), optimizer.learning_rate,
+            raise TrainingDiverged(epoch, float("nan"), learning_rate,
                                    f"a weight in {p.name}{k // 2 + 1}")
-    return total / count
 
 
 def _checked_epoch_data(
     epoch_data: Callable[[int], np.ndarray], epoch: int, x_train: np.ndarray
 ) -> np.ndarray:
+    """``epoch_data(epoch)``, which must have ``x_train``'s shape."""
     x = epoch_data(epoch)
     if x.shape != x_train.shape:
         raise ValueError(
@@ -276,6 +351,20 @@ class TrainState:
 
     @classmethod
     def new(cls, config: TrainConfig, n_in: int, n_out: int) -> TrainState:
+        """A run's start: the network drawn from ``config.seed``, its optimizer, epoch 0.
+
+        Parameters
+        ----------
+        config : TrainConfig
+            the run's hyperparameters.
+        n_in, n_out : int
+            inputs per example and classes.
+
+        Returns
+        -------
+        TrainState
+            with the generator that drew the weights, to shuffle and drop out with next.
+        """
         rng = np.random.default_rng(config.seed)
         network = build_network(config, n_in, n_out, rng)  # init draws come first from rng
         return cls(config, network, build_optimizer(config, network), rng)
@@ -283,6 +372,8 @@ class TrainState:
 
 @dataclass
 class RunResult:
+    """What :func:`run` returns: the trained network, its history and its scores."""
+
     network: Network
     history: list[EpochRecord]
     test_accuracy: float | None  # on the test set, scored once at the end
@@ -293,85 +384,6 @@ class RunResult:
     # what the caller should tell the user about the run: the last epoch's loss
     # far above chance (see loss_warning), or None
     warning: str | None = None
-
-
-#: A mean loss this many times ln K is "far above chance": the network does
-#: much worse than guessing, on average e^(-10 ln K) = K^-10 for the right class.
-FAR_ABOVE_CHANCE = 10
-
-
-def chance_loss(n_classes: int) -> float:
-    """ln K: the loss of guessing, i.e. of giving each of K classes probability 1/K.
-
-    >>> round(chance_loss(10), 4)
-    2.3026
-    """
-    return float(np.log(n_classes))
-
-
-def loss_warning(loss: float, n_classes: int, learning_rate: float | None = None,
-                 l2: float = 0.0) -> str | None:
-    """A sentence saying that a finite mean ``loss`` is far above chance, or None if it is not.
-
-    A finite loss is not divergence (:class:`TrainingDiverged`), but a mean loss
-    of ``FAR_ABOVE_CHANCE`` times ln K or more means the network puts almost no
-    probability on the right class: a learning rate or initial weights too large
-    (or, when the loss includes an L2 penalty, too large an ``l2``).
-
-    >>> loss_warning(0.3, 10) is None
-    True
-    >>> print(loss_warning(2.5e30, 10, 1e30).replace(": ", ":\\n"))
-    the training loss 2.5e+30 is far above chance (ln 10 = 2.30):
-    the learning rate 1e+30 (or the initial weights) is probably too large
-    """
-    chance = chance_loss(n_classes)
-    if not loss >= FAR_ABOVE_CHANCE * chance:
-        return None
-    rate = "" if learning_rate is None else f" {learning_rate:g}"
-    causes = (f"the learning rate{rate}, the initial weights or l2 {l2:g}" if l2 else
-              f"the learning rate{rate} (or the initial weights)")
-    penalty = " (with its L2 penalty)" if l2 else ""
-    return (f"the training loss {loss:.3g}{penalty} is far above chance (ln {n_classes} = "
-            f"{chance:.2f}): {causes} is probably too large")
-
-
-def split_validation(data, validation: int):
-    """``(x_train, y_train), (x_val, y_val)``: the last ``validation`` training images held out.
-
-    Nielsen's split of MNIST is 50,000 / 10,000: ``split_validation(train, 10000)``.
-    """
-    x, y = data
-    if validation >= x.shape[0]:
-        raise ValueError(
-            f"validation must be smaller than the {x.shape[0]:,} training images, got {validation}"
-        )
-    return (x[:-validation], y[:-validation]), (x[-validation:], y[-validation:])
-
-
-def check_labels(n_classes: int | None, *labels: np.ndarray | None) -> int:
-    """The number of classes K, checked against every label array (``None``s are skipped).
-
-    Labels are ints in ``[0, K)``; without ``n_classes``, K is one more than the
-    largest label, and at least 2.
-
-    >>> check_labels(None, np.array([0, 2, 1]))
-    3
-    >>> check_labels(2, np.array([0, 2]))
-    Traceback (most recent call last):
-    ...
-    ValueError: labels must be ints in [0, 2), got 2
-    """
-    given = [np.asarray(y) for y in labels if y is not None]
-    for y in given:
-        if y.size and y.dtype.kind not in "iu":
-            raise ValueError(f"labels must be ints in [0, K), got dtype {y.dtype}")
-    largest = max((int(y.max()) for y in given if y.size), default=0)
-    smallest = min((int(y.min()) for y in given if y.size), default=0)
-    k = max(largest + 1, 2) if n_classes is None else int(n_classes)
-    if smallest < 0 or largest >= k:
-        bad = smallest if smallest < 0 else largest
-        raise ValueError(f"labels must be ints in [0, {k}), got {bad}")
-    return k
 
 
 def run(
@@ -385,28 +397,32 @@ def run(
 ) -> RunResult:
     """Train the network ``config`` describes on ``data``, from scratch or from ``state``.
 
-    1. hold out the last ``config.validation`` training images (if any);
-    2. every epoch: train (on augmented copies if ``config.augment``), then
-       score the validation set -- or, without one (our default), the test
-       set, to watch it learn (the lecture scores nothing during training);
-    3. keep the best validation weights; stop after ``patience`` epochs
-       without improvement;
-    4. restore the best weights and score the test set once.
+    Without a validation set (our default) the test set is scored after every epoch (the
+    lecture scores nothing during training); with one, once, on the weights returned.
 
-    Args:
-        config: the run's hyperparameters.
-        data: ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``:
-            images (N, H, W) or feature rows (N, n_in), labels 0 .. K-1.  The test
-            part may be ``None`` (nothing is scored on a test set then).
-        state: a :class:`TrainState` to continue (from a checkpoint); its
-            ``config`` must equal ``config`` except for ``epochs``.
-        n_classes: K, the output layer's size; default: one more than the
-            largest label in the training and test sets (10 for MNIST).
-        on_batch: ``on_batch(epoch, i, loss)`` after every step.
-        on_epoch: ``on_epoch(record, state)`` after every epoch, when ``state``
-            is consistent -- the place to save a checkpoint.  It may raise
-            :class:`TrainingStopped` to end the run there.
+    Parameters
+    ----------
+    config : TrainConfig
+        the run's hyperparameters.
+    data : tuple
+        ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``, images
+        or rows ``(N, n_in)``; the test part may be None.
+    state : TrainState, optional
+        a run to continue (a checkpoint's), trained with ``config`` but for ``epochs``.
+    n_classes : int, optional
+        K; default: one more than the largest label of the training and test sets.
+    on_batch, on_epoch : callable, optional
+        ``on_batch(epoch, i, loss)`` after every step; ``on_epoch(record, state)`` after
+        every epoch, when ``state`` is consistent (the place to save a checkpoint).  It
+        may raise :class:`TrainingStopped` to end the run there.
 
+    Returns
+    -------
+    RunResult
+        the network (with the best validation weights, if ``config.restore_best``).
+
+    Examples
+    --------
     >>> from steepest.datasets import mnist
     >>> (x, y), (xt, yt) = mnist.load_data()
     >>> cfg = TrainConfig(epochs=2, batch_size=10, validation=500)
@@ -415,90 +431,134 @@ def run(
     (2, True, True)
     """
     t0 = time.perf_counter()
+    sets = _datasets(config, data, n_classes if state is None else state.network.sizes[-1])
+    state = _start_or_resume(config, state, sets)
+    extras = _extras(config, sets)  # ours: schedule, L2, max-norm, dropout
+    with _augmented(config, sets.train[0], state) as augmenter, suppress(TrainingStopped):
+        while state.epoch < config.epochs and not state.stopped_early:
+            epoch = state.epoch + 1
+            (record,) = train(state.network, state.optimizer, *sets.train, epochs=1,
+                              batch_size=config.batch_size, rng=state.rng, on_batch=on_batch,
+                              start_epoch=epoch, epoch_data=augmenter, **extras)
+            _score_epoch(record, state, sets)  # validation and early stopping, or the test set
+            state.epoch = epoch
+            state.history.append(record)
+            if on_epoch is not None:
+                on_epoch(record, state)
+    return _result(state, sets, t0)
+
+
+class _Datasets(NamedTuple):
+    """A run's data: ``(x, y)`` pairs for training, validation (or None) and test (or None)."""
+
+    train: tuple
+    validation: tuple | None
+    test: tuple | None
+    n_classes: int
+
+
+def _datasets(config: TrainConfig, data, n_classes: int | None) -> _Datasets:
+    """Check the labels and hold out the last ``config.validation`` training images."""
     (x_train, y_train), test = data
     x_test, y_test = (None, None) if test is None else test
-    n_out = state.network.sizes[-1] if state is not None else n_classes
-    n_out = check_labels(n_out, y_train, y_test)
+    n_classes = check_labels(n_classes, y_train, y_test)
+    validation = None
     if config.validation:
-        (x_train, y_train), (x_val, y_val) = split_validation((x_train, y_train),
-                                                              config.validation)
-    else:
-        x_val = y_val = None
-    n_in = int(np.prod(x_train.shape[1:]))
+        (x_train, y_train), validation = split_validation((x_train, y_train),
+                                                          config.validation)
+    return _Datasets((x_train, y_train), validation,
+                     None if x_test is None else (x_test, y_test), n_classes)
+
+
+def _start_or_resume(config: TrainConfig, state: TrainState | None,
+                     sets: _Datasets) -> TrainState:
+    """A new :class:`TrainState`, or ``state`` if it was trained with ``config``'s settings."""
     if state is None:
-        state = TrainState.new(config, n_in, n_out)
+        n_in = int(np.prod(sets.train[0].shape[1:]))
+        state = TrainState.new(config, n_in, sets.n_classes)
     elif state.config.replace(epochs=config.epochs) != config:
         raise ValueError("the checkpoint's settings differ from this run's")
     state.config = config
-    net = state.network
-    steps_per_epoch = -(-x_train.shape[0] // config.batch_size)
+    return state
+
+
+def _augmented(config: TrainConfig, x_train: np.ndarray, state: TrainState):
+    """``config.augment``'s fresh distortions of ``x_train`` for each epoch left, made
+    ahead in a thread that ``with`` closes (:class:`~steepest.augment.AugmentedEpochs`);
+    without augmentation, ``with`` gives None."""
+    if not config.augment:
+        return nullcontext()
+    from .augment import AugmentedEpochs
+
+    return AugmentedEpochs(x_train, config.augment_config(), config.seed,
+                           start_epoch=state.epoch + 1, stop_epoch=config.epochs + 1)
+
+
+def _extras(config: TrainConfig, sets: _Datasets) -> dict:
+    """Our additions to each step, as :func:`train` takes them: the learning-rate
+    schedule, the L2 penalty, the max-norm cap and dropout (input, then each hidden layer)."""
+    steps_per_epoch = -(-sets.train[0].shape[0] // config.batch_size)
     schedule = schedules.make(
         config.schedule, config.learning_rate, steps_per_epoch=steps_per_epoch,
         epochs=config.epochs, step_every=config.step_every, step_gamma=config.step_gamma,
         warmup_epochs=config.warmup_epochs,
     )
-    dropout = (config.input_dropout,) + (config.dropout,) * len(config.hidden)
+    return {"schedule": schedule, "l2": config.l2, "max_norm": config.max_norm,
+            "dropout": (config.input_dropout,) + (config.dropout,) * len(config.hidden)}
 
-    augmenter = None
-    if config.augment:
-        from .augment import AugmentedEpochs
 
-        augmenter = AugmentedEpochs(x_train, config.augment_config(), config.seed,
-                                    start_epoch=state.epoch + 1, stop_epoch=config.epochs + 1)
-    try:
-        while state.epoch < config.epochs and not state.stopped_early:
-            epoch = state.epoch + 1
-            (record,) = train(
-                net, state.optimizer, x_train, y_train, epochs=1, batch_size=config.batch_size,
-                rng=state.rng, on_batch=on_batch, start_epoch=epoch, epoch_data=augmenter,
-                schedule=schedule, l2=config.l2, max_norm=config.max_norm, dropout=dropout,
-            )
-            if x_val is not None:
-                log_probs = net.predict_log_proba(x_val)  # (n_val, K), finite if the logits are
-                val_acc = float(np.mean(log_probs.argmax(axis=1) == y_val))
-                val_loss = -float(log_probs[np.arange(len(y_val)), y_val].mean(dtype=np.float64))
-                if not np.isfinite(val_loss):
-                    raise TrainingDiverged(epoch, val_loss, state.optimizer.learning_rate,
-                                           "the validation loss")
-                record.extra["val_accuracy"] = val_acc
-                record.extra["val_loss"] = val_loss
-                record.test_accuracy = None  # the test set is scored once, at the end
-                if val_acc > state.best_score:
-                    state.best_score, state.best_epoch = val_acc, epoch
-                    state.best_weights = net.get_weights()
-                    state.stale_epochs = 0
-                else:
-                    state.stale_epochs += 1
-                if config.patience and state.stale_epochs >= config.patience:
-                    state.stopped_early = True
-                    record.extra["stopped_early"] = True
-            else:
-                if x_test is not None:
-                    record.test_accuracy = net.accuracy(x_test, y_test)
-                state.best_epoch = epoch
-            state.epoch = epoch
-            state.history.append(record)
-            if on_epoch is not None:
-                on_epoch(record, state)
-    except TrainingStopped:
-        pass
-    finally:
-        if augmenter is not None:
-            augmenter.close()
+def _score_epoch(record: EpochRecord, state: TrainState, sets: _Datasets) -> None:
+    """After an epoch: score the validation set and keep the best weights, or, without
+    one, score the test set."""
+    net = state.network
+    if sets.validation is None:
+        if sets.test is not None:
+            record.test_accuracy = net.accuracy(*sets.test)
+        state.best_epoch = record.epoch
+        return
+    x_val, y_val = sets.validation
+    log_probs = net.predict_log_proba(x_val)  # (n_val, K), finite if the logits are
+    val_acc = float(np.mean(log_probs.argmax(axis=1) == y_val))
+    val_loss = -float(log_probs[np.arange(len(y_val)), y_val].mean(dtype=np.float64))
+    if not np.isfinite(val_loss):
+        raise TrainingDiverged(record.epoch, val_loss, state.optimizer.learning_rate,
+                               "the validation loss")
+    record.extra["val_accuracy"] = val_acc
+    record.extra["val_loss"] = val_loss
+    record.test_accuracy = None  # the test set is scored once, at the end
+    _early_stopping(record, state, val_acc)
 
+
+def _early_stopping(record: EpochRecord, state: TrainState, val_acc: float) -> None:
+    """Keep the best validation weights; stop after ``patience`` epochs without better."""
+    if val_acc > state.best_score:
+        state.best_score, state.best_epoch = val_acc, record.epoch
+        state.best_weights = state.network.get_weights()
+        state.stale_epochs = 0
+    else:
+        state.stale_epochs += 1
+    patience = state.config.patience
+    if patience and state.stale_epochs >= patience:
+        state.stopped_early = True
+        record.extra["stopped_early"] = True
+
+
+def _result(state: TrainState, sets: _Datasets, t0: float) -> RunResult:
+    """The run's end: the best weights restored (if asked), the test set scored once."""
+    net, config = state.network, state.config
     val_accuracy = None
-    if x_val is not None and state.best_weights is not None:
+    if sets.validation is not None and state.best_weights is not None:
         if config.restore_best:
             net.set_weights(state.best_weights)
             val_accuracy = state.best_score
         else:
-            val_accuracy = net.accuracy(x_val, y_val)
+            val_accuracy = net.accuracy(*sets.validation)
             state.best_epoch = state.epoch
-    test_accuracy = net.accuracy(x_test, y_test) if state.history and x_test is not None else None
+    test_accuracy = net.accuracy(*sets.test) if state.history and sets.test is not None else None
     warning = None
     if state.history:
-        warning = loss_warning(state.history[-1].train_loss, n_out, config.learning_rate,
-                               config.l2)
+        warning = loss_warning(state.history[-1].train_loss, sets.n_classes,
+                               config.learning_rate, config.l2)
     return RunResult(net, state.history, test_accuracy, val_accuracy, state.best_epoch,
                      state.stopped_early, time.perf_counter() - t0, warning)
 
@@ -508,11 +568,22 @@ def fit(config: TrainConfig, data, **callbacks) -> tuple[Network, list[EpochReco
 
     A short form of :func:`run` for when only the network and its history matter.
 
-    Args:
-        config: the run's hyperparameters.
-        data: ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``.
-        callbacks: ``on_batch(epoch, i, loss)`` / ``on_epoch(record)``.
+    Parameters
+    ----------
+    config : TrainConfig
+        the run's hyperparameters.
+    data : tuple
+        ``(x_train, y_train), (x_test, y_test)`` as from ``mnist.load_data()``.
+    **callbacks : callable
+        ``on_batch(epoch, i, loss)`` / ``on_epoch(record)``.
 
+    Returns
+    -------
+    tuple
+        the trained :class:`Network` and its list of :class:`EpochRecord`.
+
+    Examples
+    --------
     >>> from steepest.datasets import mnist
     >>> (x, y), (xt, yt) = mnist.load_data()
     >>> net, hist = fit(TrainConfig(epochs=1, batch_size=10),

@@ -4,7 +4,7 @@ One module per group of commands; importing them registers them on :data:`main`.
 User errors print one line on stderr (see :mod:`steepest.cli.app`).
 """
 
-from . import basics, course, export, plot, serve, sweep, train  # noqa: F401  (each registers its commands)
+from . import basics, course, export, ladder, plot, serve, sweep, train  # noqa: F401  (each registers its commands)
 from .app import main
 from .train import read_config_file
 

@@ -202,14 +202,34 @@ def compare(
         answer computed another way differs in the last digits.
     """
     got = as_array(got, what, want)
-    for wrong, message in known:  # a known mistake, even one of another shape or with NaNs
+    _known_mistake(got, want, what, known, rtol, atol)
+    _shape_mistake(got, want, what)
+    _not_finite(got, want, what, large)
+    if not _close(got, want, rtol, atol):
+        _value_mistake(got, want, what, n)
+
+
+def _known_mistake(got: np.ndarray, want: np.ndarray, what: str,
+                   known: Sequence[tuple[np.ndarray, str]], rtol: float, atol: float) -> None:
+    """Raise :class:`Wrong` with a known mistake's message if ``got`` is that mistake
+    (even one of another shape or with NaNs) and not the answer."""
+    for wrong, message in known:
         if (_close(got, np.asarray(wrong, dtype=np.float64), rtol, atol)
                 and not _close(got, want, rtol, atol)):
             raise Wrong(f"{what}: {message}")
+
+
+def _shape_mistake(got: np.ndarray, want: np.ndarray, what: str) -> None:
+    """Raise :class:`Wrong` if the shapes differ: transposed, or just wrong."""
     if got.shape != want.shape:
         if got.ndim == 2 and got.shape == want.shape[::-1]:
             raise Wrong(f"{what} is transposed: shape {got.shape}, expected {want.shape}")
         raise Wrong(f"{what} has the wrong shape: {got.shape}, expected {want.shape}")
+
+
+def _not_finite(got: np.ndarray, want: np.ndarray, what: str, large: str) -> None:
+    """Raise :class:`Wrong` at the first NaN or infinity where the answer is finite
+    (with ``large`` inputs: an unstable formula)."""
     bad = ~np.isfinite(got) & np.isfinite(want)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -219,8 +239,11 @@ def compare(
                         f"{where}, where the answer is {want[where]:.6g}; an exp overflowed "
                         "or a division became 0/0")
         raise Wrong(f"{what} is {value} at index {where}; expected {want[where]:.6g}")
-    if _close(got, want, rtol, atol):
-        return
+
+
+def _value_mistake(got: np.ndarray, want: np.ndarray, what: str, n: int | None) -> None:
+    """Raise :class:`Wrong` naming what is wrong with values that differ from the answer:
+    the sign, a factor N, a transpose, a constant factor, or else the largest difference."""
     if _close(got, -want):
         raise Wrong(f"{what} has the wrong sign: every entry is the negative of the answer")
     if n is not None and n > 1:

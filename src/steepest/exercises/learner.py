@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import solutions
+from .catalogue import EXERCISES
 
 
 @dataclass(frozen=True)
@@ -133,8 +134,6 @@ def yours(*names: str | Callable, folder: str | os.PathLike | None = None) -> Yo
     ValueError
         a name that is not an exercise.
     """
-    from . import EXERCISES
-
     given = {n.__name__: n for n in names if callable(n)}  # the learner's, from this kernel
     names = tuple(getattr(n, "__name__", n) for n in names)
     unknown = [n for n in names if n not in EXERCISES]
@@ -190,8 +189,6 @@ def _run_cells(paths: list[Path], skip: dict) -> tuple[dict, dict[str, tuple[str
 
 def _keep_or_replace(name: str, notebook: str, error: str | None, namespace: dict) -> Source:
     """Keep ``namespace[name]`` if it passes its check; else put steepest's reference there."""
-    from . import EXERCISES
-
     if error is None and not callable(namespace.get(name)):
         error = f"its cell does not define a function {name}"
     if error is None:
@@ -205,8 +202,6 @@ def _keep_or_replace(name: str, notebook: str, error: str | None, namespace: dic
 
 def _checked(functions: dict[str, Callable]) -> Yours:
     """:func:`yours` for functions of this notebook: each kept if it passes its check."""
-    from . import EXERCISES
-
     kept, sources = {}, []
     for name, fn in functions.items():
         result = EXERCISES[name].check(fn)

@@ -89,20 +89,14 @@ def output_error_figure(o: np.ndarray, y: int, image: np.ndarray | None = None) 
     >>> round(float(min(error)), 2), error.index(min(error))
     (-0.9, 3)
     """
-    o = _finite_vector(o, "o", min_size=2)
-    if o.min() < 0 or o.max() > 1 or abs(o.sum() - 1) > 1e-4:
-        raise ValueError(f"o must be probabilities in [0, 1] that sum to 1, got sum "
-                         f"{o.sum():.6g} and values from {o.min():.3g} to {o.max():.3g}")
+    o = _checked_probabilities(o, y)
     k = o.size
-    if isinstance(y, bool) or not isinstance(y, (int, np.integer)) or not 0 <= y < k:
-        raise ValueError(f"y must be an int in [0, {k}), got {y!r}")
     target = one_hot(np.array([y]), k, dtype=np.float64)[0]  # (K,)
     error = NLL.delta(o[None, :], np.array([y]))[0]  # (K,): o - onehot(y), as N = 1
     panels = [("o", o, "o = softmax(f): the network's answer", "0.55"),
               ("onehot", target, f"onehot(y): the right answer, y = {y}", "C2"),
               ("error", error, "o − onehot(y) = ∂L/∂f", "C0")]
-    width = 4.2 * 3 + (3.2 if image is not None else 0)
-    fig = new_figure(width, 4.6)
+    fig = new_figure(4.2 * 3 + (3.2 if image is not None else 0), 4.6)
     axes = fig.subplots(1, 3 + (image is not None),
                         width_ratios=([0.8] if image is not None else []) + [1, 1, 1])
     if image is not None:
@@ -111,17 +105,8 @@ def output_error_figure(o: np.ndarray, y: int, image: np.ndarray | None = None) 
         axes[0].set_title(f"the digit (label {y})\nwhite ink on black, as stored")
         axes[0].set_xticks([])
         axes[0].set_yticks([])
-    digits = np.arange(k)
     for ax, (gid, values, title, colour) in zip(axes[-3:], panels):
-        colours = [colour] * k
-        colours[y] = "C3" if gid != "onehot" else colour
-        ax.bar(digits, values, color=colours, gid=gid)
-        ax.axhline(0, color="0.3", lw=0.8)
-        ax.set_title(title)
-        ax.set_xticks(digits)
-        ax.set_xlabel("digit k")
-        ax.set_ylim(-1.08 if gid == "error" else -0.04, 1.08)
-        ax.grid(axis="y", alpha=0.3)
+        _digit_bars(ax, gid, values, title, colour, y)
     axes[-3].set_ylabel("value")
     right = y < k - 3  # write beside the bar, on the side with room
     axes[-1].annotate(f"o{_sub(y)} − 1 = {error[y]:.2f}".replace("-", "−")
@@ -133,6 +118,31 @@ def output_error_figure(o: np.ndarray, y: int, image: np.ndarray | None = None) 
                  f"{loss:.2f}\ngradient descent raises the logit f{_sub(y)} and lowers every "
                  "other, each in proportion to its bar")
     return fig
+
+
+def _checked_probabilities(o, y) -> np.ndarray:
+    """``o`` as a float vector of probabilities summing to 1, with ``y`` a class of it."""
+    o = _finite_vector(o, "o", min_size=2)
+    if o.min() < 0 or o.max() > 1 or abs(o.sum() - 1) > 1e-4:
+        raise ValueError(f"o must be probabilities in [0, 1] that sum to 1, got sum "
+                         f"{o.sum():.6g} and values from {o.min():.3g} to {o.max():.3g}")
+    if isinstance(y, bool) or not isinstance(y, (int, np.integer)) or not 0 <= y < o.size:
+        raise ValueError(f"y must be an int in [0, {o.size}), got {y!r}")
+    return o
+
+
+def _digit_bars(ax, gid: str, values: np.ndarray, title: str, colour: str, y: int) -> None:
+    """One value per digit as bars, the true digit ``y`` in red (but in ``onehot``)."""
+    digits = np.arange(values.size)
+    colours = [colour] * values.size
+    colours[y] = "C3" if gid != "onehot" else colour
+    ax.bar(digits, values, color=colours, gid=gid)
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_title(title)
+    ax.set_xticks(digits)
+    ax.set_xlabel("digit k")
+    ax.set_ylim(-1.08 if gid == "error" else -0.04, 1.08)
+    ax.grid(axis="y", alpha=0.3)
 
 
 # ---------------------------------------------------------------------------
@@ -245,26 +255,12 @@ def softmax_figure(logits: np.ndarray, shift: float = 5.0) -> Figure:
     shifted = f + c
     o, o_shifted = act.softmax(f), act.softmax(shifted)
     difference = float(np.max(np.abs(o_shifted - o)))
-    k = np.arange(f.size)
     fig = new_figure(max(9.0, 0.5 * f.size + 6), 7.0)
     axes = fig.subplots(2, 2, sharey="row")
     columns = (("f", f, "softmax(f)", o), ("f + c", shifted, "softmax(f + c)", o_shifted))
     for col, (name, values, prob_name, probs) in enumerate(columns):
-        top, bottom = axes[0, col], axes[1, col]
-        top.bar(k, values, color="C0", gid=name)
-        top.axhline(0, color="0.3", lw=0.8)
-        top.set_title(f"logits {name}" + (f",  c = {c:g}" if col else ""))
-        bottom.bar(k, probs, color="C1", gid=prob_name)
-        bottom.set_title(prob_name + ": sums to 1")
-        for ax in (top, bottom):
-            ax.set_xticks(k)
-            ax.set_xlabel("class k")
-            ax.grid(axis="y", alpha=0.3)
-        if f.size <= 12:  # the numbers on the bars
-            for i, v, p in zip(k, values, probs):
-                top.text(i, v, f"{v:.3g}".replace("-", "−"), ha="center",
-                         va="bottom" if v >= 0 else "top", fontsize=9)
-                bottom.text(i, p, f"{p:.3f}", ha="center", va="bottom", fontsize=9)
+        _softmax_column(axes[0, col], axes[1, col], (name, values), (prob_name, probs),
+                        f"logits {name}" + (f",  c = {c:g}" if col else ""))
     axes[0, 0].set_ylabel("logit")
     low, high = min(0.0, f.min(), shifted.min()), max(0.0, f.max(), shifted.max())
     span = high - low or 1.0
@@ -278,3 +274,24 @@ def softmax_figure(logits: np.ndarray, shift: float = 5.0) -> Figure:
                          + ("  (rounding)" if difference else ""), fontsize=11)
     note.set_gid("difference")
     return fig
+
+
+def _softmax_column(top, bottom, logits: tuple[str, np.ndarray], probs: tuple[str, np.ndarray],
+                    title: str) -> None:
+    """Logits as bars above, their softmax below; with 12 classes or fewer, the numbers."""
+    (name, values), (prob_name, p_values) = logits, probs
+    k = np.arange(values.size)
+    top.bar(k, values, color="C0", gid=name)
+    top.axhline(0, color="0.3", lw=0.8)
+    top.set_title(title)
+    bottom.bar(k, p_values, color="C1", gid=prob_name)
+    bottom.set_title(prob_name + ": sums to 1")
+    for ax in (top, bottom):
+        ax.set_xticks(k)
+        ax.set_xlabel("class k")
+        ax.grid(axis="y", alpha=0.3)
+    if values.size <= 12:  # the numbers on the bars
+        for i, v, p in zip(k, values, p_values):
+            top.text(i, v, f"{v:.3g}".replace("-", "−"), ha="center",
+                     va="bottom" if v >= 0 else "top", fontsize=9)
+            bottom.text(i, p, f"{p:.3f}", ha="center", va="bottom", fontsize=9)

@@ -188,6 +188,20 @@ def network_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N")
         ax.text(x, -1.2, f"{name}: {shape_text(shapes[name.split(',')[0]])}", ha="center", va="top",
                 fontsize=12, gid=name, family="monospace")
     net = Network(sizes, rng=np.random.default_rng(0))
+    _label_parameters(ax, net, shapes)
+    fig.suptitle(f"The lecture's network, {n_in} → {n_hidden} → {n_out}: "
+                 f"{net.num_parameters():,} parameters, and the shape of every array\n"
+                 f"rows are examples: a batch of {batch} images is one matrix x, "
+                 "and each layer computes x W + b for all of them at once")
+    fig.supxlabel("The lecture writes one image as a column and the layer as W x + b, "
+                  f"with W of shape ({n_hidden}, {n_in}); our W1 is its transpose.",
+                  fontsize=10, color="0.35")
+    return fig
+
+
+def _label_parameters(ax: Axes, net: Network, shapes: dict) -> None:
+    """Between the layers: each layer's formula, its W and b with their shapes, and its
+    parameter count."""
     formulas = ("z = x W1 + b1\nh = σ(z)", "f = h W2 + b2\no = softmax(f)")
     for i, (layer, formula) in enumerate(zip(net.layers, formulas), start=1):
         x = 2 * i - 1
@@ -198,11 +212,3 @@ def network_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N")
                     gid=name, family="monospace")
         ax.text(x, -2.3, f"{layer.n_in}·{layer.n_out} + {n_b} = {n_w + n_b:,} parameters",
                 ha="center", va="top", fontsize=10.5, color="0.3", gid=f"count {i}")
-    fig.suptitle(f"The lecture's network, {n_in} → {n_hidden} → {n_out}: "
-                 f"{net.num_parameters():,} parameters, and the shape of every array\n"
-                 f"rows are examples: a batch of {batch} images is one matrix x, "
-                 "and each layer computes x W + b for all of them at once")
-    fig.supxlabel("The lecture writes one image as a column and the layer as W x + b, "
-                  f"with W of shape ({n_hidden}, {n_in}); our W1 is its transpose.",
-                  fontsize=10, color="0.35")
-    return fig

@@ -127,13 +127,30 @@ def graph_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N") -
     shapes = network_shapes(_check_sizes(sizes), batch)
     fig, ax = _canvas(15, 6.7, (-1.1, 16.1), (-2.4, 4.2))
     patches = _draw_nodes(ax, shapes)
+    _draw_forward(ax, patches)
+    _draw_backward(ax, patches, _gradients(shapes, str(batch)))
+    ax.text(0, -1.0, "no ∂L/∂x:\nx is data, not learned", ha="center", va="top", fontsize=9.5,
+            color="0.4")
+    fig.suptitle(f"The computational graph of {' → '.join(map(str, sizes))}, with the shape "
+                 f"of every array ({batch} examples per batch)\nblue: forward, each array from "
+                 "the ones before it;   red, dashed: backward, ∂L/∂(each array) from L back to "
+                 "the parameters, each with its array's shape")
+    return fig
+
+def _draw_forward(ax: Axes, patches: dict) -> None:
+    """The forward edges (blue), each labelled with its operation."""
     for a, b, op in _FORWARD:
         _arrow(ax, patches, a, b, FORWARD_COLOUR, 0.0, f"forward {a}→{b}")
         if op:
             (xa, ya, _), (xb, _, _) = _NODES[a], _NODES[b]
             ax.text((xa + xb) / 2, ya + 0.12, op, ha="center", va="bottom", fontsize=11,
                     color=FORWARD_COLOUR)
-    for name, (a, b, label) in _gradients(shapes, str(batch)).items():
+
+
+def _draw_backward(ax: Axes, patches: dict, gradients: dict) -> None:
+    """The backward edges (red, dashed), each labelled with its gradient and shapes:
+    beside the forward edge into a parameter, else an arc under the row."""
+    for name, (a, b, label) in gradients.items():
         x, y, parameter = _NODES[b]
         if parameter:  # beside the forward edge; the label above the circle, leaning outwards
             _arrow(ax, patches, a, b, BACKWARD_COLOUR, -0.25, f"backward {a}→{b}")
@@ -148,10 +165,3 @@ def graph_figure(sizes: Sequence[int] = (784, 15, 10), batch: str | int = "N") -
                    f"backward {a}→{b}")
             ax.text((xa + x) / 2, -depth - 0.12, label, ha="center", va="top", fontsize=10,
                     color=BACKWARD_COLOUR, gid=f"grad {name}", linespacing=1.5)
-    ax.text(0, -1.0, "no ∂L/∂x:\nx is data, not learned", ha="center", va="top", fontsize=9.5,
-            color="0.4")
-    fig.suptitle(f"The computational graph of {' → '.join(map(str, sizes))}, with the shape "
-                 f"of every array ({batch} examples per batch)\nblue: forward, each array from "
-                 "the ones before it;   red, dashed: backward, ∂L/∂(each array) from L back to "
-                 "the parameters, each with its array's shape")
-    return fig

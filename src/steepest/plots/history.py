@@ -174,28 +174,10 @@ def history_figure(records: Sequence[Mapping] | Mapping, meta: Mapping | None = 
     axes = fig.subplots(1, 3 if show_rates else 2,
                         width_ratios=[1, 1, 0.7] if show_rates else [1, 1])
     loss_ax, acc_ax = axes[0], axes[1]
-    style = {"train": dict(color="C0"), "validation": dict(color="C1", ls="--"),
-             "test": dict(color="C3")}
     marker = "o" if len(records) <= 40 else None
-    best_text = ""
-    for key, (panel, label) in HISTORY_CURVES.items():
-        values = [r.get(key) for r in records]
-        if all(v is None for v in values):
-            continue
-        y = np.array([np.nan if v is None else v for v in values], dtype=float)
-        ax = loss_ax if panel == "loss" else acc_ax
-        if panel == "accuracy":
-            y = 100 * y
-        ax.plot(epochs, y, marker=marker, ms=4, lw=2, gid=key, label=label, **style[label])
-        if key in ("val_accuracy", "test_accuracy") and np.isfinite(y).any():
-            best = int(np.nanargmax(y))  # test wins over validation: it comes later
-            best_text = f"best {label} accuracy {y[best]:.2f}% (epoch {epochs[best]:g})"
-    final = _final_test_accuracy(meta)
-    if final is not None and not lines_with_gid(acc_ax, "test_accuracy"):
-        acc, epoch = final
-        at = epoch if epoch is not None else epochs[-1]
-        acc_ax.plot([at], [100 * acc], "*", color="C3", ms=15, zorder=4,
-                    gid="final_test_accuracy", label=f"test, final model: {100 * acc:.2f}%")
+    best_text = _draw_curves(loss_ax, acc_ax, records, epochs, marker)
+    if not lines_with_gid(acc_ax, "test_accuracy"):
+        _draw_final_test_accuracy(acc_ax, meta, epochs)
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -209,15 +191,46 @@ def history_figure(records: Sequence[Mapping] | Mapping, meta: Mapping | None = 
     if not acc_ax.lines:
         acc_ax.text(0.5, 0.5, "no accuracy recorded", ha="center", va="center",
                     transform=acc_ax.transAxes, color="0.4")
-    if show_rates:
-        rate_ax = axes[2]
-        rate_ax.plot(epochs, rates, marker=marker, ms=4, lw=2, color="C2", gid="learning_rate")
-        rate_ax.set_ylabel("λ")
-        rate_ax.set_title("Learning rate per epoch")
-        rate_ax.set_ylim(bottom=0)
+    if show_rates:  # after the legends above: this panel has none
+        axes[2].plot(epochs, rates, marker=marker, ms=4, lw=2, color="C2", gid="learning_rate")
+        axes[2].set_ylabel("λ")
+        axes[2].set_title("Learning rate per epoch")
+        axes[2].set_ylim(bottom=0)
     run = _describe_run(meta)
     fig.suptitle("Training run" + (f": {run}" if run else ""))
     return fig
+
+
+def _draw_final_test_accuracy(ax, meta: Mapping, epochs: np.ndarray) -> None:
+    """A star at the test accuracy a run with a validation split scored once, at the end."""
+    final = _final_test_accuracy(meta)
+    if final is not None:
+        acc, epoch = final
+        at = epoch if epoch is not None else epochs[-1]
+        ax.plot([at], [100 * acc], "*", color="C3", ms=15, zorder=4,
+                gid="final_test_accuracy", label=f"test, final model: {100 * acc:.2f}%")
+
+
+def _draw_curves(loss_ax, acc_ax, records: list[dict], epochs: np.ndarray,
+                 marker: str | None) -> str:
+    """Each recorded curve of :data:`HISTORY_CURVES` on its panel; returns the title line
+    naming the best validation (or, if recorded, test) accuracy, or ``""``."""
+    style = {"train": dict(color="C0"), "validation": dict(color="C1", ls="--"),
+             "test": dict(color="C3")}
+    best_text = ""
+    for key, (panel, label) in HISTORY_CURVES.items():
+        values = [r.get(key) for r in records]
+        if all(v is None for v in values):
+            continue
+        y = np.array([np.nan if v is None else v for v in values], dtype=float)
+        ax = loss_ax if panel == "loss" else acc_ax
+        if panel == "accuracy":
+            y = 100 * y
+        ax.plot(epochs, y, marker=marker, ms=4, lw=2, gid=key, label=label, **style[label])
+        if key in ("val_accuracy", "test_accuracy") and np.isfinite(y).any():
+            best = int(np.nanargmax(y))  # test wins over validation: it comes later
+            best_text = f"best {label} accuracy {y[best]:.2f}% (epoch {epochs[best]:g})"
+    return best_text
 
 
 def lines_with_gid(ax, gid: str) -> list:

@@ -106,41 +106,51 @@ def activations_figure(
     fig = new_figure(5.2 * cols, 3.7 * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, name in zip(axes, names):
-        f_label, d_label = ACTIVATION_LABELS.get(name, (f"{name}(z)", f"{name}'(z)"))
-        curves = {"f": act.ACTIVATIONS[name](z), "f'": act.DERIVATIVES[name](z)}
-        styles = {"f": dict(color="C0", lw=2.2, label=f_label),
-                  "f'": dict(color="C1", lw=2.0, ls="--", label=d_label)}
-        ax.axhline(0, color="0.75", lw=0.8)
-        ax.axvline(0, color="0.75", lw=0.8)
-        for key, y in curves.items():
-            if key in _JUMPS_AT_ZERO.get(name, ()):
-                f = (act.ACTIVATIONS if key == "f" else act.DERIVATIVES)[name]
-                below, at_zero, above = f(np.array([-1.0, 0.0, 1.0])).tolist()  # constant pieces
-                # z = 0 joins the piece whose value it takes (H(0) = 1: the right one;
-                # relu'(0) = 0: the left one), so no line runs through the jump.
-                left = z < 0 if at_zero == above else z <= 0
-                ax.plot(z[left], y[left], gid=key, **styles[key])
-                style = {k: v for k, v in styles[key].items() if k != "label"}
-                ax.plot(z[~left], y[~left], gid=key, **style)
-                colour = styles[key]["color"]
-                limit = below if at_zero == above else above  # the other side's value
-                ax.plot([0], [at_zero], "o", color=colour, ms=6, zorder=3, gid=f"{key} at 0")
-                ax.plot([0], [limit], "o", mfc="white", mec=colour, mew=1.5, ms=6,
-                        zorder=3, gid=f"{key} limit")
-            else:
-                ax.plot(z, y, gid=key, **styles[key])
-        ax.set_title(name, fontweight="bold")
-        ax.set_xlabel("z")
-        ax.set_xlim(*z_range)
-        ax.legend(loc="upper left", frameon=False)
-        low = min(float(np.min(y)) for y in curves.values())
-        high = max(float(np.max(y)) for y in curves.values())
-        pad = 0.08 * (high - low or 1)
-        ax.set_ylim(low - pad, high + pad + 0.35 * (high - low or 1))  # room for the legend
+        _activation_panel(ax, name, z, z_range)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     fig.suptitle("Activation functions f(z) (solid) and their derivatives f′(z) (dashed)")
     return fig
+
+
+def _activation_panel(ax, name: str, z: np.ndarray, z_range: tuple[float, float]) -> None:
+    """One activation's panel: ``f`` solid, ``f'`` dashed, a jump at 0 drawn as a jump."""
+    f_label, d_label = ACTIVATION_LABELS.get(name, (f"{name}(z)", f"{name}'(z)"))
+    curves = {"f": act.ACTIVATIONS[name](z), "f'": act.DERIVATIVES[name](z)}
+    styles = {"f": dict(color="C0", lw=2.2, label=f_label),
+              "f'": dict(color="C1", lw=2.0, ls="--", label=d_label)}
+    ax.axhline(0, color="0.75", lw=0.8)
+    ax.axvline(0, color="0.75", lw=0.8)
+    for key, y in curves.items():
+        if key in _JUMPS_AT_ZERO.get(name, ()):
+            f = (act.ACTIVATIONS if key == "f" else act.DERIVATIVES)[name]
+            _draw_jump(ax, key, f, z, y, styles[key])
+        else:
+            ax.plot(z, y, gid=key, **styles[key])
+    ax.set_title(name, fontweight="bold")
+    ax.set_xlabel("z")
+    ax.set_xlim(*z_range)
+    ax.legend(loc="upper left", frameon=False)
+    low = min(float(np.min(y)) for y in curves.values())
+    high = max(float(np.max(y)) for y in curves.values())
+    pad = 0.08 * (high - low or 1)
+    ax.set_ylim(low - pad, high + pad + 0.35 * (high - low or 1))  # room for the legend
+
+
+def _draw_jump(ax, key: str, f, z: np.ndarray, y: np.ndarray, style: dict) -> None:
+    """A function constant on each side of ``z = 0`` in two pieces, with a filled dot at
+    the value taken at 0 and an open one at the other side's limit."""
+    below, at_zero, above = f(np.array([-1.0, 0.0, 1.0])).tolist()  # constant pieces
+    # z = 0 joins the piece whose value it takes (H(0) = 1: the right one;
+    # relu'(0) = 0: the left one), so no line runs through the jump.
+    left = z < 0 if at_zero == above else z <= 0
+    ax.plot(z[left], y[left], gid=key, **style)
+    ax.plot(z[~left], y[~left], gid=key, **{k: v for k, v in style.items() if k != "label"})
+    colour = style["color"]
+    limit = below if at_zero == above else above  # the other side's value
+    ax.plot([0], [at_zero], "o", color=colour, ms=6, zorder=3, gid=f"{key} at 0")
+    ax.plot([0], [limit], "o", mfc="white", mec=colour, mew=1.5, ms=6, zorder=3,
+            gid=f"{key} limit")
 
 
 def nll_per_example(o: np.ndarray) -> np.ndarray:
@@ -278,86 +288,110 @@ def descent_figure(
         The figure; path lines carry ``gid="path <i>"``, cost lines ``gid="cost <i>"``.
     """
     s = get_surface(surface) if isinstance(surface, str) else surface
-    defaults, default_steps = DESCENT_DEFAULTS.get(s.name, (((s.good_lr, ""),), 50))
-    if learning_rates is None:
-        learning_rates = tuple(lr for lr, _ in defaults)
-        names = tuple(name for _, name in defaults)
-        colours = DEFAULT_LR_COLOURS if len(defaults) == 3 else LR_COLOURS
-    else:
-        learning_rates = tuple(learning_rates)
-        if not 1 <= len(learning_rates) <= len(LR_COLOURS):
-            raise ValueError(f"give 1 to {len(LR_COLOURS)} learning rates, "
-                             f"got {len(learning_rates)}: {learning_rates!r}")
-        names = ("",) * len(learning_rates)
-        colours = LR_COLOURS
+    learning_rates, names, colours, default_steps = _learning_rates(s, learning_rates)
     steps = default_steps if steps is None else steps
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     start = s.start if start is None else start
     paths = [descend(s, start, lr, steps) for lr in learning_rates]  # validates lr and start
-
-    # The window, stretched to include the start point.
-    x0, x1, y0, y1 = s.window
     sx, sy = float(start[0]), float(start[1])
-    x0, x1 = min(x0, sx - 0.5), max(x1, sx + 0.5)
-    y0, y1 = min(y0, sy - 0.5), max(y1, sy + 0.5)
+    window = _window(s.window, (sx, sy))
+
+    fig = new_figure(13, 6.0)
+    fig.get_layout_engine().set(wspace=0.06)
+    left, right = fig.subplots(1, 2, width_ratios=[1.2, 1])
+    _draw_contours(fig, left, s, window)
+    _draw_paths(left, paths, colours, window, markers=max(1, steps // 40))  # <= ~40 dots
+    left.plot([sx], [sy], "*", color="black", ms=15, zorder=5)
+    left.annotate("start", (sx, sy), xytext=(8, 8), textcoords="offset points", fontsize=11,
+                  fontweight="bold")
+    left.set_title(f"{s.name}: {s.formula}\nv ← v − λ ∇C(v) from ({sx:g}, {sy:g})")
+    _draw_costs(right, paths, learning_rates, names, colours)
+    fig.legend(loc="outside lower center", ncol=len(paths), frameon=False, columnspacing=3)
+    return fig
+
+
+def _learning_rates(s: Surface, learning_rates: Sequence[float] | None) -> tuple:
+    """``(learning rates, their names, colours, default steps)``: the caller's, or the
+    surface's :data:`DESCENT_DEFAULTS` (too small, good, too large)."""
+    defaults, default_steps = DESCENT_DEFAULTS.get(s.name, (((s.good_lr, ""),), 50))
+    if learning_rates is None:
+        colours = DEFAULT_LR_COLOURS if len(defaults) == 3 else LR_COLOURS
+        return (tuple(lr for lr, _ in defaults), tuple(name for _, name in defaults), colours,
+                default_steps)
+    learning_rates = tuple(learning_rates)
+    if not 1 <= len(learning_rates) <= len(LR_COLOURS):
+        raise ValueError(f"give 1 to {len(LR_COLOURS)} learning rates, "
+                         f"got {len(learning_rates)}: {learning_rates!r}")
+    return learning_rates, ("",) * len(learning_rates), LR_COLOURS, default_steps
+
+
+def _window(window: tuple[float, float, float, float],
+            start: tuple[float, float]) -> tuple[float, float, float, float]:
+    """The surface's window, stretched to include the start point."""
+    x0, x1, y0, y1 = window
+    sx, sy = start
+    return min(x0, sx - 0.5), max(x1, sx + 0.5), min(y0, sy - 0.5), max(y1, sy + 0.5)
+
+
+def _draw_contours(fig, ax, s: Surface, window: tuple[float, float, float, float]) -> None:
+    """``C(v1, v2)`` over ``window`` as filled contours, with a colour bar."""
+    x0, x1, y0, y1 = window
     gx, gy = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
     gc = s.cost(gx, gy)
     # Contour levels at quantiles of C over the window: each band covers about
     # the same area, which shows the bowl, the long valley and Rosenbrock's
     # curved floor equally well.
     levels = np.unique(np.quantile(gc, np.linspace(0, 1, 16)))
-
-    fig = new_figure(13, 6.0)
-    fig.get_layout_engine().set(wspace=0.06)
-    left, right = fig.subplots(1, 2, width_ratios=[1.2, 1])
-    filled = left.contourf(gx, gy, gc, levels=levels, cmap="Greys", alpha=0.55)
-    left.contour(gx, gy, gc, levels=levels, colors="0.35", linewidths=0.6)
-    cbar = fig.colorbar(filled, ax=left, shrink=0.9, pad=0.01)
+    filled = ax.contourf(gx, gy, gc, levels=levels, cmap="Greys", alpha=0.55)
+    ax.contour(gx, gy, gc, levels=levels, colors="0.35", linewidths=0.6)
+    cbar = fig.colorbar(filled, ax=ax, shrink=0.9, pad=0.01)
     cbar.set_label("C(v₁, v₂)   (bands of equal area)")
     cbar.ax.yaxis.set_major_formatter(_compact_formatter())
-    markers = max(1, steps // 40)  # at most ~40 dots per path
-    for i, (lr, name, path) in enumerate(zip(learning_rates, names, paths)):
-        colour = colours[i]
-        n = len(path.costs) - 1
-        shown = _inside(path.points, (x0, x1, y0, y1))
+
+
+def _draw_paths(ax, paths: list, colours: Sequence[str],
+                window: tuple[float, float, float, float], markers: int) -> None:
+    """Each path on the contours, until it first leaves ``window``."""
+    for i, path in enumerate(paths):
+        shown = _inside(path.points, window)
         # Later (larger) learning rates jump furthest; draw them underneath.
-        left.plot(path.points[:shown, 0], path.points[:shown, 1], "-o", color=colour, lw=1.6,
-                  ms=3.5, markevery=markers, gid=f"path {i}", zorder=4 - 0.1 * i)
+        ax.plot(path.points[:shown, 0], path.points[:shown, 1], "-o", color=colours[i], lw=1.6,
+                ms=3.5, markevery=markers, gid=f"path {i}", zorder=4 - 0.1 * i)
+    ax.set_xlim(window[0], window[1])
+    ax.set_ylim(window[2], window[3])
+    ax.set_xlabel("v₁")
+    ax.set_ylabel("v₂")
+
+
+def _draw_costs(ax, paths: list, learning_rates: Sequence[float], names: Sequence[str],
+                colours: Sequence[str]) -> None:
+    """``C`` after each step of each path: log scale, or symmetric log if ``C`` goes <= 0."""
+    for i, (lr, name, path) in enumerate(zip(learning_rates, names, paths)):
+        n = len(path.costs) - 1
         if path.diverged:
             outcome = f"diverged after {n} steps"
         else:
             outcome = f"C = {_compact(path.costs[-1])} after {n} steps"
         label = f"λ = {lr:g}" + (f" ({name})" if name else "") + f"\n{outcome}"
-        right.plot(np.arange(n + 1), path.costs, "-", color=colour, lw=2, gid=f"cost {i}",
-                   label=label)
+        ax.plot(np.arange(n + 1), path.costs, "-", color=colours[i], lw=2, gid=f"cost {i}",
+                label=label)
         if path.diverged:
-            right.plot([n], [path.costs[-1]], "x", color=colour, ms=10, mew=2.5)
-    left.plot([sx], [sy], "*", color="black", ms=15, zorder=5)
-    left.annotate("start", (sx, sy), xytext=(8, 8), textcoords="offset points", fontsize=11,
-                  fontweight="bold")
-    left.set_xlim(x0, x1)
-    left.set_ylim(y0, y1)
-    left.set_xlabel("v₁")
-    left.set_ylabel("v₂")
-    left.set_title(f"{s.name}: {s.formula}\nv ← v − λ ∇C(v) from ({sx:g}, {sy:g})")
-
+            ax.plot([n], [path.costs[-1]], "x", color=colours[i], ms=10, mew=2.5)
     all_costs = np.concatenate([p.costs for p in paths])
     finite = all_costs[np.isfinite(all_costs)]
     if finite.size and finite.min() > 0:
-        right.set_yscale("log")
+        ax.set_yscale("log")
     else:
         linthresh = 1.0
-        right.set_yscale("symlog", linthresh=linthresh)
-        _symlog_ticks(right, finite, linthresh)
-        right.axhline(0, color="0.6", lw=0.8)
-    right.set_xlabel("step")
-    right.set_ylabel("cost C(v)" + ("   (symmetric log scale)" if finite.min() <= 0 else ""))
+        ax.set_yscale("symlog", linthresh=linthresh)
+        _symlog_ticks(ax, finite, linthresh)
+        ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_xlabel("step")
+    ax.set_ylabel("cost C(v)" + ("   (symmetric log scale)" if finite.min() <= 0 else ""))
     diverged = any(p.diverged for p in paths)
-    right.set_title("C after each step" + ("  (× = diverged, stopped)" if diverged else ""))
-    right.grid(alpha=0.3, which="major")
-    fig.legend(loc="outside lower center", ncol=len(paths), frameon=False, columnspacing=3)
-    return fig
+    ax.set_title("C after each step" + ("  (× = diverged, stopped)" if diverged else ""))
+    ax.grid(alpha=0.3, which="major")
 
 
 def _compact(value: float) -> str:

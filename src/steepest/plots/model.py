@@ -326,37 +326,48 @@ def inside_figure(
     ax.set_title(f"what the network sees (preprocessed)\n{side}×{side} = {side * side} inputs "
                  "in [0, 1]")
     _frame(ax)
+    _hidden_panels(fig, outer[0, n_img], hidden, network.activations)
+    _output_panel(fig.add_subplot(outer[0, n_img + 1]), probs, gid=f"layer {len(trace) - 1}")
+    fig.suptitle(f"{title + ': ' if title else ''}the network says {digit} "
+                 f"({_percent(float(probs[digit]))})\n{network.describe()}")
+    return fig
 
-    if hidden:
-        inner = outer[0, n_img].subgridspec(len(hidden), 1)
-        for i, a in enumerate(hidden):
-            ax = fig.add_subplot(inner[i, 0])
-            units = np.arange(1, a.size + 1)
-            ax.bar(units, a, color="C0", width=0.8 if a.size <= 60 else 1.0, gid=f"layer {i}")
-            name = network.activations[i]
-            ax.set_title(f"hidden layer {i + 1}: {a.size} {name} units" if len(hidden) > 1
-                         else f"hidden activations: {a.size} {name} units")
-            ax.set_ylabel("a = f(z)")
-            if a.size <= 15:
-                ax.set_xticks(units)
-            else:
-                from matplotlib.ticker import MaxNLocator
 
-                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            if i == len(hidden) - 1:
-                ax.set_xlabel("unit")
-            if name in ("sigmoid", "step"):
-                ax.set_ylim(0, 1.02)
-            ax.grid(axis="y", alpha=0.3)
-    else:
-        ax = fig.add_subplot(outer[0, n_img])
+def _hidden_panels(fig, cell, hidden: list[np.ndarray], activations: list[str]) -> None:
+    """One bar chart of activations per hidden layer, stacked in ``cell`` of the grid."""
+    if not hidden:
+        ax = fig.add_subplot(cell)
         ax.text(0.5, 0.5, "no hidden layer", ha="center", va="center", color="0.4")
         ax.set_axis_off()
+        return
+    inner = cell.subgridspec(len(hidden), 1)
+    for i, a in enumerate(hidden):
+        ax = fig.add_subplot(inner[i, 0])
+        units = np.arange(1, a.size + 1)
+        ax.bar(units, a, color="C0", width=0.8 if a.size <= 60 else 1.0, gid=f"layer {i}")
+        name = activations[i]
+        ax.set_title(f"hidden layer {i + 1}: {a.size} {name} units" if len(hidden) > 1
+                     else f"hidden activations: {a.size} {name} units")
+        ax.set_ylabel("a = f(z)")
+        if a.size <= 15:
+            ax.set_xticks(units)
+        else:
+            from matplotlib.ticker import MaxNLocator
 
-    ax = fig.add_subplot(outer[0, n_img + 1])
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if i == len(hidden) - 1:
+            ax.set_xlabel("unit")
+        if name in ("sigmoid", "step"):
+            ax.set_ylim(0, 1.02)
+        ax.grid(axis="y", alpha=0.3)
+
+
+def _output_panel(ax, probs: np.ndarray, gid: str) -> None:
+    """The output probabilities as bars, the winner in red, each >= 1 % labelled."""
+    digit = int(probs.argmax())
     classes = np.arange(probs.size)
     colours = ["C3" if k == digit else "0.6" for k in classes]
-    ax.bar(classes, probs, color=colours, gid=f"layer {len(trace) - 1}")
+    ax.bar(classes, probs, color=colours, gid=gid)
     for k, p in zip(classes, probs):
         if p >= 0.01:
             ax.text(k, p + 0.015, f"{100 * p:.0f}%", ha="center", va="bottom", fontsize=8)
@@ -366,6 +377,3 @@ def inside_figure(
     ax.set_ylabel("probability o")
     ax.set_title(f"output probabilities (softmax): {digit} wins")
     ax.grid(axis="y", alpha=0.3)
-    fig.suptitle(f"{title + ': ' if title else ''}the network says {digit} "
-                 f"({_percent(float(probs[digit]))})\n{network.describe()}")
-    return fig

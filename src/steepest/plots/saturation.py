@@ -139,32 +139,43 @@ def saturation_figure(
     seed = int(rng.integers(2**32))
     fig = new_figure(11.5, 3.7 * len(inits) + 1.1)
     rows = fig.subfigures(len(inits), 1)
+    edge = math.log((1 - SATURATION) / SATURATION)  # σ(±edge) = 0.99, 0.01
     for row, init in zip(np.atleast_1d(rows), inits):
         z, h = hidden_at_init(x, init, seed, hidden)
         row.suptitle(init_label(init, x.shape[1], hidden), fontweight="bold", fontsize=12)
         z_ax, h_ax = row.subplots(1, 2)
-        _histogram(z_ax, z, np.histogram_bin_edges(z, bins=60), f"z {init}", "C0")
-        edge = math.log((1 - SATURATION) / SATURATION)  # σ(±edge) = 0.99, 0.01
-        low, high = min(float(z.min()), -edge - 0.5), max(float(z.max()), edge + 0.5)
-        for a, b in ((low, -edge), (edge, high)):
-            z_ax.axvspan(a, b, color="C3", alpha=0.12, lw=0, zorder=0)
-        z_ax.set_xlim(low, high)
-        z_ax.set_title(f"z = x W1 + b1: mean {z.mean():.2f}, std {z.std():.2f}")
-        z_ax.set_xlabel("z")
-        _histogram(h_ax, h, np.linspace(0, 1, 51), f"h {init}", "C1")
-        for a, b in ((0, SATURATION), (1 - SATURATION, 1)):
-            h_ax.axvspan(a, b, color="C3", alpha=0.25, lw=0, zorder=0)
-        h_ax.set_xlim(-0.02, 1.02)
-        h_ax.set_title("h = σ(z)")
-        h_ax.set_xlabel("h")
-        h_ax.text(0.5, 0.93, f"{100 * saturated_fraction(h):.1f}% of h within 0.01 of 0 or 1",
-                  transform=h_ax.transAxes, ha="center", va="top", fontsize=11, color="C3",
-                  gid=f"saturated {init}", bbox=dict(fc="white", ec="none", alpha=0.85))
+        _z_panel(z_ax, z, init, edge)
+        _h_panel(h_ax, h, init)
     fig.suptitle(f"The hidden layer at initialisation: {x.shape[0]:,} images × {hidden} units "
                  f"= {x.shape[0] * hidden:,} values per histogram\n"
                  f"shaded: |z| > log 99 = {edge:.1f}, so h is within 0.01 of 0 or 1, "
                  "where σ′(z) = h(1 − h) < 0.01: almost no gradient passes")
     return fig
+
+
+def _z_panel(ax, z: np.ndarray, init: str, edge: float) -> None:
+    """The histogram of ``z``, shaded where ``|z| > edge`` (``σ(z)`` saturated)."""
+    _histogram(ax, z, np.histogram_bin_edges(z, bins=60), f"z {init}", "C0")
+    low, high = min(float(z.min()), -edge - 0.5), max(float(z.max()), edge + 0.5)
+    for a, b in ((low, -edge), (edge, high)):
+        ax.axvspan(a, b, color="C3", alpha=0.12, lw=0, zorder=0)
+    ax.set_xlim(low, high)
+    ax.set_title(f"z = x W1 + b1: mean {z.mean():.2f}, std {z.std():.2f}")
+    ax.set_xlabel("z")
+
+
+def _h_panel(ax, h: np.ndarray, init: str) -> None:
+    """The histogram of ``h``, shaded within :data:`SATURATION` of 0 and 1, with the
+    fraction found there."""
+    _histogram(ax, h, np.linspace(0, 1, 51), f"h {init}", "C1")
+    for a, b in ((0, SATURATION), (1 - SATURATION, 1)):
+        ax.axvspan(a, b, color="C3", alpha=0.25, lw=0, zorder=0)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_title("h = σ(z)")
+    ax.set_xlabel("h")
+    ax.text(0.5, 0.93, f"{100 * saturated_fraction(h):.1f}% of h within 0.01 of 0 or 1",
+            transform=ax.transAxes, ha="center", va="top", fontsize=11, color="C3",
+            gid=f"saturated {init}", bbox=dict(fc="white", ec="none", alpha=0.85))
 
 
 def _histogram(ax, values: np.ndarray, edges: np.ndarray, gid: str, colour: str) -> None:

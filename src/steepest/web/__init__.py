@@ -10,7 +10,11 @@
 * :mod:`.jobs` -- starts, watches and cancels that process; streams its events;
 * :mod:`.train_request` -- what a training request may ask for, and its limits;
 * :mod:`.guard` -- only the lab's own page, at the lab's own address, gets in;
-* :mod:`.app` -- the Flask routes (the JSON API) and the threaded server.
+* :mod:`.lab` -- what every route shares: the lab, reading a request;
+* :mod:`.routes` -- the JSON API, one blueprint per area (model, predict, digits,
+  training jobs, descent, perceptron);
+* :mod:`.app` -- the Flask app: the guard, the error handlers, the routes;
+* :mod:`.server` -- the threaded server.
 
 The page itself (``static/``) is plain HTML, CSS and JavaScript with no build
 step and nothing fetched from the internet.  It only presents: every number

@@ -40,7 +40,8 @@ from .served import ServedModel
 from .train_request import MAX_EPOCHS
 from .validate import ApiError
 
-CANCEL_GRACE = 10.0  # seconds a cancelled process gets to stop on its own
+#: Seconds a cancelled training process gets to stop on its own before it is killed.
+CANCEL_GRACE = 10.0
 FINAL = ("done", "cancelled", "error")
 
 
@@ -84,15 +85,21 @@ class Job:
 class TrainingManager:
     """Runs at most one :class:`Job`; keeps the event log of the latest one.
 
-    Args:
-        served: where a finished job's model goes into service.
-        work_dir: where jobs write their model files (default: a temporary
-            directory, removed by :meth:`close`).
-        idle_timeout: seconds a job runs with nobody following it.
-        max_seconds: wall-time limit of a job.
-        on_job_end: called as ``on_job_end(job_summary, final_event)`` in the
-            job's watcher thread once a job has ended, after its model (if any)
-            is in service -- how ``steepest serve`` reports its start-up training.
+    Parameters
+    ----------
+    served : ServedModel
+        where a finished job's model goes into service.
+    work_dir : str or Path, optional
+        where jobs write their model files (default: a temporary directory, removed
+        by :meth:`close`).
+    idle_timeout : float
+        seconds a job runs with nobody following it.
+    max_seconds : float
+        wall-time limit of a job.
+    on_job_end : callable, optional
+        called as ``on_job_end(job_summary, final_event)`` in the job's watcher thread
+        once a job has ended, after its model (if any) is in service -- how
+        ``steepest serve`` reports its start-up training.
     """
 
     def __init__(

@@ -124,9 +124,24 @@ class ServedModel:
     def load(self, path: str | Path, source: str | None = None) -> Snapshot:
         """Load a model file (see :mod:`steepest.modelfile`) and serve it from now on.
 
-        Raises:
-            ModelFileError: the file is missing or not a model (a ``ValueError``).
-            ValueError: the model does not take 28x28 images to 10 classes.
+        Parameters
+        ----------
+        path : str or Path
+            the model file.
+        source : str, optional
+            what the list of models says it is (default: the file's name).
+
+        Returns
+        -------
+        Snapshot
+            the model now in service.
+
+        Raises
+        ------
+        ModelFileError
+            the file is missing or not a model (a ``ValueError``).
+        ValueError
+            the model does not take 28x28 images to 10 classes.
         """
         path = Path(path)
         net, info = load_model(path)  # errors name the file

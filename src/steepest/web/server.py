@@ -22,7 +22,7 @@ import threading
 from typing import Any
 
 #: Worker threads.  A page following a training job holds one for as long as
-#: it follows (see :data:`steepest.web.app.MAX_STREAMS`); the rest answer requests.
+#: it follows (see :data:`steepest.web.lab.MAX_STREAMS`); the rest answer requests.
 THREADS = 16
 #: Bodies larger than this are refused by the server before the app sees them
 #: (a plain-text 413); between the app's own limit and this one the app answers
@@ -91,9 +91,29 @@ def make_server(app: Any, host: str = "127.0.0.1", port: int = 8000,
     ``engine`` is ``"auto"`` (waitress if installed, else werkzeug), ``"waitress"``
     or ``"werkzeug"``.
 
-    Raises:
-        OSError: the address cannot be bound (in use, not this machine's, ...).
-        ImportError: ``engine="waitress"`` without waitress installed.
+    Parameters
+    ----------
+    app : Flask
+        the lab (or any WSGI app).
+    host : str
+        the address to listen on; the app's :class:`~.guard.Guard` (if it has one)
+        learns it.
+    port : int
+        0 picks a free one.
+    engine : str
+        ``"auto"``, ``"waitress"`` or ``"werkzeug"``.
+
+    Returns
+    -------
+    LabServer
+        bound, not yet serving.
+
+    Raises
+    ------
+    OSError
+        the address cannot be bound (in use, not this machine's, ...).
+    ImportError
+        ``engine="waitress"`` without waitress installed.
     """
     if engine not in ("auto", "waitress", "werkzeug"):
         raise ValueError(f"engine must be auto, waitress or werkzeug, got {engine!r}")

@@ -53,13 +53,23 @@ def parameter_count(hidden: tuple[int, ...]) -> int:
 def spec_from_json(body: dict, max_units: int) -> JobSpec:
     """Check a ``POST /api/train`` body; missing fields take :class:`TrainConfig`'s defaults.
 
-    Args:
-        body: the request's JSON object.
-        max_units: hidden units per layer the job's events show as weight images.
+    Parameters
+    ----------
+    body : dict
+        the request's JSON object.
+    max_units : int
+        hidden units per layer the job's events show as weight images.
 
-    Raises:
-        ApiError: a field is unknown, of the wrong type or out of its range, or
-            the network is larger than :data:`MAX_PARAMETERS`.
+    Returns
+    -------
+    JobSpec
+        the checked job.
+
+    Raises
+    ------
+    ApiError
+        a field is unknown, of the wrong type or out of its range, or the network is
+        larger than :data:`MAX_PARAMETERS`.
     """
     v.reject_unknown(body, TRAIN_FIELDS)
     d = TrainConfig()

@@ -61,12 +61,18 @@ def run(spec: JobSpec, model_path: str, events, cancel, parent_pid: int) -> None
     hidden units' weight images), then exactly one of ``finished``,
     ``cancelled`` or ``error``.
 
-    Args:
-        spec: what to train.
-        model_path: where the model goes after every epoch.
-        events: a ``multiprocessing`` queue to the server.
-        cancel: a ``multiprocessing`` event; set means stop after this mini-batch.
-        parent_pid: the server's process id; if it changes, the server is gone.
+    Parameters
+    ----------
+    spec : JobSpec
+        what to train.
+    model_path : str
+        where the model goes after every epoch.
+    events : multiprocessing.Queue
+        to the server.
+    cancel : multiprocessing.Event
+        set means stop after this mini-batch.
+    parent_pid : int
+        the server's process id; if it changes, the server is gone.
     """
     with contextlib.suppress(OSError, AttributeError):
         os.nice(NICENESS)
