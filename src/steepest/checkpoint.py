@@ -112,40 +112,53 @@ def load_checkpoint(path: str | os.PathLike, n_in: int = 784, n_out: int = 10):
         if not isinstance(extra, dict):
             raise ValueError("extra is not a JSON object")
     with reading(str(path), "checkpoint does not fit its settings"):
-        if "sizes" in meta:
-            n_in, n_out = _recorded_ends(meta["sizes"], config.hidden)
-        sizes = (n_in, *config.hidden, n_out)
-        weights = layer_arrays(arrays, sizes, np.dtype(np.float32))
-        best = None
-        if meta["best_score"] is not None:
-            saved = {name: arrays[f"best.{i}"] for i, name in enumerate(_layer_names(sizes))}
-            best = layer_arrays(saved, sizes, np.dtype(np.float32))
+        sizes, weights, best = _fitting_arrays(meta, arrays, config, n_in, n_out)
     with reading(str(path), "damaged checkpoint"):
-        state = TrainState.new(config, n_in, n_out)
-        state.network.set_weights(weights)
-        saved = {k.removeprefix("opt."): a for k, a in arrays.items() if k.startswith("opt.")}
-        for name, a in saved.items():
-            if a.dtype.kind not in ("iu" if name == "steps" else "f"):
-                raise ValueError(f"optimizer state {name} holds {a.dtype}")
-        with np.errstate(over="ignore", invalid="ignore"):  # float64 -> 32: checked below
-            state.optimizer.load_state_dict(saved)
-        for name, a in state.optimizer.state_dict().items():
-            if not np.all(np.isfinite(a)):
-                raise ValueError(f"optimizer state {name} is not finite")
-        state.optimizer.learning_rate = _number(meta["optimizer"]["learning_rate"])
-        state.rng.bit_generator.state = meta["rng"]
-        state.epoch = _count(meta["epoch"], "epoch")
-        state.history = [_record(d) for d in meta["history"]]
-        if best is not None:
-            state.best_score = _number(meta["best_score"])
-            state.best_weights = best
-        state.best_epoch = _count(meta["best_epoch"], "best_epoch")
-        state.stale_epochs = _count(meta["stale_epochs"], "stale_epochs")
-        if not isinstance(meta["stopped_early"], bool):
-            raise ValueError("stopped_early must be true or false, "
-                             f"not {short_repr(meta['stopped_early'])}")
-        state.stopped_early = meta["stopped_early"]
+        state = _restored(meta, arrays, TrainState.new(config, sizes[0], sizes[-1]), weights,
+                          best)
     return state, extra
+
+
+def _fitting_arrays(meta: dict, arrays: dict, config: TrainConfig, n_in: int, n_out: int):
+    """The layer sizes, the weights and the best weights (None if not kept), each checked
+    against the architecture the config describes before anything is built."""
+    if "sizes" in meta:
+        n_in, n_out = _recorded_ends(meta["sizes"], config.hidden)
+    sizes = (n_in, *config.hidden, n_out)
+    weights = layer_arrays(arrays, sizes, np.dtype(np.float32))
+    best = None
+    if meta["best_score"] is not None:
+        saved = {name: arrays[f"best.{i}"] for i, name in enumerate(_layer_names(sizes))}
+        best = layer_arrays(saved, sizes, np.dtype(np.float32))
+    return sizes, weights, best
+
+
+def _restored(meta: dict, arrays: dict, state: TrainState, weights, best) -> TrainState:
+    """``state`` with the saved weights, optimizer, random generator and progress."""
+    state.network.set_weights(weights)
+    saved = {k.removeprefix("opt."): a for k, a in arrays.items() if k.startswith("opt.")}
+    for name, a in saved.items():
+        if a.dtype.kind not in ("iu" if name == "steps" else "f"):
+            raise ValueError(f"optimizer state {name} holds {a.dtype}")
+    with np.errstate(over="ignore", invalid="ignore"):  # float64 -> 32: checked below
+        state.optimizer.load_state_dict(saved)
+    for name, a in state.optimizer.state_dict().items():
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"optimizer state {name} is not finite")
+    state.optimizer.learning_rate = _number(meta["optimizer"]["learning_rate"])
+    state.rng.bit_generator.state = meta["rng"]
+    state.epoch = _count(meta["epoch"], "epoch")
+    state.history = [_record(d) for d in meta["history"]]
+    if best is not None:
+        state.best_score = _number(meta["best_score"])
+        state.best_weights = best
+    state.best_epoch = _count(meta["best_epoch"], "best_epoch")
+    state.stale_epochs = _count(meta["stale_epochs"], "stale_epochs")
+    if not isinstance(meta["stopped_early"], bool):
+        raise ValueError("stopped_early must be true or false, "
+                         f"not {short_repr(meta['stopped_early'])}")
+    state.stopped_early = meta["stopped_early"]
+    return state
 
 
 def _recorded_ends(sizes, hidden: tuple[int, ...]) -> tuple[int, int]:
