@@ -41,10 +41,13 @@ def numbers(n: int, start: float, step: float) -> str:
 
 # (space file, key the message names, words in the message)
 HOSTILE = {
+    # 1,000 levels sit at Python's recursion limit: the TOML parser gives up ("nested too
+    # deeply"), or it parses and the depth check refuses ("nested more than 16 levels
+    # deep"), depending on how deep the caller's stack already is. Both are one line.
     "nested lists 1,000 deep": ("[search]\nhidden = " + nested("[", "]", 1000), "nested",
-                                "too deeply"),
+                                "deep"),
     "nested inline tables 1,000 deep": ("[search]\nx = " + nested("{a = ", "}", 1000, "1"),
-                                        "nested", "too deeply"),
+                                        "nested", "deep"),
     "nested lists 20 deep": ("[search]\nhidden = " + nested("[", "]", 20, "1"),
                              "search.hidden[0]", "nested more than 16 levels"),
     "dotted keys 2,000 deep": ("a" + ".a" * 2000 + " = 1\n[search]\nbatch_size = [1]",
