@@ -31,10 +31,14 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+#: The study's user attribute that holds the driver's claim.
 ATTR = "driver"
-HEARTBEAT = 5.0  # seconds between a driver's heartbeats
-STALE = 60.0  # seconds without a heartbeat after which a driver counts as gone
-SETTLE = 2.0  # seconds between writing a claim and reading it back
+#: Seconds between a driver's heartbeats.
+HEARTBEAT = 5.0
+#: Seconds without a heartbeat after which a driver counts as gone.
+STALE = 60.0
+#: Seconds between writing a claim and reading it back.
+SETTLE = 2.0
 
 
 class StudyBusy(ValueError):
