@@ -2,14 +2,16 @@
 
 The reference pages are rendered from the docstrings by numpydoc, so a section numpydoc
 cannot read, or a Parameters section that no longer matches the signature, is a wrong page.
-For every public function, class and method of the modules in :data:`MODULES` (the ones
-whose docstrings are NumPy style so far), this runs ``numpydoc.validate.validate`` and
-fails on these codes:
+For every public function, class and method of the modules in :data:`MODULES` (every
+module of steepest that defines one: a test holds a new module to that), this runs
+``numpydoc.validate.validate`` and fails on these codes:
 
 * always: ``GL06`` (a section numpydoc does not know: misspelt, or Keras style with a
   colon) and ``GL07`` (sections out of numpydoc's order), and :data:`KERAS` below: a
   Keras-style ``Args:`` / ``Returns:`` header, which numpydoc reads as plain text, so that
-  every check of its section would silently pass;
+  every check of its section would silently pass (the docs build renders such a header as
+  text too: it has no Keras-style reader any more).  That one is also checked in every
+  docstring of the package's source, private ones included;
 * where the docstring has a **Parameters** section: ``PR01`` (a parameter of the
   signature left out), ``PR02`` (a documented parameter the signature does not have),
   ``PR03`` (not in the signature's order), ``PR04`` (no type) and ``PR07`` (no
@@ -25,25 +27,30 @@ capitals and full stops), and ``SA01`` / ``ES01``.  The ``>>>`` examples run as 
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
 import re
+from pathlib import Path
 
 import pytest
 
 numpydoc_validate = pytest.importorskip("numpydoc.validate")  # the test extra brings it
 from numpydoc.docscrape import NumpyDocString  # noqa: E402
 
-#: The modules held to numpydoc (packages: every module in them).  Phase 2 of issue 15
-#: converts the rest (cli.sweep and sweep) and adds them here.
+#: The modules held to numpydoc (packages: every module in them): since issue 15's second
+#: phase converted the last Keras-style docstrings (sweep, cli.sweep), all of steepest's that
+#: define a public object.  A new module must be added here
+#: (test_every_module_with_public_objects_is_held).
 MODULES = ["activations", "losses", "perceptron", "descent", "gradcheck", "optimizers",
            "schedules", "regularizers", "metrics", "datasets", "preprocess", "augment",
            "config", "progress", "course", "exercises", "plots", "summary", "ladder",
            "machine", "messages", "network", "checks", "training", "web",
            "cli.app", "cli.basics", "cli.course", "cli.export", "cli.ladder", "cli.plot",
-           "cli.serve", "cli.train",
-           "blas", "npzfile", "modelfile", "checkpoint", "onnx", "runrecord", "sklearn"]
+           "cli.serve", "cli.sweep", "cli.train",
+           "blas", "npzfile", "modelfile", "checkpoint", "onnx", "runrecord", "sklearn",
+           "sweep"]
 
 ALWAYS = {"GL06", "GL07"}
 PARAMETERS = {"PR01", "PR02", "PR03", "PR04", "PR07"}
@@ -146,6 +153,56 @@ def test_the_check_catches_a_parameter_the_signature_does_not_have():
     assert [p[:4] for p in found] == ["PR01", "PR02"], found
 
 
+def _all_modules() -> list:
+    """Every module of steepest but ``__main__`` (which would run the command line)."""
+    import steepest
+
+    names = [m.name for m in pkgutil.iter_modules(steepest.__path__) if m.name != "__main__"]
+    return [steepest, *_modules(names)]
+
+
+def test_every_module_with_public_objects_is_held():
+    """A module added to steepest is held to numpydoc too: it cannot stay out of MODULES."""
+    held = {name for name, _ in OBJECTS}
+    missing = sorted({module.__name__ for module in _all_modules()
+                      for name, _ in public_objects([module]) if name not in held})
+    assert missing == [], f"add these modules to MODULES: {missing}"
+
+
+def _docstrings(path: Path) -> list[tuple[int, str, str]]:
+    """``(line, name, docstring)`` of the module, every class and every function in
+    ``path``, private and nested ones included."""
+    tree = ast.parse(path.read_text("utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            text = ast.get_docstring(node)
+            if text:
+                found.append((getattr(node, "lineno", 1), getattr(node, "name", "module"), text))
+    return found
+
+
+def test_no_keras_style_header_remains_anywhere_in_the_package():
+    """Not in a public docstring, not in a private one: the site renders none as a section,
+    and numpydoc would check none of them."""
+    import steepest
+
+    package = Path(steepest.__file__).parent
+    paths = sorted(package.rglob("*.py"))
+    assert len(paths) > 90  # the whole package, not an empty glob
+    found = [f"{path.relative_to(package.parent)}:{line} {name}: {m.group(1)}:"
+             for path in paths for line, name, text in _docstrings(path)
+             for m in KERAS.finditer(text)]
+    assert found == []
+
+
+def test_the_package_scan_finds_a_keras_style_header(tmp_path):
+    source = tmp_path / "keras.py"
+    source.write_text('def _private(x):\n    """Double.\n\n    Returns:\n        2x.\n    """\n')
+    assert [m.group(1) for _, _, text in _docstrings(source) for m in KERAS.finditer(text)] \
+        == ["Returns"]
+
+
 def test_the_check_catches_a_keras_style_section():
     def keras(x: float) -> float:
         """Double.
@@ -169,11 +226,8 @@ INCOMPLETE = {"GL08", "PR01", "PR02", "RT01"}
 
 def coverage() -> dict[str, tuple[int, int, int]]:
     """``{module: (complete, with a docstring, public objects)}`` over all of steepest."""
-    import steepest
-
-    names = [m.name for m in pkgutil.iter_modules(steepest.__path__) if m.name != "__main__"]
     counts = {}
-    for module in _modules(names):
+    for module in _all_modules():
         objects = public_objects([module])
         complete = documented = 0
         for name, obj in objects:

@@ -22,13 +22,9 @@ A file is rewritten only when its text changes, so an unchanged rebuild reads no
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import nbformat
-from sphinx.util import logging
-
-logger = logging.getLogger(__name__)
 
 NOTE = (
     "```{{note}}\n"
@@ -127,59 +123,6 @@ def resolve_short_name(app, env, node, contnode):
                         contnode, name)
 
 
-#: A Keras-style section header ("Args:", "Returns:"...) on a line of its own.
-KERAS_SECTION = re.compile(
-    r"^\s*(Args|Arguments|Returns|Raises|Yields|Attributes|Examples?|Notes?):\s*$")
-
-
-def keras_sections(app, what, name, obj, options, lines) -> None:
-    """Render a Keras-style docstring's sections (``Args:``, ``Returns:``) as fields.
-
-    Most of steepest's docstrings were written Keras-style, which numpydoc cannot read.
-    Until they are NumPy style (``tests/test_docstrings.py`` holds the converted modules
-    to it), napoleon's Google reader turns such sections into Sphinx fields before numpydoc
-    sees the text.  Module attributes are left alone: napoleon would read "Bytes read at a
-    time: 1 MiB" as a type.
-    """
-    if what in ("attribute", "data", "property") or not any(map(KERAS_SECTION.match, lines)):
-        return
-    from sphinx.ext.napoleon import Config
-    from sphinx.ext.napoleon.docstring import GoogleDocstring
-
-    config = Config(napoleon_use_param=True, napoleon_use_rtype=True)
-    lines[:] = GoogleDocstring(lines, config, app, what, name, obj, options).lines()
-
-
-#: Docstrings in modules other sessions were editing while this site was built, each with a
-#: markup slip that fails the -W build, and the text that fixes it on the page.  Phase 2 fixes
-#: the source and removes the entry; an entry whose text is no longer there fails the build.
-SOURCE_FIXES: dict[str, list[tuple[str, str]]] = {}
-
-
-#: The same for click help texts (rendered as reStructuredText), by command path.
-CLI_FIXES: dict[str, list[tuple[str, str]]] = {}
-
-
-def cli_fixes(ctx, lines) -> None:
-    for old, new in CLI_FIXES.get(ctx.command_path, []):
-        text = "\n".join(lines)
-        if old not in text:
-            logger.warning("docs/_ext/steepest_docs.py: %r is no longer in %r's help: "
-                           "remove the entry from CLI_FIXES", old, ctx.command_path)
-            continue
-        lines[:] = text.replace(old, new).split("\n")
-
-
-def source_fixes(app, what, name, obj, options, lines) -> None:
-    for old, new in SOURCE_FIXES.get(name, []):
-        text = "\n".join(lines)
-        if old not in text:
-            logger.warning("docs/_ext/steepest_docs.py: %r is no longer in %s's docstring: "
-                           "remove the entry from SOURCE_FIXES", old, name)
-            continue
-        lines[:] = text.replace(old, new).split("\n")
-
-
 def skip_foreign(app, what, name, obj, skip, options):
     """Leave out members another library put on a steepest class (scikit-learn's
     ``set_fit_request``): they are documented there, in that library's terms."""
@@ -227,10 +170,7 @@ def label_commands(app, doctree) -> None:
 def setup(app):
     app.connect("doctree-read", label_commands)
     app.connect("config-inited", remove_stale_api_pages)
-    app.connect("autodoc-process-docstring", source_fixes, priority=300)
-    app.connect("autodoc-process-docstring", keras_sections, priority=400)
     app.connect("autodoc-skip-member", skip_foreign)
-    app.connect("sphinx-click-process-description", lambda app, ctx, lines: cli_fixes(ctx, lines))
     app.connect("config-inited", write_solved_course)
     app.connect("missing-reference", resolve_short_name)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

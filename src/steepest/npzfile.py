@@ -223,8 +223,10 @@ def _member_extents(
 ) -> list[tuple[zipfile.ZipInfo, int]]:
     """Each member and where its bytes must end: the next member's offset, or the directory's.
 
-    Raises:
-        NpzError: a member that is no uncompressed .npy, or sizes that do not fit the file.
+    Raises
+    ------
+    NpzError
+        A member that is no uncompressed .npy, or sizes that do not fit the file.
     """
     for info in members:
         if not info.filename.endswith(".npy"):

@@ -48,7 +48,27 @@ def _show(value) -> str:
 
 
 def trial_line(record) -> str:
-    """One line per finished trial: number, parameters, score, epochs, how it ended, worker."""
+    """One line per finished trial: number, parameters, score, epochs, how it ended, worker.
+
+    Parameters
+    ----------
+    record : TrialRecord
+        The trial, as the driver recorded it.
+
+    Returns
+    -------
+    str
+        The line, without a newline.
+
+    Examples
+    --------
+    >>> from steepest.sweep.driver import TrialRecord
+    >>> from steepest.sweep.objective import TrialOutcome
+    >>> outcome = TrialOutcome(3, False, 0.9512, [{}] * 5, 5, False, worker="tcp://10.0.0.7:40411",
+    ...                        train_seconds=41.23)
+    >>> trial_line(TrialRecord(3, "COMPLETE", {"learning_rate": 3.0}, 0.9512, outcome, None, 42.0))
+    'trial   3  learning_rate=3  validation 95.12%  5 epochs  complete  41.2 s  tcp://10.0.0.7:40411'
+    """
     params = " ".join(f"{k}={_show(v)}" for k, v in record.params.items())
     if record.outcome is None:
         return f"trial {record.number:>3}  {params}  failed: {record.error}"

@@ -44,9 +44,24 @@ MAX_VALUES = 10_000
 
 
 def read_document(path: str | Path, error: type[ValueError]) -> dict:
-    """The TOML table in ``path``; ``error`` (one line naming ``path``) if it cannot be had.
+    """The TOML table in ``path``, read in bounded time and memory.
 
-    :func:`steepest.config.read_toml` reads it, in bounded time and memory.
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The space file.
+    error : type of ValueError
+        The exception to raise (:class:`~steepest.sweep.space.SpaceError`).
+
+    Returns
+    -------
+    dict
+        The document, as :func:`steepest.config.read_toml` reads it.
+
+    Raises
+    ------
+    ValueError
+        An ``error``, one line naming ``path``, if it cannot be read or parsed.
     """
     try:
         return read_toml(path, "space file")
@@ -58,6 +73,28 @@ def check_document(doc: dict, source: str, error: type[ValueError]) -> None:
     """Refuse nesting deeper than :data:`MAX_DEPTH` and ints no sweep can carry.
 
     Walked with a stack, not recursion, so any depth the parser accepted is safe.
+
+    Parameters
+    ----------
+    doc : dict
+        The parsed document.
+    source : str
+        Where it came from, to begin a message with.
+    error : type of ValueError
+        The exception to raise.
+
+    Raises
+    ------
+    ValueError
+        An ``error``, ``SOURCE: KEY: what is wrong``, on the first value nested
+        too deep or an int too large: beyond 2**53 under ``search``, 64 bits elsewhere.
+
+    Examples
+    --------
+    >>> check_document({"search": {"seed": [2**60]}}, "space", ValueError)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: space: search.seed[0]: 1,152,921,504,606,846,976 is too large: Optuna records ...
     """
     stack: list[tuple[str, Any, int]] = [(key, value, 1) for key, value in doc.items()]
     while stack:
@@ -96,6 +133,18 @@ def kind(value: Any) -> Hashable:
     another key: checking one value of each kind covers the rest.
     ``tests/test_sweep_space.py`` holds ``TrainConfig`` to this.
 
+    Parameters
+    ----------
+    value : object
+        A value of a searched key, as ``TrainConfig`` takes it.
+
+    Returns
+    -------
+    collections.abc.Hashable
+        Equal for two values of the same kind.
+
+    Examples
+    --------
     >>> kind(0.1) == kind(0.5), kind(0.0) == kind(0.5), kind("adam") == kind("adamw")
     (True, False, False)
     """
@@ -109,7 +158,23 @@ def kind(value: Any) -> Hashable:
 
 
 def one_of_each_kind(values: list) -> list:
-    """The first value of each :func:`kind`, in order."""
+    """The first value of each :func:`kind`, in order.
+
+    Parameters
+    ----------
+    values : list
+        A searched key's values.
+
+    Returns
+    -------
+    list
+        The first value of each kind in ``values``, in their order.
+
+    Examples
+    --------
+    >>> one_of_each_kind([0.1, 0.5, 2.0, 0.0, 3.0])
+    [0.1, 2.0, 0.0]
+    """
     first: dict = {}
     for value in values:
         first.setdefault(kind(value), value)
@@ -120,18 +185,40 @@ def check_values(candidates: dict[str, list], config_error: Callable[[dict], str
                  source: str, error: type[ValueError]) -> None:
     """Every value a trial can take, and every pair of kinds, through ``config_error``.
 
-    Args:
-        candidates: each searched key's values to check (a list's values, a
-            range's ends), as ``TrainConfig`` takes them.
-        config_error: ``TrainConfig``'s complaint about the fixed keys with
-            these searched values, or None.
-
     A trial sets every searched key, and a sampler may combine any values:
     each check sets all of them (the first value of each, but for the one or
     two keys being checked), so every error found is a trial that could be
     proposed.  Each value is checked once; then, as ``TrainConfig``'s rules
     tie at most two keys, each pair of :func:`kind` representatives: the
     work grows with the number of values, not with their product.
+
+    Parameters
+    ----------
+    candidates : dict of str to list
+        Each searched key's values to check (a list's values, a range's
+        ends), as ``TrainConfig`` takes them.
+    config_error : callable
+        Takes the searched keys' values (a dict); returns ``TrainConfig``'s
+        complaint about the fixed keys with them, or None.
+    source : str
+        Where the space came from, to begin a message with.
+    error : type of ValueError
+        The exception to raise.
+
+    Raises
+    ------
+    ValueError
+        An ``error`` naming the first value, or pair of values, a trial could
+        not run with, and ``TrainConfig``'s complaint.
+
+    Examples
+    --------
+    >>> def config_error(values):
+    ...     return "too small" if values["epochs"] < 1 else None
+    >>> check_values({"epochs": [5, 0]}, config_error, "space", ValueError)
+    Traceback (most recent call last):
+    ...
+    ValueError: space: search.epochs: too small
     """
     base = {name: values[0] for name, values in candidates.items()}
     for name, values in candidates.items():
@@ -163,7 +250,34 @@ def _blame(name: str, value: Any, message: str, base: dict, candidates: dict,
 
 
 def check_steps(low, high, step, ints: bool, where: str, error: type[ValueError]) -> None:
-    """``high - low`` is a whole number of steps, and few enough for a float to count."""
+    """Refuse a range whose ``high - low`` is no whole number of steps, or too many for a float.
+
+    Parameters
+    ----------
+    low, high : int or float
+        The range's ends.
+    step : int or float
+        Its step, positive.
+    ints : bool
+        Whether the range's values are ints (checked exactly) or floats.
+    where : str
+        ``SOURCE: search.KEY``, to begin a message with.
+    error : type of ValueError
+        The exception to raise.
+
+    Raises
+    ------
+    ValueError
+        An ``error`` saying which.
+
+    Examples
+    --------
+    >>> check_steps(0.1, 0.5, 0.1, False, "space: search.dropout", ValueError)  # 4 steps
+    >>> check_steps(2, 9, 2, True, "space: search.step_every", ValueError)
+    Traceback (most recent call last):
+    ...
+    ValueError: space: search.step_every: high - low (7) is not a multiple of step 2
+    """
     if ints:
         if (high - low) % step:
             raise error(f"{where}: high - low ({high - low}) is not a multiple of step {step}")
@@ -179,8 +293,20 @@ def check_steps(low, high, step, ints: bool, where: str, error: type[ValueError]
 def check_grid(params: list, source: str, error: type[ValueError]) -> None:
     """Refuse a grid of more than :data:`MAX_GRID` trials, from each key's count of values.
 
-    ``params``: the space's :class:`~steepest.sweep.space.Param` objects; each
-    counts its values without listing them.
+    Parameters
+    ----------
+    params : list of Param
+        The space's :class:`~steepest.sweep.space.Param` objects; each counts
+        its values without listing them.
+    source : str
+        Where the space came from, to begin a message with.
+    error : type of ValueError
+        The exception to raise.
+
+    Raises
+    ------
+    ValueError
+        An ``error`` naming the key with too many values, or the grid's size.
     """
     counts = {p.name: p.count() for p in params}
     for p in params:

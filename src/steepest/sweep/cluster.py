@@ -54,7 +54,15 @@ class SweepCluster:
     """A Dask client (and the local cluster it owns, if any) with the sweep's data.
 
     Use it as a context manager: the local cluster's worker processes end with it;
-    a remote cluster is left running.
+    a remote cluster is left running.  Make one with :meth:`local` or :meth:`connect`.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of the cluster's scheduler.
+    local_cluster : distributed.LocalCluster, optional
+        The local cluster ``client`` is connected to, closed with it; None for a
+        remote cluster.
     """
 
     def __init__(self, client, local_cluster=None) -> None:
@@ -64,7 +72,19 @@ class SweepCluster:
 
     @classmethod
     def local(cls, workers: int | None = None) -> SweepCluster:
-        """A new ``LocalCluster``: ``workers`` single-threaded processes (default: one a core)."""
+        """Start a Dask ``LocalCluster`` on this machine, its scheduler in this process.
+
+        Parameters
+        ----------
+        workers : int, optional
+            Single-threaded worker processes to start; None starts one per core.
+
+        Returns
+        -------
+        SweepCluster
+            The cluster, with a client; its worker processes ignore Ctrl-C
+            (the driver handles it).
+        """
         from distributed import Client, LocalCluster
 
         n = workers or os.cpu_count() or 1
@@ -90,9 +110,24 @@ class SweepCluster:
     def connect(cls, address: str, timeout: float = CONNECT_TIMEOUT) -> SweepCluster:
         """Join the running Dask cluster whose scheduler is at ``address``.
 
-        Raises:
-            ValueError: one line, when the scheduler does not answer, or has no
-                worker, within ``timeout`` seconds, or the address is malformed.
+        Parameters
+        ----------
+        address : str
+            The scheduler's address, e.g. ``tcp://host:8786``.
+        timeout : float, default CONNECT_TIMEOUT
+            Seconds to reach the scheduler, and again to find a worker there.
+
+        Returns
+        -------
+        SweepCluster
+            A client of that cluster; closing it leaves the cluster running.
+
+        Raises
+        ------
+        ValueError
+            One line, when the scheduler does not answer, or has no worker,
+            within ``timeout`` seconds, or the address is malformed (see
+            :func:`check_address` and :func:`identify`).
         """
         from distributed import Client
 
@@ -121,8 +156,10 @@ class SweepCluster:
         optuna-integration: the scheduler holds the study's storage and reads
         each trial's task, the workers train.
 
-        Raises:
-            ValueError: naming the first that cannot, and why.
+        Raises
+        ------
+        ValueError
+            Naming the first that cannot, and why.
         """
         def versions():  # defined here, so Dask sends it by value, not by import path
             import optuna_integration.dask  # noqa: F401
@@ -147,16 +184,42 @@ class SweepCluster:
                                  f"{hint}")
 
     def slots(self) -> int:
-        """Trials that can run at once: the workers' threads (at least 1, to wait for one)."""
+        """Trials that can run at once.
+
+        Returns
+        -------
+        int
+            The workers' threads, counted now; at least 1, so that a sweep
+            waits for a worker to join rather than run nothing.
+        """
         return max(1, sum(self.client.nthreads().values()))
 
     def scatter(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Send the training data to every worker once."""
+        """Send the training data to every worker once.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            The training images, ``(N, 28, 28)`` or ``(N, n_in)``.
+        y : numpy.ndarray
+            Their labels, ``(N,)``.
+        """
         self._arrays = (x, y)
         self._futures = self.client.scatter([x, y], broadcast=True, hash=True)
 
     def data(self) -> list:
-        """The data's futures, to pass to a task; sent again if every copy was lost."""
+        """The data's futures, to pass to a task; sent again if every copy was lost.
+
+        Returns
+        -------
+        list of distributed.Future
+            The futures of ``x`` and ``y`` as :meth:`scatter` sent them.
+
+        Raises
+        ------
+        RuntimeError
+            :meth:`scatter` was not called first.
+        """
         if self._futures is None:
             raise RuntimeError("scatter() the data first")
         if any(f.status != "finished" for f in self._futures):
@@ -164,10 +227,27 @@ class SweepCluster:
         return self._futures
 
     def submit(self, fn: Callable, *args, name: str = "trial"):
-        """Run ``fn(*args)`` on a worker; a Dask future."""
+        """Run ``fn(*args)`` on a worker.
+
+        Parameters
+        ----------
+        fn : callable
+            The task; it runs on a worker, so Dask must be able to send it there.
+        *args
+            Its arguments (futures among them are replaced by their values).
+        name : str, default "trial"
+            The middle of the task's key, ``steepest-NAME-<random hex>``: every
+            call is a new task, never a cached result.
+
+        Returns
+        -------
+        distributed.Future
+            The task's result, when it has one.
+        """
         return self.client.submit(fn, *args, pure=False, key=f"steepest-{name}-{uuid.uuid4().hex}")
 
     def close(self) -> None:
+        """Close the client, and the local cluster if this object started one."""
         self.client.close()
         if self.local_cluster is not None:
             self.local_cluster.close()
@@ -185,6 +265,11 @@ def sigint_blocked() -> Iterator[None]:
 
     A SIGINT that arrives meanwhile is delivered when the block ends.  Only in
     the main thread, where Python handles signals, and where there are masks.
+
+    Yields
+    ------
+    None
+        Nothing: SIGINT stays blocked while the block runs.
     """
     if (threading.current_thread() is not threading.main_thread()
             or not hasattr(signal, "pthread_sigmask")):  # Windows: no signal masks
@@ -203,7 +288,24 @@ def sigint_blocked() -> Iterator[None]:
 
 
 def valid_timeout(timeout) -> bool:
-    """A number of seconds in (0, :data:`MAX_TIMEOUT`]: not NaN, infinite, zero or negative."""
+    """Whether ``timeout`` is a number of seconds a sweep can wait.
+
+    Parameters
+    ----------
+    timeout : object
+        The value to check, as the command line or a caller gave it.
+
+    Returns
+    -------
+    bool
+        True for an int or float in (0, :data:`MAX_TIMEOUT`]; False for NaN,
+        infinities, zero, negative numbers, booleans and anything else.
+
+    Examples
+    --------
+    >>> valid_timeout(10), valid_timeout(0), valid_timeout(float("nan")), valid_timeout(True)
+    (True, False, False, False)
+    """
     return (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
             and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT)
 
@@ -211,10 +313,31 @@ def valid_timeout(timeout) -> bool:
 def check_address(address: str, timeout: float):
     """Refuse, in one line, an address no sweep can use; Dask's security settings for it.
 
-    Raises:
-        ValueError: an empty address, an unknown scheme, UCX or in-process
-            comms, TLS without certificates in Dask's settings, or a timeout
-            that is not a positive number of seconds.
+    Parameters
+    ----------
+    address : str
+        A scheduler's address, e.g. ``tcp://host:8786``.
+    timeout : float
+        The connect timeout to be used with it, in seconds (checked here too).
+
+    Returns
+    -------
+    distributed.security.Security
+        Dask's security settings (``distributed.comm.tls.*``), to connect with.
+
+    Raises
+    ------
+    ValueError
+        An empty address, an unknown scheme, UCX or in-process comms, TLS
+        without certificates in Dask's settings, or a timeout that is not a
+        positive number of seconds.
+
+    Examples
+    --------
+    >>> check_address("http://host:8786", 10.0)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: http://host:8786: a sweep reaches its scheduler over tcp://, ..., not http:// ...
     """
     from distributed.comm.addressing import parse_address, parse_host_port
     from distributed.security import Security
@@ -251,8 +374,24 @@ def check_address(address: str, timeout: float):
 def identify(address: str, timeout: float, security) -> dict:
     """Ask ``address`` who it is (Dask's ``identity``), giving up after ``timeout`` seconds.
 
-    Raises:
-        ValueError: one line, when nothing answers as a Dask scheduler in time.
+    Parameters
+    ----------
+    address : str
+        A scheduler's address, as :func:`check_address` accepted it.
+    timeout : float
+        Seconds to connect and have an answer, together.
+    security : distributed.security.Security
+        The settings to connect with, as :func:`check_address` returned them.
+
+    Returns
+    -------
+    dict
+        The scheduler's identity (its ``type`` is ``"Scheduler"``).
+
+    Raises
+    ------
+    ValueError
+        One line, when nothing answers as a Dask scheduler in time.
     """
     from distributed.comm import connect
 

@@ -43,26 +43,61 @@ from .study import finished_count, requeue
 
 @dataclass
 class TrialRecord:
-    """A finished trial as the driver saw it: for the progress line and the benchmark."""
+    """A finished trial as the driver saw it: for the progress line and the benchmark.
+
+    Parameters
+    ----------
+    number : int
+        Optuna's trial number.
+    state : {"COMPLETE", "PRUNED", "FAIL"}
+        How it ended, as the study records it.
+    params : dict
+        Its searched values, as Optuna stores them.
+    value : float or None
+        Its validation accuracy; None when the task failed.
+    outcome : TrialOutcome or None
+        What the worker returned; None when the task failed.
+    error : str or None
+        Why the task failed, one line; None when it did not.
+    turnaround : float
+        Seconds from submitting the task to having its result here.
+    best : bool, default False
+        Whether it is the best trial so far.
+    driver_seconds : float, default 0.0
+        This process's time on it: ask, submit, write its files, tell.
+    """
 
     number: int
-    state: str  # COMPLETE, PRUNED or FAIL
+    state: str
     params: dict
     value: float | None
-    outcome: TrialOutcome | None  # None when the task failed
+    outcome: TrialOutcome | None
     error: str | None
-    turnaround: float  # seconds from submitting the task to having its result here
-    best: bool = False  # the best trial so far
-    driver_seconds: float = 0.0  # this process's time on it: ask, submit, files, tell
+    turnaround: float
+    best: bool = False
+    driver_seconds: float = 0.0
 
     @property
     def epochs(self) -> int:
+        """Epochs the trial ran; 0 when the task failed."""
         return self.outcome.epochs_run if self.outcome else 0
 
 
 @dataclass
 class SweepRun:
-    """What one run of the driver did."""
+    """What one run of the driver did.
+
+    Parameters
+    ----------
+    target : int
+        Finished trials the study was to have.
+    finished_before : int
+        Finished trials it had when this run started.
+    records : list of TrialRecord, default []
+        The trials this run finished, in the order they did.
+    seconds : float, default 0.0
+        How long the run took.
+    """
 
     target: int
     finished_before: int
@@ -76,8 +111,41 @@ def run_sweep(cluster: SweepCluster, study, space, files: SweepFiles, data: Swee
               still_driving: Callable[[], None] | None = None) -> SweepRun:
     """Run trials until the study has ``n_trials`` finished ones; see the module docstring.
 
-    ``still_driving()`` is called between steps; it raises
-    :class:`~steepest.sweep.lock.DriverReplaced` once another driver has the study.
+    Parameters
+    ----------
+    cluster : SweepCluster
+        Where the trials run; its data already scattered.
+    study : optuna.study.Study
+        The study, with its sampler (:func:`~steepest.sweep.study.open_study`).
+    space : Space
+        The search space.
+    files : SweepFiles
+        The sweep's directory: each trial's history, ``trials.csv``, ``best.npz``.
+    data : SweepData
+        The data (its training images are on the workers).
+    n_trials : int
+        Finished trials the study should have; trials already finished count.
+    storage_name : str
+        The ``DaskStorage``'s name on the scheduler, for the workers.
+    prune : bool, default True
+        Let the pruner stop trials.
+    on_trial : callable, optional
+        Called with each :class:`TrialRecord` as its trial ends.
+    still_driving : callable, optional
+        Called between steps; raises :class:`~steepest.sweep.lock.DriverReplaced`
+        once another driver has the study (``DriverLock.check``).
+
+    Returns
+    -------
+    SweepRun
+        The trials this run finished.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C, after the running trials are requeued.
+    DriverReplaced
+        Another driver took the study over; the running trials are cancelled.
     """
     t0 = time.perf_counter()
     loop = _Loop(cluster, study, space, files, data, storage_name, prune, on_trial)
@@ -166,10 +234,14 @@ class _Loop:
 def interrupts_between_steps():
     """Ctrl-C (SIGINT) takes effect between the loop's steps, never inside an ask or a tell.
 
-    Yields a list that gets an entry when SIGINT arrives; the loop checks it
-    and raises KeyboardInterrupt at a safe point (within about a second).
     Only in the main thread; also where SIGINT was ignored when the process
     started (a script's background job): ``kill -INT`` stops a sweep cleanly.
+
+    Yields
+    ------
+    list of int
+        Gets an entry when SIGINT arrives; the loop checks it and raises
+        KeyboardInterrupt at a safe point (within about a second).
     """
     caught: list[int] = []
     if threading.current_thread() is not threading.main_thread():
@@ -234,7 +306,26 @@ def conclude(study, space, files: SweepFiles, data: SweepData) -> dict | None:
     ``best.npz`` is written when a trial becomes the best; if a crash came
     between that and the study recording it, the file can hold another trial.
     Then the best trial is trained again here (training is deterministic) and
-    written.  Returns the best trial's summary, or None without a complete trial.
+    written.
+
+    Parameters
+    ----------
+    study : optuna.study.Study
+        The study.
+    space : Space
+        The search space.
+    files : SweepFiles
+        The sweep's directory.
+    data : SweepData
+        The data: the training set to retrain on, the test set to score.
+
+    Returns
+    -------
+    dict or None
+        The best trial's summary for ``sweep.json`` (``trial``,
+        ``validation_accuracy``, ``params``, ``test_accuracy``, ``model``; the
+        last two None if every complete trial diverged), or None without a
+        complete trial.
     """
     try:
         best = study.best_trial

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+#: The study's user attribute that holds the driver's claim.
 ATTR = "driver"
 #: Seconds between a driver's heartbeats.
 HEARTBEAT = 5.0
@@ -49,7 +50,24 @@ class DriverReplaced(ValueError):
 
 
 def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine (and is not a zombie)."""
+    """Whether process ``pid`` exists on this machine (and is not a zombie).
+
+    Parameters
+    ----------
+    pid : int
+        A process id on this machine.
+
+    Returns
+    -------
+    bool
+        False if no such process exists, or it has ended and awaits its parent (a
+        zombie); True otherwise, also for another user's process.
+
+    Examples
+    --------
+    >>> process_alive(os.getpid())
+    True
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -64,7 +82,28 @@ def process_alive(pid: int) -> bool:
 
 
 def describe(holder: dict, now: float) -> str:
-    """``pid 123 on host h, started 2026-12-04 14:33, last heartbeat 3 s ago``."""
+    """Who holds a study, in words, for a message.
+
+    Parameters
+    ----------
+    holder : dict
+        A driver's claim, as :class:`DriverLock` writes it: ``host``, ``pid``,
+        ``started`` and ``heartbeat`` (seconds since the epoch).
+    now : float
+        The time to count the heartbeat's age from (seconds since the epoch).
+
+    Returns
+    -------
+    str
+        ``pid 123 on host h, started 2026-12-04 14:33:07, last heartbeat 3 s ago``.
+
+    Examples
+    --------
+    >>> claim = {"pid": 123, "host": "h", "started": 100.0, "heartbeat": 100.0}
+    >>> text = describe(claim, now=103.2)  # "started" is in this machine's time zone
+    >>> text.split(", ")[0], text.split(", ")[-1]
+    ('pid 123 on host h', 'last heartbeat 3 s ago')
+    """
     started = datetime.fromtimestamp(holder["started"]).strftime("%Y-%m-%d %H:%M:%S")
     return (f"pid {holder['pid']} on host {holder['host']}, started {started}, last heartbeat "
             f"{max(0.0, now - holder['heartbeat']):.0f} s ago")
@@ -73,10 +112,19 @@ def describe(holder: dict, now: float) -> str:
 class DriverLock:
     """This process's claim on a study; see the module docstring.
 
-    Args:
-        study: an Optuna study (through any storage).
-        take_over: claim it even from a live holder.
-        clock, sleep: ``time.time`` and ``time.sleep`` (tests pass fakes).
+    Use it as a context manager: entering claims the study (:meth:`acquire`),
+    leaving gives it up (:meth:`release`).
+
+    Parameters
+    ----------
+    study : optuna.study.Study
+        The study to drive, through any storage.
+    take_over : bool, default False
+        Claim it even from a live holder.
+    clock : callable, default time.time
+        The time in seconds since the epoch (tests pass a fake).
+    sleep : callable, default time.sleep
+        Waits a number of seconds (tests pass a fake).
     """
 
     def __init__(self, study, *, take_over: bool = False, clock: Callable[[], float] = time.time,
@@ -91,17 +139,44 @@ class DriverLock:
         self._thread: threading.Thread | None = None
 
     def holder(self) -> dict | None:
+        """The claim the study holds now.
+
+        Returns
+        -------
+        dict or None
+            The claim of the driver that holds the study (this one's or
+            another's), or None if no driver holds it.
+        """
         value = self.study.user_attrs.get(ATTR)
         return value if isinstance(value, dict) and "token" in value else None
 
     def gone(self, holder: dict) -> bool:
-        """Whether ``holder`` no longer drives: its process ended, or its heartbeat stopped."""
+        """Whether ``holder`` no longer drives: its process ended, or its heartbeat stopped.
+
+        Parameters
+        ----------
+        holder : dict
+            A claim, as :meth:`holder` returns it.
+
+        Returns
+        -------
+        bool
+            True if its last heartbeat is older than :data:`STALE` seconds, or it
+            runs on this host and its process is gone.
+        """
         if self.clock() - holder.get("heartbeat", 0) > STALE:
             return True
         return holder.get("host") == self.claim["host"] and not process_alive(holder["pid"])
 
     def acquire(self) -> None:
-        """Claim the study, or raise :class:`StudyBusy`; then keep the heartbeat going."""
+        """Claim the study, then keep the heartbeat going in a thread.
+
+        Raises
+        ------
+        StudyBusy
+            Another driver holds the study and is not gone (unless ``take_over``),
+            or claimed it at the same moment and was written last.
+        """
         holder = self.holder()
         live = holder is not None and not self.gone(holder)
         if live and not self.take_over:
@@ -125,7 +200,13 @@ class DriverLock:
         self._thread.start()
 
     def check(self) -> None:
-        """Raise :class:`DriverReplaced` if another driver took the study over."""
+        """Raise if another driver took the study over.
+
+        Raises
+        ------
+        DriverReplaced
+            A heartbeat found another driver's claim in the study.
+        """
         if self.replaced_by is not None:
             raise DriverReplaced(f"study {self.study.study_name!r} was taken over by "
                                  f"{describe(self.replaced_by, self.clock())} (--take-over): "
@@ -149,7 +230,14 @@ class DriverLock:
         self.study.set_user_attr(ATTR, dict(self.claim))
 
     def beat(self) -> bool:
-        """One heartbeat: False (and :meth:`check` raises) if the claim is no longer ours."""
+        """One heartbeat: write the claim again, if it is still this driver's.
+
+        Returns
+        -------
+        bool
+            True if the claim was still ours and is renewed; False if another
+            driver holds the study (from then on :meth:`check` raises).
+        """
         holder = self.holder()
         if holder is None or holder["token"] != self.claim["token"]:
             self.replaced_by = holder or {**self.claim, "pid": "?", "host": "?"}

@@ -38,13 +38,33 @@ from ..training import TrainingDiverged, TrainingStopped, run
 
 @dataclass
 class TrialTask:
-    """What a worker needs to run one trial (small: the data travels separately)."""
+    """What a worker needs to run one trial (small: the data travels separately).
 
-    number: int  # Optuna's trial number
-    params: dict  # Optuna's values, as stored (``hidden`` as "800-800")
-    config: dict  # the whole TrainConfig, as TrainConfig.to_dict()
+    Parameters
+    ----------
+    number : int
+        Optuna's trial number.
+    params : dict
+        The trial's searched values, as Optuna stores them (``hidden`` as ``"800-800"``).
+    config : dict
+        The whole :class:`TrainConfig`, as ``TrainConfig.to_dict()`` gives it.
+    study_name : str
+        The study's name in its storage.
+    storage_name : str
+        The ``DaskStorage``'s name on the scheduler; ``""`` to report to no study.
+    n_classes : int
+        Classes of the data (the output layer's width).
+    prune : bool, default True
+        Ask the pruner after each epoch.
+    startup_trials, warmup_epochs : int, default 5 and 0
+        The pruner's settings (:class:`~steepest.sweep.space.Space`).
+    """
+
+    number: int
+    params: dict
+    config: dict
     study_name: str
-    storage_name: str  # the DaskStorage's name on the scheduler; "" for none
+    storage_name: str
     n_classes: int
     prune: bool = True
     startup_trials: int = 5
@@ -53,41 +73,86 @@ class TrialTask:
 
 @dataclass
 class TrialOutcome:
-    """What came of a trial, sent back to the sweep's driver."""
+    """What came of a trial, sent back to the sweep's driver.
+
+    Parameters
+    ----------
+    number : int
+        Optuna's trial number.
+    pruned : bool
+        Whether the pruner stopped it.
+    value : float
+        Validation accuracy of the returned weights (of the last epoch if
+        pruned; 0 if diverged).
+    history : list of dict
+        One ``EpochRecord.to_dict()`` per epoch run.
+    best_epoch : int
+        The epoch whose weights are returned.
+    stopped_early : bool
+        Whether the config's own ``patience`` stopped it (not the pruner).
+    diverged_epoch : int, optional
+        The epoch whose loss or weights went NaN or infinite; None if none did.
+    weights : list of numpy.ndarray, optional
+        The trained network's weights; None when pruned or diverged.
+    restarts : int, default 0
+        Times this trial was started before (its worker was lost).
+    worker : str, default "local"
+        The Dask worker's address.
+    host : str, default socket.gethostname()
+        The machine it ran on.
+    pid : int, default os.getpid()
+        The worker's process id.
+    train_seconds : float, default 0.0
+        Seconds in steepest's training loop, storage calls excluded.
+    storage_seconds : float, default 0.0
+        Seconds reporting to and asking the study, from the worker.
+    setup_seconds : float, default 0.0
+        Seconds opening the study on the worker.
+    """
 
     number: int
     pruned: bool
-    value: float  # validation accuracy of the returned weights (0 if diverged)
-    history: list[dict]  # one EpochRecord.to_dict() per epoch
+    value: float
+    history: list[dict]
     best_epoch: int
-    stopped_early: bool  # by the config's own patience, not by the pruner
+    stopped_early: bool
     diverged_epoch: int | None = None
-    weights: list[np.ndarray] | None = None  # None when pruned or diverged
-    restarts: int = 0  # times this trial was started before (its worker was lost)
+    weights: list[np.ndarray] | None = None
+    restarts: int = 0
     worker: str = "local"
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
-    train_seconds: float = 0.0  # in steepest's training loop, storage calls excluded
-    storage_seconds: float = 0.0  # reporting to and asking the study, from the worker
-    setup_seconds: float = 0.0  # opening the study on the worker
+    train_seconds: float = 0.0
+    storage_seconds: float = 0.0
+    setup_seconds: float = 0.0
 
     @property
     def epochs_run(self) -> int:
+        """Epochs the trial ran (one history record each)."""
         return len(self.history)
 
 
 class Reporter:
     """Reports epochs to an Optuna trial and asks its pruner, timing both.
 
-    Args:
-        trial: an ``optuna.trial.Trial``, or None to report nothing.
-        prune: ask ``trial.should_prune()`` after each report.
-        already: epochs this trial reported before (a rerun after a lost
-            worker): Optuna keeps the first report of a step, so they are
-            not reported again, and the pruner is not asked about them --
-            Optuna's pruners judge a trial at its *last reported* step, which
-            is the first run's last epoch, not the epoch the rerun is at.
-            It is asked again from the first new epoch on.
+    Parameters
+    ----------
+    trial : optuna.trial.Trial, optional
+        The trial to report to; None reports nothing.
+    prune : bool, default True
+        Ask ``trial.should_prune()`` after each report.
+    already : iterable of int, default ()
+        Epochs this trial reported before (a rerun after a lost worker):
+        Optuna keeps the first report of a step, so they are not reported
+        again, and the pruner is not asked about them -- Optuna's pruners
+        judge a trial at its *last reported* step, which is the first run's
+        last epoch, not the epoch the rerun is at.  It is asked again from
+        the first new epoch on.
+
+    Examples
+    --------
+    >>> Reporter()(1, 0.9)  # no trial: nothing reported, never stops
+    False
     """
 
     def __init__(self, trial=None, prune: bool = True, already=()) -> None:
@@ -100,6 +165,20 @@ class Reporter:
         After the ``last`` epoch -- the config's last, or the one its own
         ``patience`` stops it at -- the pruner is not asked: stopping would save
         nothing and lose a finished result.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch just run, from 1: Optuna's step.
+        value : float
+            Its validation accuracy.
+        last : bool, default False
+            Whether the run ends after this epoch anyway.
+
+        Returns
+        -------
+        bool
+            True if the pruner says stop.
         """
         if self.trial is None or epoch in self.already:
             return False
@@ -120,9 +199,28 @@ def train_trial(
 ) -> TrialOutcome:
     """Train one trial's network with one BLAS thread; report every epoch to ``reporter``.
 
-    ``train_data`` is the training images and labels: ``config.validation``
-    of them are held out and scored after each epoch.  Pruning ends the run
-    through the training loop's :class:`~steepest.training.TrainingStopped`.
+    Pruning ends the run through the training loop's
+    :class:`~steepest.training.TrainingStopped`; a
+    :class:`~steepest.training.TrainingDiverged` ends it with value 0.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The trial's settings.
+    train_data : tuple of numpy.ndarray
+        The training images and labels: ``config.validation`` of them are held
+        out and scored after each epoch.
+    number : int
+        Optuna's trial number.
+    reporter : Reporter
+        Told each epoch's validation accuracy; says when to stop.
+    n_classes : int, optional
+        Classes of the data; None: one more than the largest label.
+
+    Returns
+    -------
+    TrialOutcome
+        Its scores and history, and its weights unless pruned or diverged.
     """
     history: list[dict] = []
     pruned_at: list[int] = []
@@ -163,6 +261,19 @@ def run_trial(task: TrialTask, x_train: np.ndarray, y_train: np.ndarray) -> Tria
 
     The data arrives as arguments: the driver scattered it to every worker
     once, so each worker holds one copy for all its trials.
+
+    Parameters
+    ----------
+    task : TrialTask
+        The trial to run.
+    x_train, y_train : numpy.ndarray
+        The training images and labels.
+
+    Returns
+    -------
+    TrialOutcome
+        What :func:`train_trial` returned, with the setup time, the restarts
+        and the worker's address.
     """
     t0 = time.perf_counter()
     trial, already, restarts = None, (), 0

@@ -41,30 +41,75 @@ TAIL = ("epochs", "best_epoch", "diverged_epoch", "train_seconds", "restarts", "
 
 @dataclass
 class SweepData:
-    """The data a sweep runs on: training images go to the workers, the test set stays here."""
+    """The data a sweep runs on: training images go to the workers, the test set stays here.
+
+    Parameters
+    ----------
+    x_train, y_train : numpy.ndarray
+        The training images ``(N, 28, 28)`` and labels ``(N,)``; each trial holds
+        its validation images out of them.
+    x_test, y_test : numpy.ndarray
+        The test images and labels, scored once, for the best trial.
+    label : str or None
+        The ``--data`` directory, or None for the bundled MNIST.
+    checksums : dict of str to str
+        SHA-256 of each array (:func:`steepest.runrecord.data_checksums`).
+    n_classes : int
+        Classes of the labels.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    label: str | None  # the --data directory, or None for the bundled MNIST
-    checksums: dict[str, str]  # SHA-256 of each array (steepest.runrecord.data_checksums)
+    label: str | None
+    checksums: dict[str, str]
     n_classes: int
 
     @property
     def n_in(self) -> int:
+        """Inputs per image: 784 for MNIST's 28 x 28."""
         return int(np.prod(self.x_train.shape[1:]))
 
 
 class SweepFiles:
-    """Writes a sweep's directory (see the module docstring)."""
+    """Writes a sweep's directory (see the module docstring).
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        The sweep's directory; it and its ``trials/`` are made if missing.
+    space : Space
+        The search space (its keys are ``trials.csv``'s columns).
+    data : SweepData
+        The data the sweep runs on.
+    """
 
     def __init__(self, directory: str | Path, space, data: SweepData) -> None:
         self.dir, self.space, self.data = Path(directory), space, data
         (self.dir / "trials").mkdir(parents=True, exist_ok=True)
 
     def trial_meta(self, config, number: int, params: dict, outcome) -> dict:
-        """A trial's record: what ``steepest train`` records, plus where it came from."""
+        """A trial's record: what ``steepest train`` records, plus where it came from.
+
+        Parameters
+        ----------
+        config : TrainConfig
+            The trial's settings.
+        number : int
+            Optuna's trial number.
+        params : dict
+            Its searched values, as Optuna stores them.
+        outcome : TrialOutcome
+            What the worker returned.
+
+        Returns
+        -------
+        dict
+            :func:`steepest.runrecord.run_meta` with its ``result`` (``pruned``
+            and ``diverged_epoch`` added) and a ``sweep`` entry: ``trial``,
+            ``params``, ``worker``.
+        """
         run = SimpleNamespace(test_accuracy=None, validation_accuracy=outcome.value,
                               best_epoch=outcome.best_epoch, stopped_early=outcome.stopped_early)
         meta = run_meta(config, self.data.label, self.data.checksums)
@@ -74,13 +119,41 @@ class SweepFiles:
         return meta
 
     def write_trial(self, number: int, history: list[dict], meta: dict) -> Path:
+        """Write ``trials/NNNN.json``: a finished trial's history, as ``steepest train`` does.
+
+        Parameters
+        ----------
+        number : int
+            Optuna's trial number.
+        history : list of dict
+            One record per epoch.
+        meta : dict
+            The trial's record (:meth:`trial_meta`).
+
+        Returns
+        -------
+        pathlib.Path
+            The file written.
+        """
         path = self.dir / "trials" / f"{number:04d}.json"
         write_history(path, history, meta)
         return path
 
     def write_best(self, config, weights: list[np.ndarray], history: list[dict],
                    meta: dict) -> None:
-        """The best trial's model file and history.json, as ``steepest train`` writes them."""
+        """Write the best trial's model file and history.json, as ``steepest train`` does.
+
+        Parameters
+        ----------
+        config : TrainConfig
+            The trial's settings (the network's shape).
+        weights : list of numpy.ndarray
+            Its trained weights.
+        history : list of dict
+            One record per epoch.
+        meta : dict
+            The trial's record (:meth:`trial_meta`).
+        """
         network = build_network(config, self.data.n_in, self.data.n_classes,
                                 np.random.default_rng(0))
         network.set_weights(weights)
@@ -88,7 +161,13 @@ class SweepFiles:
         write_history(self.dir / BEST_HISTORY, history, meta)
 
     def best_trial_number(self) -> int | None:
-        """The trial whose model ``best.npz`` holds, or None if there is none."""
+        """The trial whose model ``best.npz`` holds.
+
+        Returns
+        -------
+        int or None
+            Its number, or None if there is no ``best.npz`` yet.
+        """
         path = self.dir / BEST_MODEL
         if not path.exists():
             return None
@@ -96,7 +175,14 @@ class SweepFiles:
         return info.get("sweep", {}).get("trial")
 
     def score_best(self) -> float:
-        """Score ``best.npz`` on the test set -- once, at the end -- and record it in its files."""
+        """Score ``best.npz`` on the test set -- once, at the end -- and record it in its files.
+
+        Returns
+        -------
+        float
+            The test accuracy, in [0, 1]; also written into ``best.npz`` and
+            ``history.json``.
+        """
         network, info = load_model(self.dir / BEST_MODEL)
         accuracy = network.accuracy(self.data.x_test, self.data.y_test)
         info["result"]["test_accuracy"] = accuracy
@@ -106,7 +192,18 @@ class SweepFiles:
         return accuracy
 
     def write_table(self, trials) -> Path:
-        """``trials.csv`` from Optuna's trials: best validation accuracy first, unfinished last."""
+        """Write ``trials.csv``: best validation accuracy first, unfinished trials last.
+
+        Parameters
+        ----------
+        trials : list of optuna.trial.FrozenTrial
+            The study's trials.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written (atomically).
+        """
         names = [p.name for p in self.space.params]
         rows = []
         for t in trials:
@@ -128,7 +225,27 @@ class SweepFiles:
 
     def write_summary(self, study_name: str, storage: str, target: int, finished: int,
                       best: dict | None) -> Path:
-        """``sweep.json``: what was searched, where the study lives, and the best trial."""
+        """Write ``sweep.json``: what was searched, where the study lives, and the best trial.
+
+        Parameters
+        ----------
+        study_name : str
+            The study's name.
+        storage : str
+            The storage's URL.
+        target : int
+            Finished trials the study should have.
+        finished : int
+            Finished trials it has.
+        best : dict or None
+            The best trial's summary (:func:`~steepest.sweep.driver.conclude`),
+            or None before the end.
+
+        Returns
+        -------
+        pathlib.Path
+            The file written (atomically).
+        """
         doc = {"study": study_name, "storage": storage, "space_file": self.space.source,
                "description": self.space.description, "sampler": self.space.sampler,
                "space": self.space.describe(), "trials": target, "finished": finished,

@@ -55,10 +55,31 @@ class SpaceError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
-    """One searched key: a list of choices, or an int or float range."""
+    """One searched key: a list of choices, or an int or float range.
+
+    Parameters
+    ----------
+    name : str
+        The :class:`TrainConfig` key searched.
+    kind : {"categorical", "int", "float"}
+        A list of values, or a range of ints or floats.
+    choices : tuple, default ()
+        A list's values, as Optuna stores them (``hidden``'s as ``"800-800"``).
+    low, high : float, default 0.0
+        A range's ends, both included.
+    log : bool, default False
+        Whether a range is sampled on a log scale.
+    step : float, optional
+        A range's step; None for a continuous float range (an int range steps by 1).
+
+    Examples
+    --------
+    >>> Param("batch_size", "int", low=10, high=30, step=10).grid()
+    [10, 20, 30]
+    """
 
     name: str
-    kind: str  # "categorical", "int" or "float"
+    kind: str
     choices: tuple = ()
     low: float = 0.0
     high: float = 0.0
@@ -66,19 +87,58 @@ class Param:
     step: float | None = None
 
     def encode(self, value: Any) -> Any:
-        """The value as Optuna stores it: a layer list becomes ``"800-800"``."""
+        """The value as Optuna stores it: a layer list becomes ``"800-800"``.
+
+        Parameters
+        ----------
+        value : object
+            A value of this key, as :class:`TrainConfig` takes it.
+
+        Returns
+        -------
+        object
+            ``value`` itself, but for ``hidden``: its layer sizes joined by ``-``.
+
+        Examples
+        --------
+        >>> Param("hidden", "categorical").encode([800, 800])
+        '800-800'
+        """
         if self.name == "hidden":
             return "-".join(str(h) for h in _as_layers(value))
         return value
 
     def decode(self, value: Any) -> Any:
-        """The TrainConfig value for Optuna's ``value``."""
+        """The TrainConfig value for Optuna's ``value``: :meth:`encode` undone.
+
+        Parameters
+        ----------
+        value : object
+            A value as Optuna stores it.
+
+        Returns
+        -------
+        object
+            ``value`` itself, but for ``hidden``: a tuple of layer sizes.
+
+        Examples
+        --------
+        >>> Param("hidden", "categorical").decode("800-800")
+        (800, 800)
+        """
         if self.name == "hidden":
             return tuple(int(h) for h in str(value).split("-"))
         return value
 
     def count(self) -> int:
-        """How many values :meth:`grid` lists, without listing them (an int range steps by 1)."""
+        """How many values :meth:`grid` lists, without listing them.
+
+        Returns
+        -------
+        int
+            The choices, or the steps of a range plus one (an int range steps
+            by 1 if it has no step; a float range needs a step).
+        """
         if self.kind == "categorical":
             return len(self.choices)
         if self.kind == "int":
@@ -86,7 +146,15 @@ class Param:
         return round((self.high - self.low) / self.step) + 1
 
     def grid(self) -> list:
-        """Every value, for the grid sampler (lists, int ranges, float ranges with a step)."""
+        """Every value, for the grid sampler.
+
+        Returns
+        -------
+        list
+            A list's choices, or a range's values from ``low`` to ``high`` by
+            ``step`` (a float range's rounded to 12 decimals: 0.3, not
+            0.30000000000000004).
+        """
         if self.kind == "categorical":
             return list(self.choices)
         if self.kind == "int":
@@ -96,6 +164,13 @@ class Param:
         return [round(v, 12) for v in values]
 
     def describe(self) -> dict:
+        """What this key's values are, for :meth:`Space.describe`.
+
+        Returns
+        -------
+        dict
+            ``name``, ``kind``, and ``choices`` or ``low``, ``high``, ``log``, ``step``.
+        """
         if self.kind == "categorical":
             return {"name": self.name, "kind": self.kind, "choices": list(self.choices)}
         return {"name": self.name, "kind": self.kind, "low": self.low, "high": self.high,
@@ -104,9 +179,28 @@ class Param:
 
 @dataclass
 class Space:
-    """A parsed, checked space file."""
+    """A parsed, checked space file (:func:`read_space`, :func:`parse_space`).
 
-    fixed: dict  # TrainConfig keys -> values (validation always present)
+    Parameters
+    ----------
+    fixed : dict
+        The fixed :class:`TrainConfig` keys and their values; ``validation`` is
+        always among them.
+    params : list of Param
+        The searched keys.
+    sampler : {"tpe", "random", "grid"}, default "tpe"
+        Optuna's sampler.
+    startup_trials : int, default 5
+        Trials to finish before the pruner stops any.
+    warmup_epochs : int, default 0
+        Epochs of each trial the pruner never stops.
+    description : str, default ""
+        The file's ``description``.
+    source : str, default "space"
+        The file's name, for messages.
+    """
+
+    fixed: dict
     params: list[Param]
     sampler: str = "tpe"
     startup_trials: int = PRUNER_KEYS["startup_trials"]
@@ -115,13 +209,37 @@ class Space:
     source: str = "space"
 
     def config(self, params: dict) -> TrainConfig:
-        """The TrainConfig of a trial with Optuna's ``params``."""
+        """The TrainConfig of a trial with Optuna's ``params``.
+
+        Parameters
+        ----------
+        params : dict
+            Each searched key's value, as Optuna stores it.
+
+        Returns
+        -------
+        TrainConfig
+            The fixed keys with these values.
+
+        Examples
+        --------
+        >>> space = parse_space({"epochs": 2, "search": {"hidden": [[30], [100, 30]]}})
+        >>> space.config({"hidden": "100-30"}).hidden
+        (100, 30)
+        """
         by_name = {p.name: p for p in self.params}
         values = {name: by_name[name].decode(v) for name, v in params.items()}
         return TrainConfig(**{**self.fixed, **values})
 
     def distributions(self) -> dict:
-        """Optuna distributions by parameter name (imports optuna)."""
+        """Optuna distributions by parameter name (imports optuna).
+
+        Returns
+        -------
+        dict of str to optuna.distributions.BaseDistribution
+            A ``CategoricalDistribution`` for a list, an ``IntDistribution`` or
+            ``FloatDistribution`` for a range.
+        """
         from optuna.distributions import (
             CategoricalDistribution,
             FloatDistribution,
@@ -140,10 +258,23 @@ class Space:
         return out
 
     def grid(self) -> dict[str, list]:
+        """The grid sampler's search space.
+
+        Returns
+        -------
+        dict of str to list
+            Every value of each searched key (:meth:`Param.grid`).
+        """
         return {p.name: p.grid() for p in self.params}
 
     def grid_size(self) -> int:
-        """Trials in the grid: counted, not listed."""
+        """Trials in the grid: counted, not listed.
+
+        Returns
+        -------
+        int
+            The product of each searched key's number of values.
+        """
         return math.prod(p.count() for p in self.params)
 
     def describe(self) -> dict:
@@ -151,6 +282,11 @@ class Space:
 
         The fixed keys are the file's own (as TrainConfig normalises them), not
         every default, so a study does not depend on defaults the file never named.
+
+        Returns
+        -------
+        dict
+            ``{"fixed": {key: value}, "search": [Param.describe(), ...]}``.
         """
         config = TrainConfig(**self.fixed).to_dict()
         return {"fixed": {k: config[k] for k in sorted(self.fixed)},
@@ -158,14 +294,27 @@ class Space:
 
     @property
     def validation(self) -> int:
+        """Validation images held out of the training set, on which every trial is scored."""
         return int(self.fixed["validation"])
 
 
 def read_space(path: str | Path) -> Space:
     """Read and check a space file; see the module docstring for its form.
 
-    Raises:
-        SpaceError: one line, ``PATH: what is wrong`` (a value echoed in it is cut short).
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The space file (TOML).
+
+    Returns
+    -------
+    Space
+        The space, every value a trial can take checked.
+
+    Raises
+    ------
+    SpaceError
+        One line, ``PATH: what is wrong`` (a value echoed in it is cut short).
     """
     doc = checks.read_document(path, SpaceError)
     try:
@@ -178,7 +327,37 @@ def read_space(path: str | Path) -> Space:
 
 
 def parse_space(doc: dict, source: str = "space") -> Space:
-    """Check a space document (a parsed TOML table); raise SpaceError or ConfigError."""
+    """Check a space document (a parsed TOML table).
+
+    Parameters
+    ----------
+    doc : dict
+        The document, as ``tomllib.loads`` returns it.
+    source : str, default "space"
+        Where it came from, to begin each message with.
+
+    Returns
+    -------
+    Space
+        The space, every value a trial can take checked.
+
+    Raises
+    ------
+    SpaceError
+        A key or value no space has, or a search that no trial could run.
+    ConfigError
+        The fixed keys alone are not a valid :class:`TrainConfig`.
+
+    Examples
+    --------
+    >>> space = parse_space({"epochs": 2, "search": {"batch_size": [10, 100]}})
+    >>> space.fixed, space.params[0].choices
+    ({'epochs': 2, 'validation': 10000}, (10, 100))
+    >>> parse_space({"search": {"learning_rate": {"low": 1.0, "high": 0.1}}})
+    Traceback (most recent call last):
+    ...
+    steepest.sweep.space.SpaceError: space: search.learning_rate: low 1.0 is greater than high 0.1
+    """
     checks.check_document(doc, source, SpaceError)
     valid = TrainConfig.keys() + list(SPACE_KEYS)
     for key, value in doc.items():

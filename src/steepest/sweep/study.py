@@ -28,7 +28,26 @@ from ..messages import one_line
 
 
 def check_storage_url(url: str) -> None:
-    """Fail fast, here, on a URL SQLAlchemy cannot parse or whose database it does not know."""
+    """Fail fast, here, on a URL SQLAlchemy cannot parse or whose database it does not know.
+
+    Parameters
+    ----------
+    url : str
+        An SQLAlchemy URL, e.g. ``sqlite:///sweep.db`` or ``postgresql://host/db``.
+
+    Raises
+    ------
+    ValueError
+        One line naming ``url`` and SQLAlchemy's complaint.
+
+    Examples
+    --------
+    >>> check_storage_url("sqlite:///sweep.db")
+    >>> check_storage_url("nosuchdb://host/db")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot open storage 'nosuchdb://host/db': Can't load plugin: ...
+    """
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -41,8 +60,24 @@ def check_storage_url(url: str) -> None:
 def open_storage(client, url: str):
     """Open the storage at ``url`` on the scheduler; an Optuna ``DaskStorage`` for it.
 
-    Raises:
-        ValueError: one line, when the scheduler cannot open it.
+    A SQLite file's journal is switched to WAL first (see the module docstring).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of the cluster's scheduler.
+    url : str
+        An SQLAlchemy URL, as the scheduler's machine reaches the database.
+
+    Returns
+    -------
+    optuna_integration.DaskStorage
+        The storage, through the scheduler; close it with :func:`close_storage`.
+
+    Raises
+    ------
+    ValueError
+        One line, when the URL is malformed or the scheduler cannot open it.
     """
     import optuna
     from optuna_integration import DaskStorage
@@ -72,7 +107,15 @@ def open_storage(client, url: str):
 
 
 def close_storage(client, storage) -> None:
-    """Drop the storage from the scheduler and close its connections (a remote one lives on)."""
+    """Drop the storage from the scheduler and close its connections (a remote one lives on).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A client of the scheduler that holds the storage.
+    storage : optuna_integration.DaskStorage
+        The storage, as :func:`open_storage` returned it.
+    """
     def forget(dask_scheduler, name: str) -> None:
         extension = dask_scheduler.extensions.get("optuna")
         backend = extension.storages.pop(name, None) if extension else None
@@ -85,7 +128,21 @@ def close_storage(client, storage) -> None:
 
 
 def make_sampler(space, seed: int):
-    """The space's sampler, seeded: TPE (with a constant liar for parallel trials), random, grid."""
+    """The space's sampler, seeded: TPE (with a constant liar for parallel trials), random, grid.
+
+    Parameters
+    ----------
+    space : Space
+        The search space; its ``sampler`` names the sampler.
+    seed : int
+        The sampler's seed.
+
+    Returns
+    -------
+    optuna.samplers.BaseSampler
+        A ``TPESampler(constant_liar=True)``, a ``RandomSampler``, or a
+        ``GridSampler`` over :meth:`Space.grid` that lets the driver count trials.
+    """
     import optuna
 
     if space.sampler == "grid":
@@ -113,6 +170,29 @@ def open_study(storage, name: str, space, data_sha256: dict, seed: int = 0):
 
     The sampler's seed is ``seed`` plus the number of trials the study already
     has: a continued study must not draw the same "random" first trials again.
+
+    Parameters
+    ----------
+    storage : optuna.storages.BaseStorage
+        Where the study lives (a ``DaskStorage`` in a sweep).
+    name : str
+        The study's name in ``storage``.
+    space : Space
+        The search space; a new study records its :meth:`Space.describe`.
+    data_sha256 : dict
+        SHA-256 of each data array; a new study records it.
+    seed : int, default 0
+        The sampler's seed, before the trials already run are added.
+
+    Returns
+    -------
+    optuna.study.Study
+        The study, maximising validation accuracy, with its sampler.
+
+    Raises
+    ------
+    ValueError
+        The study was run with another space or other data.
     """
     import optuna
 
@@ -134,7 +214,18 @@ def open_study(storage, name: str, space, data_sha256: dict, seed: int = 0):
 
 
 def retried_numbers(trials) -> set[int]:
-    """Numbers of interrupted trials a retry replaced."""
+    """Numbers of interrupted trials a retry replaced.
+
+    Parameters
+    ----------
+    trials : iterable of optuna.trial.FrozenTrial
+        A study's trials.
+
+    Returns
+    -------
+    set of int
+        The ``retry_of`` attribute of each retry among them.
+    """
     return {t.user_attrs["retry_of"] for t in trials if "retry_of" in t.user_attrs}
 
 
@@ -143,13 +234,34 @@ def counts(trial) -> bool:
 
     A FAIL without an ``error`` attribute is an interrupted trial (see
     :func:`requeue`): it is run again, not counted.
+
+    Parameters
+    ----------
+    trial : optuna.trial.FrozenTrial
+        One of a study's trials.
+
+    Returns
+    -------
+    bool
+        Whether it counts towards the sweep's number of trials.
     """
     name = trial.state.name
     return name in ("COMPLETE", "PRUNED") or (name == "FAIL" and "error" in trial.user_attrs)
 
 
 def finished_count(study) -> int:
-    """Trials that count as finished; see :func:`counts`."""
+    """Trials that count as finished; see :func:`counts`.
+
+    Parameters
+    ----------
+    study : optuna.study.Study
+        The study.
+
+    Returns
+    -------
+    int
+        How many of its trials count.
+    """
     return sum(1 for t in study.get_trials(deepcopy=False) if counts(t))
 
 
@@ -160,6 +272,18 @@ def requeue(study, number: int, params: dict, retried: set[int] | None = None) -
     still RUNNING and the next run finishes the job without queueing twice.
     A trial interrupted before its parameters were all drawn (``params``
     empty or partial) is not queued again: the sampler draws a new one.
+
+    Parameters
+    ----------
+    study : optuna.study.Study
+        The study.
+    number : int
+        The interrupted trial's number.
+    params : dict
+        Its parameters; empty to queue no retry.
+    retried : set of int, optional
+        :func:`retried_numbers` of the study, if the caller has it; a trial
+        among them already has its retry and gets no second one.
     """
     import optuna
 
@@ -173,8 +297,18 @@ def requeue(study, number: int, params: dict, retried: set[int] | None = None) -
 def recover_interrupted(study, names) -> list[int]:
     """Requeue every trial left RUNNING by an earlier run; their numbers.
 
-    ``names``: the space's parameter names; a trial without all of them was
-    stopped before it reached a worker.
+    Parameters
+    ----------
+    study : optuna.study.Study
+        The study.
+    names : list of str
+        The space's parameter names; a trial without all of them was stopped
+        before it reached a worker, and is not queued again.
+
+    Returns
+    -------
+    list of int
+        The numbers of the trials marked FAIL.
     """
     trials = study.get_trials(deepcopy=False)
     retried = retried_numbers(trials)
