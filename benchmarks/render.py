@@ -1,7 +1,7 @@
-"""Results documents (record.py) as markdown: one table per benchmark, and the README's rows.
+"""Results documents (record.py) as markdown: one table per benchmark, and the figures quoted.
 
 Nothing here measures or rounds differently from one place to another: every
-figure the READMEs show is formatted here, from ``benchmarks/results/*.json``.
+figure the READMEs and the site show is formatted here, from ``benchmarks/results/*.json``.
 """
 
 from __future__ import annotations
@@ -341,13 +341,14 @@ def sweep_limits(f: dict) -> tuple[float, float]:
     return d["epoch_s"] / d["storage_per_epoch_s"], trial_s / d["mean"]["driver_s"]
 
 
-def sweep_projection(doc: dict) -> str:
-    """The README's "Scaling out" figures: the measured overhead, projected to more workers."""
+def sweep_projection(doc: dict, link: str) -> str:
+    """The figures under "Scaling out" (docs/guide/sweeps.md): the measured overhead, projected
+    to more workers; ``link`` is where the run's full record is, relative to that page."""
     f = doc["figures"]
     d, sw = f["derived"], f["sweep"]
     storage_max, driver_max = sweep_limits(f)
     once = sw["cluster_start_s"] + sw["storage_open_s"] + sw["data_to_workers_s"]
-    lines = [f"Measured ([{run_label(doc)}](benchmarks/results/sweep.md)): "
+    lines = [f"Measured ([{run_label(doc)}]({link})): "
              f"**{d['overhead_per_trial_s']:.2f} s of overhead per trial** "
              f"({100 * d['overhead_share_of_10s']:.1f} % of a 10-second trial), and "
              f"{once:.1f} s once per sweep to start the cluster, open the storage and send "
@@ -396,11 +397,12 @@ def capstone_line(f: dict) -> str:
             f"{next((i + 1 for i, a in enumerate(c['accuracies']) if a >= 0.9), '—')}).")
 
 
-def course_summary(doc: dict) -> str:
-    """The README's sentence on the course: the notebooks' times and what the capstone reaches."""
+def course_summary(doc: dict, link: str) -> str:
+    """The course page's sentence (docs/course/index.md): the notebooks' times and what the
+    capstone reaches; ``link`` is where the run's full record is, relative to that page."""
     f = doc["figures"]
     solved = [r["solved_s"] for r in f["notebooks"]]
-    text = (f"Measured ([{run_label(doc)}](benchmarks/results/notebooks.md)): each notebook runs "
+    text = (f"Measured ([{run_label(doc)}]({link})): each notebook runs "
             f"top to bottom in {min(solved):.0f}–{max(solved):.0f} s with the exercises solved, "
             f"all {len(solved)} in {sum(solved):.0f} s, Jupyter kernel start included; the "
             f"learner writes {sum(len(r['exercises']) for r in f['notebooks'])} functions, "

@@ -1,11 +1,15 @@
-"""Regenerate every published speed figure from ``benchmarks/results/*.json``.
+"""Regenerate every published figure from ``benchmarks/results/*.json``.
 
-The README's "Speed" table, its accuracy ladder (``results/ladder.md``, as
-``steepest ladder`` wrote it) and each benchmark's table in benchmarks/README.md
-sit between marker comments; this script rewrites what is between them (and the
-``results/<name>.md`` files) from the recorded runs, so the figures cannot drift
-from the runs that produced them.  tests/test_benchmark_results.py fails when
-the committed READMEs differ from what this script would write.
+Each quoted figure sits between marker comments (``<!-- NAME:start -->`` and
+``<!-- NAME:end -->``) in the file that holds its prose: the README's one-line
+headline, the site's "At a glance" speed table (docs/benchmarks.md), the accuracy
+ladder (docs/guide/training.md, ``results/ladder.md`` as ``steepest ladder``
+wrote it), the sweep's scaling projection (docs/guide/sweeps.md), the course's
+timings (docs/course/index.md) and each benchmark's table in benchmarks/README.md.
+This script rewrites what is between the markers (and the ``results/<name>.md``
+files) from the recorded runs, so the figures cannot drift from the runs that
+produced them.  tests/test_benchmark_results.py fails when a committed file
+differs from what this script would write.
 
 Run:  python benchmarks/report.py          # rewrite whatever differs
       python benchmarks/report.py --check  # only say what differs (exit status 1 if anything)
@@ -14,8 +18,10 @@ Run:  python benchmarks/report.py          # rewrite whatever differs
 from __future__ import annotations
 
 import argparse
+import posixpath
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import render
@@ -24,10 +30,58 @@ from steepest.messages import plural
 from steepest.modelfile import atomic_write_bytes
 
 HERE = Path(__file__).resolve().parent
-README = HERE.parent / "README.md"
+ROOT = HERE.parent
+README = ROOT / "README.md"
 BENCH_README = HERE / "README.md"
-#: Every benchmark the READMEs quote; report.py refuses to run without all of them.
+DOCS = ROOT / "docs"
+#: The site's pages that hold marked figures.
+SITE_INDEX = DOCS / "index.md"
+BENCH_PAGE = DOCS / "benchmarks.md"
+LADDER_PAGE = DOCS / "guide" / "training.md"
+SWEEP_PAGE = DOCS / "guide" / "sweeps.md"
+COURSE_PAGE = DOCS / "course" / "index.md"
+#: Each benchmark's section on the benchmarks page (its heading's anchor), where the site
+#: links a quoted figure; the docs build (-W) fails on an anchor that no heading makes.
+SECTIONS = {
+    "default_train": "steepest-train-as-a-reader-first-runs-it",
+    "training": "training-throughput-the-matmul-peak-and-pytorch",
+    "time_to_accuracy": "time-to-98--against-pytorch",
+    "augment": "data-augmentation",
+    "web_latency": "the-web-lab-under-load",
+    "sklearn": "scikit-learns-mlpclassifier",
+    "sweep": "sweeps-on-dask",
+    "notebooks": "the-course-notebooks",
+}
+#: Every benchmark the READMEs and pages quote; report.py refuses to run without all of them.
 REQUIRED = tuple(render.RENDERERS)
+
+
+def run_link(page: Path, name: str) -> str:
+    """Where ``page`` links a figure of benchmark ``name``: its recorded table, relative to
+    the page (the README links the file itself; the site, its section on the benchmarks
+    page, since a built page cannot link a file outside the site)."""
+    if DOCS not in page.parents:
+        return posixpath.relpath(f"benchmarks/results/{name}.md",
+                                 page.parent.relative_to(ROOT).as_posix())
+    target = "" if page == BENCH_PAGE else posixpath.relpath(
+        BENCH_PAGE.relative_to(ROOT).as_posix(), page.parent.relative_to(ROOT).as_posix())
+    return f"{target}#{SECTIONS[name]}"
+
+
+def headline(doc: dict, link: str) -> str:
+    """One sentence: what the first command a reader runs takes here, and what it reaches."""
+    f, m = doc["figures"], doc["machine"]
+    runs = f["runs"]
+    first = runs[0]
+    text = (f"Measured: `{f['command']}` with no flags trains for {first['training_s']:.1f} s "
+            f"({first['wall_s']:.1f} s in all) to {100 * first['test_accuracy']:.2f} % test "
+            f"accuracy (seed {first['seed']}")
+    if len(runs) > 1:
+        mean = sum(r["test_accuracy"] for r in runs) / len(runs)
+        text += (f"; {100 * mean:.2f} % mean over seeds "
+                 f"{' / '.join(str(r['seed']) for r in runs)}")
+    return (text + f") on {m['cpu_model']} ({m['logical_cores']} logical cores; "
+            f"[{render.run_label(doc)}]({link})).")
 
 
 def _lecture(f: dict) -> tuple[str, str]:
@@ -124,13 +178,14 @@ SPEED_ROWS = (("default_train", _default_train), ("training", _lecture), ("train
               ("web_latency", _web_latency), ("sklearn", _sklearn), ("sweep", _sweep))
 
 
-def speed_table(results: dict[str, dict]) -> str:
-    """The README's "Speed" table: one row per quoted figure, each naming its run."""
+def speed_table(results: dict[str, dict], link: Callable[[str], str]) -> str:
+    """The "At a glance" table: one row per quoted figure, each naming its run and linking
+    to it (``link(name)``)."""
     lines = ["| what | measured | run (date, BLAS kernel) |", "| --- | --- | --- |"]
     for name, row in SPEED_ROWS:
         what, measured = row(results[name]["figures"])
         lines.append(f"| {what} | {measured} | [{render.run_label(results[name])}]"
-                     f"(benchmarks/results/{name}.md) |")
+                     f"({link(name)}) |")
     short = sorted({name for name, _ in SPEED_ROWS if results[name]["mode"] != "full"})
     if short:
         lines += ["", f"Not yet full runs: {', '.join(short)} (see the run column). A quick run "
@@ -142,7 +197,7 @@ def ladder_table(results_dir: Path = RESULTS_DIR) -> str:
     """The accuracy ladder exactly as ``steepest ladder -o results/ladder.md`` wrote it.
 
     ``steepest ladder`` ends its table with the line that names the date, CPU,
-    BLAS kernel and each rung's threads; the README quotes the file whole.
+    BLAS kernel and each rung's threads; the training guide quotes the file whole.
     """
     path = results_dir / "ladder.md"
     if not path.exists():
@@ -163,23 +218,44 @@ def replace_marked(text: str, marker: str, content: str, source: str) -> str:
     return pattern.sub(lambda m: m.group(1) + content.rstrip("\n") + "\n" + m.group(2), text)
 
 
-def expected_files(results: dict[str, dict], readme: str, bench_readme: str,
-                   results_dir: Path = RESULTS_DIR) -> dict[Path, str]:
-    """Every file this script writes, with the text it should hold."""
+def marked_blocks(results: dict[str, dict],
+                  results_dir: Path = RESULTS_DIR) -> dict[Path, list[tuple[str, str]]]:
+    """Each file that quotes figures -> its (marker, content) pairs."""
     missing = [name for name in REQUIRED if name not in results]
     if missing:
         raise ResultsError(f"no recorded run of {', '.join(missing)} in {results_dir}")
-    readme = replace_marked(readme, "speed", speed_table(results), str(README))
-    readme = replace_marked(readme, "scaling", render.sweep_projection(results["sweep"]),
-                            str(README))
-    readme = replace_marked(readme, "course", render.course_summary(results["notebooks"]),
-                            str(README))
-    files = {README: replace_marked(readme, "ladder", ladder_table(results_dir), str(README))}
+    return {
+        README: [("headline", headline(results["default_train"],
+                                       run_link(README, "default_train")))],
+        SITE_INDEX: [("headline", headline(results["default_train"],
+                                           run_link(SITE_INDEX, "default_train")))],
+        BENCH_PAGE: [("speed", speed_table(results, lambda name: run_link(BENCH_PAGE, name)))],
+        LADDER_PAGE: [("ladder", ladder_table(results_dir))],
+        SWEEP_PAGE: [("scaling", render.sweep_projection(results["sweep"],
+                                                         run_link(SWEEP_PAGE, "sweep")))],
+        COURSE_PAGE: [("course", render.course_summary(results["notebooks"],
+                                                       run_link(COURSE_PAGE, "notebooks")))],
+        BENCH_README: [(f"results:{name}", render.benchmark_markdown(results[name]))
+                       for name in REQUIRED],
+    }
+
+
+def expected_files(results: dict[str, dict], texts: dict[Path, str] | None = None,
+                   results_dir: Path = RESULTS_DIR) -> dict[Path, str]:
+    """Every file this script writes, with the text it should hold.
+
+    ``texts`` gives a file's current text in place of what is on disk (the tests hand in
+    an edited page); the marked parts are rewritten, the prose around them kept.
+    """
+    texts = texts or {}
+    files = {}
+    for path, blocks in marked_blocks(results, results_dir).items():
+        text = texts[path] if path in texts else path.read_text(encoding="utf-8")
+        for marker, content in blocks:
+            text = replace_marked(text, marker, content, str(path.relative_to(ROOT)))
+        files[path] = text
     for name in REQUIRED:
-        markdown = render.benchmark_markdown(results[name])
-        files[results_dir / f"{name}.md"] = markdown
-        bench_readme = replace_marked(bench_readme, f"results:{name}", markdown, str(BENCH_README))
-    files[BENCH_README] = bench_readme
+        files[results_dir / f"{name}.md"] = render.benchmark_markdown(results[name])
     return files
 
 
@@ -188,15 +264,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if stale")
     args = parser.parse_args(argv)
     try:
-        files = expected_files(load_results(), README.read_text(), BENCH_README.read_text())
+        files = expected_files(load_results())
     except ResultsError as exc:
         print(f"report.py: error: {exc}", file=sys.stderr)
         return 1
-    stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
+    stale = [p for p, text in files.items()
+             if not p.exists() or p.read_text(encoding="utf-8") != text]
     for path in stale:
         if not args.check:
             atomic_write_bytes(path, files[path].encode())
-        print(f"{'stale' if args.check else 'rewrote'}: {path.relative_to(HERE.parent)}")
+        print(f"{'stale' if args.check else 'rewrote'}: {path.relative_to(ROOT)}")
     return 1 if args.check and stale else 0
 
 

@@ -134,8 +134,9 @@ GRID = np.concatenate([np.linspace(-1000, 1000, 401), np.linspace(-40, 40, 1601)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(act.ACTIVATIONS))
 def test_the_forms_training_runs_agree_with_the_readable_function(name, dtype):
-    # The README's lecture table points at the readable f and f'; Dense runs f in place
-    # and f' through the output.  Same values, same dtype, extremes included.
+    # The lecture → code table (docs/contributing.md) points at the readable f and f';
+    # Dense runs f in place and f' through the output.  Same values, same dtype, extremes
+    # included.
     z = GRID.astype(dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -1,9 +1,10 @@
 """benchmarks/results: every published speed figure comes from a recorded run.
 
-These tests time nothing.  They check that the committed READMEs say exactly
-what ``benchmarks/report.py`` makes of the committed ``results/*.json``, that
-each quoted figure names its run, and that the recording code writes
-well-formed files (one benchmark's --quick run included, for its form only).
+These tests time nothing.  They check that the committed READMEs and site pages
+say exactly what ``benchmarks/report.py`` makes of the committed
+``results/*.json`` (in their marked blocks), that each quoted figure names its
+run, and that the recording code writes well-formed files (one benchmark's
+--quick run included, for its form only).
 """
 
 from __future__ import annotations
@@ -43,32 +44,68 @@ def test_every_quoted_benchmark_has_a_well_formed_recorded_run(results):
         assert doc["figures"]
 
 
-def test_readmes_and_markdown_files_say_what_report_py_makes_of_the_results(results):
-    files = report.expected_files(results, report.README.read_text(),
-                                  report.BENCH_README.read_text())
+def test_readmes_pages_and_markdown_files_say_what_report_py_makes_of_the_results(results):
+    files = report.expected_files(results)
+    assert {report.README, report.SITE_INDEX, report.BENCH_PAGE, report.LADDER_PAGE,
+            report.SWEEP_PAGE, report.COURSE_PAGE, report.BENCH_README} <= set(files)
     stale = [str(p) for p, text in files.items() if not p.exists() or p.read_text() != text]
     assert not stale, f"run `python benchmarks/report.py`; stale: {stale}"
 
 
-def test_a_hand_edited_figure_in_the_readme_is_caught(results):
+#: Every marked block report.py writes, as (file, marker).
+BLOCKS = [(path, marker) for path, pairs in report.marked_blocks(record.load_results()).items()
+          for marker, _ in pairs]
+#: A figure: a number with its unit.
+FIGURE = re.compile(r"\d+(?:\.\d+)?(?= (?:s|ms|%|MB)\b| ?×)")
+
+
+@pytest.mark.parametrize("path, marker", BLOCKS,
+                         ids=[f"{p.relative_to(report.ROOT)}:{m}" for p, m in BLOCKS])
+def test_a_hand_edited_figure_is_caught_in_every_marked_block(results, path, marker):
+    text = path.read_text()
+    start, end = f"<!-- {marker}:start -->\n", f"<!-- {marker}:end -->"
+    head, rest = text.split(start)
+    block, tail = rest.split(end)
+    figure = FIGURE.search(block)
+    assert figure, f"{marker}: no figure in its block"
+    edited_block = block[:figure.start()] + "9" + block[figure.start():]  # 5.4 s -> 95.4 s
+    edited = head + start + edited_block + end + tail
+    files = report.expected_files(results, {path: edited})
+    assert files[path] == text  # regenerating restores the recorded figure
+
+
+def test_the_readme_keeps_one_headline_figure_from_a_marked_block(results):
     readme = report.README.read_text()
-    row = re.search(r"\| lecture net[^\n]*", readme).group(0)
-    edited = readme.replace(row, re.sub(r"[\d,]+ samples/s", "999,999 samples/s", row))
-    assert edited != readme
-    files = report.expected_files(results, edited, report.BENCH_README.read_text())
-    assert files[report.README] == readme  # regenerating restores the recorded figure
+    block = re.search(r"<!-- headline:start -->\n(.*?)<!-- headline:end -->", readme,
+                      re.DOTALL).group(1)
+    runs = results["default_train"]["figures"]["runs"]
+    assert f"{100 * runs[0]['test_accuracy']:.2f} % test accuracy" in block
+    assert "(benchmarks/results/default_train.md)" in block
+    # a measured figure (seconds, %, MB) anywhere else in the README is typed by hand
+    outside = readme.replace(block, "")
+    assert not re.search(r"\d+(?:\.\d+)? ?(?:s|ms|%|MB)\b", outside), (
+        "a measured figure in the README outside a marked block")
 
 
-def test_each_quoted_figure_names_its_date_and_blas_kernel(results):
+def test_each_quoted_figure_names_its_date_and_blas_kernel_and_links_its_section(results):
     section = re.search(r"<!-- speed:start -->\n(.*?)<!-- speed:end -->",
-                        report.README.read_text(), re.DOTALL).group(1)
+                        report.BENCH_PAGE.read_text(), re.DOTALL).group(1)
     rows = [line for line in section.splitlines() if line.startswith("| ")][2:]  # no header
     assert len(rows) == len(report.SPEED_ROWS)
     for line, (name, _) in zip(rows, report.SPEED_ROWS):
         doc = results[name]
         assert doc["started"][:10] in line and blas_label(doc["machine"]) in line, line
-        assert f"benchmarks/results/{name}.md" in line
+        assert f"](#{report.SECTIONS[name]})" in line
         assert (f"{doc['mode']} run" in line) == (doc["mode"] != "full")
+
+
+def test_every_section_a_figure_links_is_a_heading_of_the_benchmarks_page():
+    headings = re.findall(r"^## (.+)$", report.BENCH_PAGE.read_text(), re.M)
+    slugs = {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+    assert set(report.SECTIONS) == set(report.REQUIRED)
+    assert set(report.SECTIONS.values()) <= slugs
+    assert report.run_link(report.SWEEP_PAGE, "sweep") == "../benchmarks.md#sweeps-on-dask"
+    assert report.run_link(report.README, "sweep") == "benchmarks/results/sweep.md"
 
 
 def test_replace_marked_needs_exactly_one_marker_pair():
@@ -84,8 +121,7 @@ def test_replace_marked_needs_exactly_one_marker_pair():
 def test_report_refuses_to_run_without_every_benchmark(results):
     partial = {k: v for k, v in results.items() if k != "web_latency"}
     with pytest.raises(record.ResultsError, match="no recorded run of web_latency"):
-        report.expected_files(partial, report.README.read_text(),
-                              report.BENCH_README.read_text())
+        report.expected_files(partial)
 
 
 def test_recorder_writes_json_and_its_table_and_leaves_no_temporary_file(results, tmp_path):
@@ -165,16 +201,16 @@ def test_full_runs_are_quoted_without_a_mode_note(results):
     full = json.loads(json.dumps(results))
     for doc in full.values():
         doc["mode"] = "full"
-    table = report.speed_table(full)
+    table = report.speed_table(full, str)
     assert "quick run" not in table and "Not yet full runs" not in table
     full["augment"]["mode"] = "quick"
-    assert "Not yet full runs: augment" in report.speed_table(full)
+    assert "Not yet full runs: augment" in report.speed_table(full, str)
 
 
 def test_time_to_accuracy_quotes_both_times_once_both_sides_reach_the_target(results):
     f = results["time_to_accuracy"]["figures"]
     target = min(f["steepest"][0]["test_accuracy"], f["pytorch"][0]["test_accuracy"])
-    table = report.speed_table(_with(results, "time_to_accuracy", target=target))
+    table = report.speed_table(_with(results, "time_to_accuracy", target=target), str)
     s, p = f["steepest"][0]["seconds"], f["pytorch"][0]["seconds"]
     assert f"steepest {s:.1f} s, PyTorch {p:.1f} s: PyTorch / steepest = {p / s:.2f}×" in table
 
@@ -197,9 +233,10 @@ def test_web_latency_without_training_says_so(results):
     assert "no training job" in report._web_latency(doc["figures"])[0]
 
 
-def test_the_readme_ladder_is_the_recorded_ladder_md_whole():
+def test_the_training_guide_quotes_the_recorded_ladder_md_whole():
     ladder = (report.RESULTS_DIR / "ladder.md").read_text()
-    assert ladder in report.README.read_text()
+    assert ladder in report.LADDER_PAGE.read_text()
+    assert "<!-- ladder:start -->" not in report.README.read_text()  # one place, not two
     last = ladder.strip().splitlines()[-1]
     assert last.startswith("Measured ") and "BLAS threads per rung" in last
 

@@ -22,7 +22,7 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 steepest_onnx = pytest.importorskip("steepest.onnx")
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ONNX_PAGE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "onnx.md"
 
 #: The networks whose parity with onnxruntime is checked on all 10,000 MNIST test images:
 #: each hidden activation, and two hidden layers.  Each trains briefly on 10,000 images.
@@ -289,23 +289,23 @@ def test_export_without_the_onnx_package_says_how_to_install_it(model_file):
     assert not model_file.with_suffix(".onnx").exists()
 
 
-def readme_lines() -> list[str]:
-    """The Python block of the README's section "Use the model elsewhere"."""
-    section = README.read_text().split("## Use the model elsewhere", 1)[1].split("\n## ", 1)[0]
-    (block,) = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+def page_lines() -> list[str]:
+    """The Python block of the ONNX page (docs/guide/onnx.md; the README's "Use the model
+    elsewhere" before the README was trimmed)."""
+    (block,) = re.findall(r"```python\n(.*?)```", ONNX_PAGE.read_text(), re.DOTALL)
     return block.strip().splitlines()
 
 
-def test_the_readme_lines_classify_an_image_with_onnxruntime(tmp_path, monkeypatch, capsys,
-                                                              mnist_data):
-    """The README's five lines, run as they are, on an exported model and a test digit."""
+def test_the_pages_lines_classify_an_image_with_onnxruntime(tmp_path, monkeypatch, capsys,
+                                                             mnist_data):
+    """The ONNX page's five lines, run as they are, on an exported model and a test digit."""
     (x, y), (x_test, _) = mnist_data
     net = run(NETWORKS["sigmoid"].replace(**BRIEF), ((x[:10000], y[:10000]), None)).network
     steepest_onnx.save_onnx(tmp_path / "model.onnx", net)
     from PIL import Image
 
     Image.fromarray(x_test[0]).save(tmp_path / "digit.png")  # a 28x28 MNIST digit: a 7
-    lines = readme_lines()
+    lines = page_lines()
     assert len(lines) == 5, lines
     monkeypatch.chdir(tmp_path)
     exec("\n".join(lines), {})

@@ -1,9 +1,12 @@
-"""The README, followed by a newcomer: every snippet runs alone, every command can be installed.
+"""The README and the site's pages, followed by a newcomer: every snippet runs alone, every
+command can be installed, every link from the README leads somewhere.
 
-Every ```python block runs on its own in a fresh process, in an empty folder: a snippet that
-needs another snippet's names (``NameError: mnist``) fails here.  A block that reads a file the
-README makes before it (``model.onnx``, ``digit.png``) gets that file first, made the way the
-README makes it (``steepest train``, ``steepest export``), never by editing the README's code.
+The README is a page or two; the detail is on the site's pages (``docs/**/*.md``), which read
+as Markdown on a code host too.  So the checks below run over the README and every page:
+every ```python block runs on its own in a fresh process, in an empty folder (a snippet that
+needs another snippet's names, ``NameError: mnist``, fails here).  A block that reads a file a
+page makes before it (``model.onnx``, ``digit.png``) gets that file first, made the way the
+page makes it (``steepest train``, ``steepest export``), never by editing the page's code.
 """
 
 from __future__ import annotations
@@ -30,10 +33,19 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+#: The site's Markdown pages (not the build, nor the generated course and API pages).
+PAGES = sorted(p for p in (ROOT / "docs").rglob("*.md")
+               if not {"_build", "_ext", "_templates"} & set(p.relative_to(ROOT).parts))
+#: What a newcomer reads: the README, then the site's pages, by their path in the checkout.
+TEXTS = {"README.md": README} | {
+    p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in PAGES}
+EVERYTHING = "\n".join(TEXTS.values())
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```", README, re.M | re.S)
+def blocks(language: str, texts: dict[str, str] = TEXTS) -> list[tuple[str, str]]:
+    """(where, code) of every ```language block of ``texts``."""
+    return [(name, code) for name, text in texts.items()
+            for code in re.findall(rf"^```{language}\n(.*?)^```", text, re.M | re.S)]
 
 
 PYTHON = blocks("python")
@@ -62,12 +74,24 @@ def extras() -> dict[str, set[str]]:
     return found
 
 
+def github_anchor(heading: str) -> str:
+    """The anchor a code host (and MyST, which resolves it) gives a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(text: str) -> set[str]:
+    """The anchors of a page's headings (not of a code block's comment lines)."""
+    prose = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    return {github_anchor(h) for h in re.findall(r"^#{1,6} (.+)$", prose, re.M)}
+
+
 # --- every python block runs alone ---
 
 
 @pytest.fixture(scope="module")
 def exported_model(tmp_path_factory, mnist_data):
-    """``model.onnx`` and ``digit.png`` as the README makes them: `steepest train`, then
+    """``model.onnx`` and ``digit.png`` as the ONNX page makes them: `steepest train`, then
     `steepest export`, and a digit of the MNIST test set (white on black, 28x28)."""
     pytest.importorskip("onnx")
     from PIL import Image
@@ -89,19 +113,32 @@ def child_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": src + (os.pathsep + path if path else "")}
 
 
-def test_the_readme_has_the_snippets_this_file_runs():
-    # so that a change in how blocks are marked cannot make every test below vacuous
+def test_the_pages_have_the_snippets_this_file_runs():
+    # so that a change in how blocks are marked, or where pages live, cannot make every test
+    # below vacuous: the snippets the README held before it was trimmed are on these pages
+    where = {name for name, _ in PYTHON}
     assert len(PYTHON) >= 4
-    assert any("run_with_progress" in code for code in PYTHON)
-    assert any("onnxruntime" in code for code in PYTHON)
+    assert {"docs/getting-started.md", "docs/guide/training.md", "docs/guide/sklearn.md",
+            "docs/guide/onnx.md"} <= where
+    assert any("run_with_progress" in code for _, code in PYTHON)
+    assert any("onnxruntime" in code for _, code in PYTHON)
 
 
-@pytest.mark.parametrize("code", PYTHON, ids=[f"block{i}" for i in range(len(PYTHON))])
-def test_each_python_block_runs_alone(code, tmp_path, request):
+def _block_ids() -> list[str]:
+    seen: dict[str, int] = {}
+    ids = []
+    for name, _ in PYTHON:
+        ids.append(f"{name}:block{seen.get(name, 0)}")
+        seen[name] = seen.get(name, 0) + 1
+    return ids
+
+
+@pytest.mark.parametrize("where, code", PYTHON, ids=_block_ids())
+def test_each_python_block_runs_alone(where, code, tmp_path, request):
     for module in imported_modules(code) - {"steepest"}:
         pytest.importorskip(module)
     expected = None
-    if "model.onnx" in code or "digit.png" in code:  # the files "Use the model elsewhere" reads
+    if "model.onnx" in code or "digit.png" in code:  # the files the ONNX page's lines read
         folder, expected = request.getfixturevalue("exported_model")
         for name in ("model.onnx", "digit.png"):
             shutil.copy(folder / name, tmp_path / name)
@@ -109,20 +146,21 @@ def test_each_python_block_runs_alone(code, tmp_path, request):
     script.write_text(code, encoding="utf-8")
     r = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
                        text=True, timeout=600, env=child_env())
-    assert r.returncode == 0, f"the README's block fails alone:\n{code}\n{r.stderr}"
+    assert r.returncode == 0, f"{where}: the block fails alone:\n{code}\n{r.stderr}"
     assert r.stdout.strip(), "every snippet prints what it computed"
     if expected is not None:  # the digit the five lines classify
         assert r.stdout.strip() == str(expected)
 
 
 def test_the_long_snippet_shows_progress_and_says_how_long_it_takes():
-    (code,) = [c for c in PYTHON if "TrainConfig(" in c]
+    (where, code), = [(w, c) for w, c in PYTHON if "TrainConfig(" in c]
     assert "run_with_progress" in code
-    before = README[: README.index(code)].rsplit("```", 1)[0].rstrip().rsplit("\n\n", 1)[-1]
+    text = TEXTS[where]
+    before = text[: text.index(code)].rsplit("```", 1)[0].rstrip().rsplit("\n\n", 1)[-1]
     assert re.search(r"about \d+ s", before), before
 
 
-# --- what the snippets and commands need can be installed as the README says ---
+# --- what the snippets and commands need can be installed as the pages say ---
 
 
 def test_every_module_a_snippet_imports_comes_with_steepest_or_an_extra():
@@ -131,38 +169,41 @@ def test_every_module_a_snippet_imports_comes_with_steepest_or_an_extra():
     installed = set().union(*(names for extra, names in extras().items() if extra != "test"))
     installed.add("steepest")
     dists = packages_distributions()
-    for code in PYTHON:
+    for where, code in PYTHON:
         for module in imported_modules(code):
             if module in sys.stdlib_module_names:
                 continue
             names = {requirement_name(d) for d in dists.get(module, [module])}
-            assert names & installed, f"{module} ({names}) is in no extra but 'test'"
+            assert names & installed, f"{where}: {module} ({names}) is in no extra but 'test'"
 
 
 def test_the_onnx_extra_runs_what_it_writes():
     assert {"onnx", "onnxruntime"} <= extras()["onnx"]
 
 
-#: Programs the README's commands run that steepest does not install through a pip line:
+#: Programs the pages' commands run that steepest does not install through a pip line:
 #: None for this package, Python and the system's tools; else the (extra, distribution).
 PROGRAMS = {"python": None, "steepest": None, "apt-get": None, "scp": None,
-            "dask": ("sweep", "dask"), "jupyter": ("notebooks", "jupyterlab")}
+            "dask": ("sweep", "dask"), "jupyter": ("notebooks", "jupyterlab"),
+            "ruff": ("test", "ruff")}
 
 
 def commands() -> set[str]:
-    """The program of every command in the README's bash blocks."""
+    """The program of every command in the README's and the pages' bash blocks."""
     found = set()
-    for block in blocks("bash"):
+    for _, block in blocks("bash"):
         continued = False
         for line in block.splitlines():
             text = line.split(" #", 1)[0].strip()
             if text and not continued:
-                found |= {part.split()[0] for part in text.split("&&")}
+                for part in text.split("&&"):
+                    words = [w for w in part.split() if not re.fullmatch(r"[A-Z_]+=\S*", w)]
+                    found.add(words[0])  # the program, after any VAR=value
             continued = text.endswith("\\")
     return found
 
 
-def test_every_program_the_readme_runs_is_installed_by_a_readme_line():
+def test_every_program_the_pages_run_is_installed_by_a_line_of_theirs():
     # optuna-dashboard used to be shown without how to get it
     programs = commands()
     assert {"steepest", "python", "dask", "optuna-dashboard"} <= programs
@@ -172,33 +213,76 @@ def test_every_program_the_readme_runs_is_installed_by_a_readme_line():
                 extra, dist = PROGRAMS[program]
                 assert dist in extras()[extra]
             continue
-        assert re.search(rf"python -m pip install [^\n`]*\b{re.escape(program)}\b", README), (
-            f"the README runs {program} but no line says how to install it")
+        assert re.search(rf"python -m pip install [^\n`]*\b{re.escape(program)}\b",
+                         EVERYTHING), f"a page runs {program} but no line says how to install it"
 
 
 def test_install_lines_name_this_checkout_not_a_package_index():
     # steepest installs from its source: 'steepest[sweep]' would look for it on an index
-    assert "steepest[" not in README
-    named = set(re.findall(r'-e "\.\[(\w+)\]"', README))
+    assert [name for name, text in TEXTS.items() if "steepest[" in text] == []
+    named = set(re.findall(r'-e "\.\[(\w+)\]"', EVERYTHING))
     assert named and named <= set(PYPROJECT["optional-dependencies"])
+    assert {"test", "docs"} <= set(re.findall(r'-e "\.\[(\w+)\]"', README))
     # and the worker machines of a sweep get this checkout as a wheel
-    assert "python -m pip wheel --no-deps -w dist ." in README
-    assert 'python -m pip install "steepest-0.1.0-py3-none-any.whl[sweep]"' in README
-    assert PYPROJECT["version"] == "0.1.0", "the README's wheel names the version"
+    sweeps = TEXTS["docs/guide/sweeps.md"]
+    assert "python -m pip wheel --no-deps -w dist ." in sweeps
+    assert 'python -m pip install "steepest-0.1.0-py3-none-any.whl[sweep]"' in sweeps
+    assert PYPROJECT["version"] == "0.1.0", "the sweep page's wheel names the version"
 
 
-def test_the_readmes_train_commands_do_not_replace_each_others_files():
+def test_the_pages_train_commands_do_not_replace_each_others_files():
     # following the README in order used to overwrite the first model.npz without a word
-    outputs = []
-    for block in blocks("bash"):
+    # (now steepest train refuses, so a page that did would stop its reader): each distinct
+    # train command the README and the pages show writes into a folder of its own
+    outputs = {}
+    for _, block in blocks("bash"):
         text = re.sub(r"\\\n\s*", " ", block)
         for line in text.splitlines():
             command = line.split(" #", 1)[0].split()
             if command[:2] == ["steepest", "train"] and "--resume" not in command:
                 flag = next((f for f in ("-o", "--output") if f in command), None)
-                outputs.append(command[command.index(flag) + 1] if flag else "model.npz")
-    folders = [str(Path(o).parent) for o in outputs]  # history.json goes beside the model
+                outputs[" ".join(command)] = (command[command.index(flag) + 1] if flag
+                                              else "model.npz")
+    folders = [str(Path(o).parent) for o in outputs.values()]  # history.json goes beside it
     assert len(outputs) >= 4 and len(set(folders)) == len(folders), outputs
+
+
+# --- the README: a page or two, and its links lead into the site ---
+
+
+def test_the_readme_is_a_page_or_two():
+    assert 60 <= len(README.splitlines()) <= 130
+
+
+def test_the_readme_keeps_the_two_commands_and_ci_runs_the_second_verbatim():
+    train = 'python -m pip install -e . && steepest train'
+    tests = 'python -m pip install -e ".[test]" && python -m pytest'
+    bash = [code.strip() for _, code in blocks("bash", {"README.md": README})]
+    assert bash[:2] == [train, tests]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == tests
+
+
+def test_the_readme_links_into_the_site_by_paths_that_exist():
+    links = re.findall(r"\]\(([^)\s]+)\)", README)
+    local = [link for link in links if not re.match(r"[a-z]+:", link)]
+    assert sum(link.startswith("docs/") for link in local) >= 12
+    for link in local:
+        path, _, fragment = link.partition("#")
+        target = ROOT / path
+        assert target.exists(), link
+        if fragment:
+            assert fragment in anchors(target.read_text(encoding="utf-8")), link
+
+
+def test_each_built_page_the_readme_names_has_its_source():
+    built = re.findall(r"\| `([\w/-]+)\.html` \|", README)  # the table's column
+    assert len(built) >= 12 and "`docs/_build/html/index.html`" in README
+    for page in built:
+        assert (ROOT / "docs" / f"{page}.md").exists(), page
+    build = ('python -m pip install -e ".[docs]" && '
+             "python -m sphinx -W -b html docs docs/_build/html")
+    assert build in README and build in TEXTS["docs/contributing.md"]
 
 
 # --- the licence and the changelog ---
