@@ -398,7 +398,7 @@ def test_a_worker_that_cannot_run_trials_is_refused_before_the_first_trial(tmp_p
                            "--connect-timeout", 60)
     one_line_error(result, "the Dask cluster cannot run trials (no optuna-integration here)",
                    f"install steepest {steepest.__version__} with its sweep extra on the scheduler "
-                   "and every worker (README: Scaling out)")
+                   "and every worker (user guide, Sweeps: Scaling out)")
     assert not (tmp_path / "out" / "sweep.db").exists()
 
 

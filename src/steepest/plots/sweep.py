@@ -35,6 +35,18 @@ KINDS = {
 def load_sweep(directory: str | os.PathLike) -> tuple[list[dict], dict]:
     """The trials (rows of ``trials.csv``, typed) and ``sweep.json`` of a sweep directory.
 
+    Parameters
+    ----------
+    directory : str or os.PathLike
+        A folder written by ``steepest sweep`` (it holds ``sweep.json`` and ``trials.csv``).
+
+    Returns
+    -------
+    rows : list of dict
+        One dict per trial, its values parsed to numbers, ``None`` where a trial has no value.
+    summary : dict
+        ``sweep.json``: the space, the study, the best trial and its test accuracy.
+
     Raises
     ------
     ValueError
@@ -107,6 +119,18 @@ def sweep_figure(rows: list[dict], summary: dict) -> Figure:
     they reported), diverged ones red crosses at 0, the best a star; failed
     trials have no value and are only counted.  Log-scaled parameters get a
     log axis; a list of values is drawn by position, labelled with the values.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The trials, as :func:`load_sweep` returns them.
+    summary : dict
+        The sweep's ``sweep.json``, as :func:`load_sweep` returns it.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The panels, one per searched parameter, and the history last.
     """
     search = summary["space"]["search"]
     scored = [r for r in rows if r["value"] is not None]

@@ -171,7 +171,7 @@ class SweepCluster:
         from steepest import __version__
 
         hint = (f"install steepest {__version__} with its sweep extra on the scheduler and every "
-                "worker (README: Scaling out)")
+                "worker (user guide, Sweeps: Scaling out)")
         try:
             found = {"the scheduler": self.client.run_on_scheduler(versions)}
             found.update(sorted(self.client.run(versions).items()))

@@ -7,7 +7,7 @@ first passes :mod:`.guard` (the lab's own address and page, JSON bodies); every
 route answers JSON; every refusal is ``{"error": "one line"}`` with a 4xx status
 (503 only while the first model is still training), so a bad request can never
 crash the server or reach the numerical code unchecked.  The routes (documented
-in the README's "Web lab API" section):
+in the user guide's web lab page, "The JSON API"):
 
 ========  ==========================  ============================================================
 GET       /                           the page
