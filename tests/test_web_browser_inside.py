@@ -1,0 +1,164 @@
+"""Inside the network, contrast and phones: headless Chromium against the real server.
+
+What a learner sees in the Inside tab (the most active units for the drawing, each
+unit's details on hover and keyboard focus, readable at 390 px), and the contrast
+of what the page draws, *measured* in the page: the computed colours of every
+control's border and of the Inside view's text, and the colours the canvases
+draw with (style.css's ``--plot-*`` properties, which the JS reads), against
+WCAG 2.1's 1.4.11 (3:1 for a control's boundary) and 1.4.3 (4.5:1 for text).
+
+Same set-up as ``test_web_browser.py``: Debian's Chromium via playwright; any
+console error fails a test; without Chromium these tests skip, and under
+``CI=true`` they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import test_web_browser as shared
+from test_web_browser import MISSING
+
+if MISSING:  # test_web_browser fails under CI=true before this line is reached
+    pytest.skip(MISSING, allow_module_level=True)
+
+from playwright.sync_api import Page, expect  # noqa: E402
+
+from browser_support import TABS, open_page, tab, use_tab  # noqa: E402
+
+lab, browser = shared.lab, shared.browser  # the same fixtures: the lecture's network, Chromium
+
+#: WCAG 2.1 AA: text (1.4.3) and a control's boundary or a graph's lines (1.4.11).
+TEXT, NON_TEXT = 4.5, 3.0
+
+#: Colour maths in the page: parse a computed colour, relative luminance, contrast
+#: ratio, and the opaque colour behind an element (its ancestors' backgrounds laid
+#: one on another, from the page's white up).
+COLOUR_JS = """
+window.__c = (() => {
+  const parse = (s) => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const v = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const over = (top, below) => top.slice(0, 3).map((c, i) => c * top[3] + below[i] * (1 - top[3]));
+  const lum = (rgb) => { const [r, g, b] = rgb.map((c) => { c /= 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)];
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  const behind = (el) => { const chain = [];
+    for (let e = el; e; e = e.parentElement) chain.unshift(e);
+    let rgb = [255, 255, 255];
+    for (const e of chain) { const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) rgb = over(c, rgb); }
+    return rgb; };
+  const prop = (name) => { const probe = document.createElement('i');
+    probe.style.color = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    document.body.appendChild(probe); const c = parse(getComputedStyle(probe).color);
+    probe.remove(); return probe.style.color ? c : null; };
+  return { parse, over, lum, ratio, behind, prop };
+})();
+"""
+
+#: A label drawn on the contour canvas, inside box [x, y, w, h]: its background is the
+#: box's most common colour, its text the pixel that differs most from it; their ratio.
+LABEL_CONTRAST_JS = """([x, y, w, h]) => {
+  const d = document.getElementById('contour').getContext('2d')
+    .getImageData(x + 1, y + 1, w - 2, h - 2).data;
+  const px = [], count = {};
+  for (let i = 0; i < d.length; i += 4) px.push([d[i], d[i + 1], d[i + 2]]);
+  px.forEach((p) => { count[p] = (count[p] || 0) + 1; });
+  const common = Object.entries(count).sort((a, b) => b[1] - a[1])[0][0];
+  const bg = common.split(',').map(Number);
+  return Math.max(...px.map((p) => __c.ratio(p, bg)));
+}"""
+
+
+def ready(page: Page) -> Page:
+    expect(page.locator("#model-status")).to_contain_text("Model v")
+    page.evaluate(COLOUR_JS)
+    return page
+
+
+# -- contrast ----------------------------------------------------------------------------
+
+
+def control_borders(page: Page) -> list[dict]:
+    """Every visible, enabled input, select and button with a border: the border's contrast
+    with the colour around the control (text-only buttons, such as the tabs, have none)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('input, select, button'))
+        .filter((el) => el.checkVisibility() && !el.disabled)
+        .flatMap((el) => {
+          const s = getComputedStyle(el), border = __c.parse(s.borderTopColor);
+          const none = parseFloat(s.borderTopWidth) === 0 || s.borderTopStyle === 'none';
+          if (none || !border[3]) return [];
+          const around = __c.behind(el.parentElement);
+          return [{ control: el.id || `${el.tagName.toLowerCase()}.${el.className}`,
+                    ratio: __c.ratio(__c.over(border, around), around) }];
+        })""")
+
+
+def test_every_controls_border_has_3_to_1_contrast_in_every_tab(browser, lab):
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        measured = {}
+        for name in TABS:
+            use_tab(page, name)
+            measured.update({m["control"]: round(m["ratio"], 2) for m in control_borders(page)})
+    assert {"digit-index", "t-hidden", "t-activation", "d-lr", "d-surface", "clear",
+            "d-step"} <= set(measured), measured  # the check saw the controls it is about
+    low = {control: ratio for control, ratio in measured.items() if ratio < NON_TEXT}
+    assert not low, f"borders below 3:1 (measured {measured})"
+
+
+def test_plot_colours_the_canvases_use_meet_wcag(browser, lab):
+    """The colours the charts and the contour plot draw with are style.css's properties:
+    labels 4.5:1 on the chart's white and on the label's chip, axes 3:1."""
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        colours = page.evaluate("""() => Object.fromEntries(['--plot-label', '--plot-label-bg',
+            '--plot-axis'].map((n) => [n, __c.prop(n)]))""")
+        assert all(colours.values()), colours  # every property is set
+        white = [255, 255, 255]
+        ratio = lambda a, b: page.evaluate("([a, b]) => __c.ratio(a, b)", [a, b])  # noqa: E731
+        assert ratio(colours["--plot-label"], white) >= TEXT
+        assert ratio(colours["--plot-label"], colours["--plot-label-bg"]) >= TEXT
+        assert ratio(colours["--plot-axis"], white) >= NON_TEXT
+
+
+def test_contour_labels_measured_on_the_canvas_have_4_5_to_1_contrast(browser, lab):
+    """The axis labels drawn over the colour bands, read back from the canvas's pixels:
+    the darkest pixel of each label against the colour around it."""
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        use_tab(page, "descent")
+        for surface in page.locator("#d-surface option").evaluate_all(
+                "os => os.map((o) => o.value)"):
+            page.select_option("#d-surface", surface)
+            expect(page.locator("#d-cost")).to_contain_text("step 0")
+            boxes = page.locator("#contour").get_attribute("data-label-boxes")
+            assert boxes, "the contour plot does not say where it drew its labels"
+            boxes = json.loads(boxes)
+            assert len(boxes) == 3
+            for box in boxes:
+                measured = page.evaluate(LABEL_CONTRAST_JS, box)
+                assert measured >= TEXT, (surface, box, measured)
+
+
+def test_inside_text_has_4_5_to_1_contrast(browser, lab):
+    """Every piece of text in the Inside view, the outputs' digits and percentages
+    included, against the colour behind it, for a digit the network is sure of."""
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        use_tab(page, "draw")  # test digit 0, a 7 the network is sure of
+        tab(page, "inside")
+        expect(page.locator("#diagram .unit.out").first).to_be_visible()
+        measured = page.evaluate("""() => Array.from(document.querySelectorAll('#diagram *'))
+            .filter((el) => el.checkVisibility() && Array.from(el.childNodes).some(
+                (n) => n.nodeType === 3 && n.textContent.trim()))
+            .map((el) => { const c = __c.parse(getComputedStyle(el).color), bg = __c.behind(el);
+                return [el.textContent.trim().slice(0, 20), __c.ratio(__c.over(c, bg), bg)]; })""")
+    assert len(measured) >= 20, measured  # the outputs' digits and probabilities at least
+    low = [(text, round(r, 2)) for text, r in measured if r < TEXT]
+    assert not low, low
