@@ -15,6 +15,7 @@ console error fails a test; without Chromium these tests skip, and under
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -26,7 +27,7 @@ if MISSING:  # test_web_browser fails under CI=true before this line is reached
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from browser_support import TABS, open_page, tab, use_tab  # noqa: E402
+from browser_support import TABS, open_page, tab, use_tab, wait_for_prediction  # noqa: E402
 
 lab, browser = shared.lab, shared.browser  # the same fixtures: the lecture's network, Chromium
 
@@ -162,3 +163,150 @@ def test_inside_text_has_4_5_to_1_contrast(browser, lab):
     assert len(measured) >= 20, measured  # the outputs' digits and probabilities at least
     low = [(text, round(r, 2)) for text, r in measured if r < TEXT]
     assert not low, low
+
+
+# -- inside the network ------------------------------------------------------------------
+
+
+def show_test_digit(page: Page, index: int) -> None:
+    """Test digit ``index`` loaded in the Draw tab, then the Inside tab for it."""
+    tab(page, "draw")
+    page.fill("#digit-index", str(index))
+    page.click("#load-digit")
+    expect(page.locator("#draw-note")).to_contain_text(f"#{index} ")
+    wait_for_prediction(page)
+    tab(page, "inside")
+    expect(page.locator("#diagram .unit.out").first).to_be_visible()
+
+
+def shown_units(page: Page, layer: int) -> list[int]:
+    """The units of layer ``layer`` (0: the first hidden), as shown from left to right:
+    hidden units 0-based, outputs by digit, read from the names that the page gives them."""
+    names = page.locator("#diagram .unit.out" if layer else "#diagram .unit:not(.out)") \
+        .evaluate_all("units => units.map((u) => u.getAttribute('aria-label'))")
+    found = [re.match(r"(hidden unit #?|output )(\d+)", name) for name in names]
+    return [int(m[2]) - (0 if layer else 1) for m in found]
+
+
+def test_the_most_active_hidden_units_come_first_with_their_activation(browser, lab):
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        show_test_digit(page, 3)  # a 0
+        hidden = page.evaluate("window.lab.state.lastPredict.hidden[0]")
+        shown = shown_units(page, 0)
+        assert sorted(shown) == list(range(15))
+        in_order = [hidden[j] for j in shown]  # the Draw tab's activations, 4 decimals
+        assert in_order == sorted(in_order, reverse=True), in_order
+        assert in_order[0] > 0.5 > in_order[-1]  # the drawing excites some units, not others
+        first = page.locator('#diagram .layer[data-layer="0"] .unit').first
+        expect(first.locator("figcaption")).to_have_text(f"#{shown[0] + 1} a = {in_order[0]:.2f}")
+        heading = page.locator('#diagram .layer[data-layer="0"] h3')
+        expect(heading).to_contain_text("all 15 sigmoid units, most active first")
+        expect(heading).to_contain_text("aⱼ = σ(zⱼ)")
+        probs = page.evaluate("window.lab.state.lastPredict.probabilities")
+        digits = shown_units(page, 1)
+        assert sorted(digits) == list(range(10))
+        assert [probs[d] for d in digits] == sorted(probs, reverse=True)
+        assert digits[0] == int(page.locator("#digit").text_content())
+
+
+def test_outputs_show_each_hidden_units_contribution_as_bars(browser, lab):
+    """Not weight images: 15 bars per output, one per hidden unit, red up or blue down."""
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        show_test_digit(page, 0)
+        outputs = page.locator("#diagram .unit.out")
+        expect(outputs).to_have_count(10)
+        assert outputs.locator("canvas").count() == 0
+        for k in range(10):
+            expect(outputs.nth(k).locator("svg.bars rect")).to_have_count(15)
+        kinds = outputs.first.locator("svg.bars rect").evaluate_all(
+            "rs => rs.map((r) => r.getAttribute('class'))")
+        assert set(kinds) <= {"up", "down"} and "up" in kinds
+        legend = page.locator('#diagram .layer[data-layer="1"] .legend')
+        expect(legend).to_contain_text("contribution aⱼ·Wⱼₖ")
+        expect(page.locator('#diagram .layer[data-layer="0"] .legend')).to_contain_text(
+            "ink on that pixel raises zⱼ")
+
+
+def test_hovering_a_unit_shows_why_it_has_its_z(browser, lab):
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        show_test_digit(page, 0)
+        view = page.evaluate("""() => fetch('/api/inside', {method: 'POST',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({input: window.lab.state.lastPredict.input.flat()})})
+            .then((r) => r.json())""")
+        hidden, out = view["layers"]
+        details = page.locator('#diagram .layer[data-layer="0"] .details')
+        page.locator('#diagram .layer[data-layer="0"] .unit').nth(2).hover()
+        j = hidden["shown"][2]
+        expect(details).to_have_attribute("data-unit", str(j))
+        expect(details).to_contain_text(f"hidden unit #{j + 1} of layer 1 (rank 3)")
+        up, down = hidden["ink"][2]
+        expect(details).to_contain_text(f"ink on red pixels +{up:.3g}")
+        expect(details.locator("canvas")).to_have_count(2)  # its weights, and weights x ink
+        page.locator("#diagram .unit.out").nth(1).hover()
+        out_details = page.locator('#diagram .layer[data-layer="1"] .details')
+        expect(out_details).to_contain_text(f"output {out['shown'][1]} (rank 2)")
+        expect(out_details).to_contain_text("Largest contributions aⱼ·Wⱼₖ")
+        expect(out_details.locator("li")).to_have_count(5)
+
+
+def test_inside_works_from_the_keyboard_alone(browser, lab):
+    """Tabs, a test digit, the units: arrows move between units, each showing its details,
+    with a focus ring of 3:1 against the page."""
+    with open_page(browser, lab["url"]) as (page, _):
+        ready(page)
+        page.focus("#tab-draw")
+        page.keyboard.press("ArrowRight")
+        expect(page.locator("#panel-inside")).to_be_visible()
+        page.keyboard.press("Tab")  # the panel's first control
+        expect(page.locator("#inside-digit")).to_be_focused()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("7")
+        page.keyboard.press("Enter")
+        expect(page.locator("#diagram")).to_have_attribute("data-state", "drawing")
+        expect(page.locator("#draw-note")).to_contain_text("#7 ")
+        page.keyboard.press("Tab")  # the Show button
+        page.keyboard.press("Tab")  # the units: one Tab stop
+        units = page.locator('#diagram .layer[data-layer="0"] .unit')
+        expect(units.first).to_be_focused()
+        page.keyboard.press("ArrowRight")
+        expect(units.nth(1)).to_be_focused()
+        details = page.locator('#diagram .layer[data-layer="0"] .details')
+        expect(details).to_have_attribute("data-unit", units.nth(1).get_attribute("data-unit"))
+        ring = page.evaluate("""() => { const u = document.activeElement, s = getComputedStyle(u);
+            return [s.outlineStyle, parseFloat(s.outlineWidth),
+                    __c.ratio(__c.parse(s.outlineColor), __c.behind(u.parentElement))]; }""")
+        assert ring[0] == "solid" and ring[1] >= 2 and ring[2] >= NON_TEXT, ring
+        page.keyboard.press("ArrowDown")
+        outputs = page.locator("#diagram .unit.out")
+        expect(outputs.nth(1)).to_be_focused()
+        page.keyboard.press("End")
+        expect(outputs.nth(9)).to_be_focused()
+        expect(page.locator('#diagram .layer[data-layer="1"] .details')).to_have_attribute(
+            "data-unit", outputs.nth(9).get_attribute("data-unit"))
+        page.keyboard.press("Tab")  # out of the units: one Tab stop, not 25
+        expect(page.locator("#diagram .unit:focus")).to_have_count(0)
+
+
+def test_inside_is_readable_on_a_phone(browser, lab):
+    """At 390 px: nothing sticks out sideways, weight images and bars are >= 64 CSS px,
+    text is >= 12 px."""
+    with open_page(browser, lab["url"], "phone") as (page, _):
+        ready(page)
+        show_test_digit(page, 0)
+        sizes = page.evaluate("""() => {
+            const q = (s) => Array.from(document.querySelectorAll(s));
+            const widths = (s) => q(s).map((e) => e.getBoundingClientRect().width);
+            return { page: [document.scrollingElement.scrollWidth, innerWidth],
+                     right: Math.max(...q('#diagram *').map(
+                        (e) => e.getBoundingClientRect().right)),
+                     images: widths('#diagram .unit .wimg'), bars: widths('#diagram .unit .bars'),
+                     text: Math.min(...q('#diagram figcaption, #diagram .details p').map(
+                        (e) => parseFloat(getComputedStyle(e).fontSize))) }; }""")
+    assert sizes["page"][0] <= sizes["page"][1] and sizes["right"] <= 390, sizes
+    assert len(sizes["images"]) == 15 and min(sizes["images"]) >= 64, sizes["images"]
+    assert len(sizes["bars"]) == 10 and min(sizes["bars"]) >= 64, sizes["bars"]
+    assert sizes["text"] >= 12, sizes
