@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 
 import pytest
 
@@ -28,6 +29,8 @@ if MISSING:  # test_web_browser fails under CI=true before this line is reached
 from playwright.sync_api import Page, expect  # noqa: E402
 
 from browser_support import TABS, open_page, tab, use_tab, wait_for_prediction  # noqa: E402
+from steepest.web.app import create_app  # noqa: E402
+from steepest.web.server import make_server  # noqa: E402
 
 lab, browser = shared.lab, shared.browser  # the same fixtures: the lecture's network, Chromium
 
@@ -179,13 +182,14 @@ def show_test_digit(page: Page, index: int) -> None:
     expect(page.locator("#diagram .unit.out").first).to_be_visible()
 
 
-def shown_units(page: Page, layer: int) -> list[int]:
-    """The units of layer ``layer`` (0: the first hidden), as shown from left to right:
-    hidden units 0-based, outputs by digit, read from the names that the page gives them."""
-    names = page.locator("#diagram .unit.out" if layer else "#diagram .unit:not(.out)") \
-        .evaluate_all("units => units.map((u) => u.getAttribute('aria-label'))")
+def shown_units(page: Page, layer: int, units: str = "") -> list[int]:
+    """The units of layer ``layer`` (0: the first hidden, 1: the outputs), or those that
+    selector ``units`` finds, as shown from left to right: hidden units 0-based, outputs by
+    digit, read from the names that the page gives them."""
+    units = units or ("#diagram .unit.out" if layer else "#diagram .unit:not(.out)")
+    names = page.locator(units).evaluate_all("us => us.map((u) => u.getAttribute('aria-label'))")
     found = [re.match(r"(hidden unit #?|output )(\d+)", name) for name in names]
-    return [int(m[2]) - (0 if layer else 1) for m in found]
+    return [int(m[2]) - (0 if m[1] == "output " else 1) for m in found]
 
 
 def test_the_most_active_hidden_units_come_first_with_their_activation(browser, lab):
@@ -310,3 +314,47 @@ def test_inside_is_readable_on_a_phone(browser, lab):
     assert len(sizes["images"]) == 15 and min(sizes["images"]) >= 64, sizes["images"]
     assert len(sizes["bars"]) == 10 and min(sizes["bars"]) >= 64, sizes["bars"]
     assert sizes["text"] >= 12, sizes
+
+
+@pytest.fixture(scope="module")
+def wide_lab(tmp_path_factory):
+    """A server for an untrained 784-40-30-10 ReLU network: wider layers than the page shows."""
+    import numpy as np
+
+    from steepest.modelfile import save_model
+    from steepest.network import Network
+
+    directory = tmp_path_factory.mktemp("wide")
+    model = directory / "wide.npz"
+    save_model(model, Network((784, 40, 30, 10), "relu", init="he", rng=np.random.default_rng(0)))
+    app = create_app(model, work_dir=directory / "jobs")
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, name="wide-lab", daemon=True).start()
+    yield {"url": f"http://127.0.0.1:{server.port}/"}
+    server.shutdown()
+    server.server_close()
+    app.extensions["steepest_lab"].close()
+
+
+def test_a_wide_layer_shows_its_16_most_active_units_and_bars_for_the_rest(browser, wide_lab):
+    with open_page(browser, wide_lab["url"]) as (page, _):
+        ready(page)
+        show_test_digit(page, 0)
+        first, second = (page.locator(f'#diagram .layer[data-layer="{i}"]') for i in (0, 1))
+        expect(first.locator("h3")).to_contain_text("the 16 most active of 40 relu units")
+        expect(first.locator("h3")).to_contain_text("aⱼ = max(0, zⱼ)")
+        hidden = page.evaluate("window.lab.state.lastPredict.hidden[0]")
+        shown = shown_units(page, 0, '#diagram .layer[data-layer="0"] .unit')
+        assert len(shown) == 16
+        assert min(hidden[j] for j in shown) >= max(hidden[j] for j in set(range(40)) - set(shown))
+        expect(first.locator(".unit canvas.wimg")).to_have_count(16)
+        # the second hidden layer: contributions, not weight images; a gray bar for the
+        # 24 units of the first that are not shown
+        expect(second.locator("h3")).to_contain_text("the 16 most active of 30 relu units")
+        expect(second.locator(".unit canvas")).to_have_count(0)
+        expect(second.locator(".unit").first.locator("svg.bars rect")).to_have_count(17)
+        expect(second.locator(".unit").first.locator("svg.bars rect.rest")).to_have_count(1)
+        expect(second.locator(".legend")).to_contain_text("the last, gray bar: the units not shown")
+        second.locator(".unit").first.hover()
+        expect(second.locator(".details")).to_contain_text("the other 24 units:")
+        expect(page.locator("#diagram .unit.out").first.locator("svg.bars rect")).to_have_count(17)

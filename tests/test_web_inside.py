@@ -113,3 +113,13 @@ def test_bad_requests_say_what_is_wrong(client, body, words):
     answer = client.post("/api/inside", json=body)
     assert answer.status_code == 400
     assert words in answer.get_json()["error"]
+
+
+def test_without_hidden_layers_the_outputs_show_weight_images(seven):
+    """784 -> 10: the outputs read the pixels, so their weights are images again."""
+    net = Network((784, 10), rng=np.random.default_rng(1))
+    (out,) = inside_view(net, seven)["layers"]
+    assert out["output"] and len(out["shown"]) == 10 and np.shape(out["weights"]) == (10, 784)
+    probs = net.predict_proba(seven.reshape(1, -1))[0]
+    np.testing.assert_allclose(out["a"], np.sort(probs)[::-1], atol=1e-4)
+    assert np.sum(out["ink"], axis=1) + out["bias"] == pytest.approx(out["z"], abs=1e-3)

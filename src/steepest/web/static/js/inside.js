@@ -15,9 +15,10 @@ import { state } from "./state.js";
 import { whenShown } from "./tabs.js";
 
 const svgNS = "http://www.w3.org/2000/svg";
-// a = f(z) for each activation, as the headings write it
-const F = { sigmoid: "σ(z)", tanh: "tanh(z)", relu: "max(0, z)", softplus: "log(1 + eᶻ)",
-  identity: "z", softmax: "softmax(z)" };
+// a = f(z) for each activation, as the page writes it, for z named `z`
+const F = { sigmoid: (z) => `σ(${z})`, tanh: (z) => `tanh(${z})`, relu: (z) => `max(0, ${z})`,
+  softplus: (z) => `log(1 + exp(${z}))`, identity: (z) => z, softmax: (z) => `softmax(${z})` };
+const f = (activation, z = "z") => (F[activation] || ((v) => `${activation}(${v})`))(z);
 
 let asked = 0;       // requests sent: the answer to an older one is dropped
 let view = null;     // POST /api/inside's answer for the current drawing
@@ -85,10 +86,9 @@ function layerRow(layer, li) {
   row.dataset.layer = String(li);
   const n = layer.shown.length;
   const which = n < layer.units ? `the ${n} most active of ${layer.units}` : `all ${layer.units}`;
-  const f = F[layer.activation] || `${layer.activation}(z)`;
   const [i, j] = li === 0 ? ["ᵢ", "ⱼ"] : ["ⱼ", "ₖ"]; // x or a of the layer before, this layer
   const z = `z${j} = Σ${i} ${li === 0 ? "x" : "a"}${i}·W${i}${j} + b${j}`;
-  const fj = f.replace("(z)", `(z${j})`).replace(/^z$/, `z${j}`);
+  const fj = f(layer.activation, `z${j}`);
   row.append(el("h3", "", layer.output
     ? `Output: ${layer.units} digits, most probable first · p${j} = ${fj}, ${z}`
     : `Hidden layer ${layer.layer}: ${which} ${layer.activation} units, most active first · `
@@ -188,9 +188,8 @@ function select(li, k) {
 }
 
 function activationText(layer, k) {
-  const f = F[layer.activation] || `${layer.activation}(z)`;
-  return layer.output ? `probability p = ${f} = ${pct(layer.a[k])}`
-    : `activation a = ${f} = ${fmt(layer.a[k], 3)}`;
+  return layer.output ? `probability p = ${f(layer.activation)} = ${pct(layer.a[k])}`
+    : `activation a = ${f(layer.activation)} = ${fmt(layer.a[k], 3)}`;
 }
 
 // A first-layer unit: its weights, the weights times the ink, and z's three parts.
