@@ -89,16 +89,18 @@ def ready(page: Page) -> Page:
 
 
 def control_borders(page: Page) -> list[dict]:
-    """Every visible, enabled input, select and button with a border: the border's contrast
-    with the colour around the control (text-only buttons, such as the tabs, have none)."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('input, select, button'))
+    """Every visible, enabled input, select and button with a border, and the drawing pad
+    and the Inside tab's units: the border's contrast with the colour around it (text-only
+    buttons, such as the tabs, have none)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll(
+            'input, select, button, #pad, #diagram .unit'))
         .filter((el) => el.checkVisibility() && !el.disabled)
         .flatMap((el) => {
           const s = getComputedStyle(el), border = __c.parse(s.borderTopColor);
           const none = parseFloat(s.borderTopWidth) === 0 || s.borderTopStyle === 'none';
           if (none || !border[3]) return [];
           const around = __c.behind(el.parentElement);
-          return [{ control: el.id || `${el.tagName.toLowerCase()}.${el.className}`,
+          return [{ control: el.id || `${el.tagName.toLowerCase()}.${el.className.split(' ')[0]}`,
                     ratio: __c.ratio(__c.over(border, around), around) }];
         })""")
 
@@ -109,9 +111,10 @@ def test_every_controls_border_has_3_to_1_contrast_in_every_tab(browser, lab):
         measured = {}
         for name in TABS:
             use_tab(page, name)
-            measured.update({m["control"]: round(m["ratio"], 2) for m in control_borders(page)})
-    assert {"digit-index", "t-hidden", "t-activation", "d-lr", "d-surface", "clear",
-            "d-step"} <= set(measured), measured  # the check saw the controls it is about
+            for m in control_borders(page):  # the lowest of those that share a name
+                measured[m["control"]] = min(round(m["ratio"], 2), measured.get(m["control"], 99))
+    assert {"digit-index", "pad", "figure.unit", "t-hidden", "t-activation", "d-lr", "d-surface",
+            "clear", "d-step"} <= set(measured), measured  # it saw the controls it is about
     low = {control: ratio for control, ratio in measured.items() if ratio < NON_TEXT}
     assert not low, f"borders below 3:1 (measured {measured})"
 
