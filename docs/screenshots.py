@@ -68,6 +68,9 @@ def main() -> None:
                             page.wait_for_function(
                                 "document.getElementById('digit').textContent !== '?'")
                             page.wait_for_timeout(300)
+                        if name == "inside":  # the units and the outputs' bars, not the intro
+                            page.evaluate("""scrollTo(0, document.querySelector(
+                                '#diagram .layer[data-layer="0"]').offsetTop - 8)""")
                         path = OUT / f"{name}.png"
                         path.write_bytes(small_png(page.screenshot()))
                         print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")

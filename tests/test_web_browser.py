@@ -192,8 +192,7 @@ def test_inside_the_network_shows_units_and_contributions(page):
     tab(page, "inside")
     expect(page.locator("#diagram figure.unit:not(.out)")).to_have_count(15)
     expect(page.locator("#diagram figure.unit.out")).to_have_count(10)
-    page.wait_for_function(
-        "Number(document.querySelector('#diagram svg.wires')?.dataset.lines) > 0")
+    expect(page.locator("#diagram .unit.out svg.bars rect").first).to_be_visible()
     assert "Activations for your current drawing" in page.locator("#inside-note").text_content()
 
 

@@ -13,11 +13,12 @@ in the user guide's web lab page, "The JSON API"):
 GET       /                           the page
 GET       /api/model                  the model in service (version, architecture)
 GET       /api/model/download         the model as a ``.npz`` file
-GET       /api/network                weight images and weights for the diagram
+GET       /api/network                weight images and weights of the first units
 GET       /api/models                 the models served so far
 POST      /api/models/select          serve one of them again
 POST      /api/predict                a drawing -> digit, probabilities, 28x28 input, hidden
                                       activations
+POST      /api/inside                 one input, layer by layer: the most active units
 GET       /api/digits/<i>             MNIST test digit ``i``
 GET       /api/mistakes               test digits the model gets wrong
 GET       /api/train                  the training job's state and history

@@ -8,6 +8,8 @@ this one                    ``GET /``: the page
                             served before (``/api/model...``, ``/api/network``,
                             ``/api/models...``)
 :mod:`.predict`             ``POST /api/predict``: a drawing through the network
+:mod:`.inside`              ``POST /api/inside``: one input, layer by layer, for the
+                            Inside tab
 :mod:`.digits`              MNIST test digits and the model's mistakes
 :mod:`.train`               training jobs: start, follow (server-sent events), cancel
 :mod:`.descent`             gradient descent on the example cost surfaces
@@ -24,7 +26,7 @@ from __future__ import annotations
 from flask import Blueprint, send_from_directory
 
 from ..lab import STATIC
-from . import descent, digits, model, perceptron, predict, train
+from . import descent, digits, inside, model, perceptron, predict, train
 
 page = Blueprint("page", __name__)
 
@@ -36,4 +38,5 @@ def index():
 
 
 #: Every blueprint, as :func:`~steepest.web.app.create_app` registers them.
-BLUEPRINTS = (page, model.bp, predict.bp, digits.bp, train.bp, descent.bp, perceptron.bp)
+BLUEPRINTS = (page, model.bp, predict.bp, inside.bp, digits.bp, train.bp, descent.bp,
+              perceptron.bp)

@@ -2,6 +2,7 @@
 // accuracy per epoch, the Descent tab's cost per step.  Each chart says how
 // many points it drew in data-points (the browser tests read it).
 
+import { cssColour } from "./colours.js";
 import { fmt } from "./page.js";
 
 // A line chart with axes: xs, ys (nulls skipped), labels and a fixed or fitted y range.
@@ -10,7 +11,7 @@ export function lineChart(canvas, xs, ys, { yMin, yMax, xMax, color = "#b2182b",
   const W = canvas.width, H = canvas.height, L = 52, R = 12, T = 12, B = 28;
   ctx.clearRect(0, 0, W, H);
   ctx.font = "12px system-ui, sans-serif";
-  ctx.fillStyle = "#555"; ctx.strokeStyle = "#bbb"; ctx.lineWidth = 1;
+  ctx.fillStyle = cssColour("--plot-label"); ctx.strokeStyle = cssColour("--plot-axis"); ctx.lineWidth = 1;
   const pts = xs.map((x, i) => [x, ys[i]]).filter(([, y]) => y !== null && Number.isFinite(y));
   canvas.dataset.points = String(pts.length);
   if (!pts.length) {
@@ -29,7 +30,7 @@ export function lineChart(canvas, xs, ys, { yMin, yMax, xMax, color = "#b2182b",
   for (let k = 0; k <= 4; k++) {
     const y = lo + (hi - lo) * k / 4;
     ctx.fillText(yFormat(y), L - 6, py(y));
-    ctx.strokeStyle = "#eee"; ctx.beginPath(); ctx.moveTo(L + 1, py(y)); ctx.lineTo(W - R, py(y)); ctx.stroke();
+    ctx.strokeStyle = cssColour("--plot-grid"); ctx.beginPath(); ctx.moveTo(L + 1, py(y)); ctx.lineTo(W - R, py(y)); ctx.stroke();
   }
   ctx.textAlign = "center"; ctx.textBaseline = "top";
   const step = Math.max(1, Math.ceil((x1 - x0) / 8));

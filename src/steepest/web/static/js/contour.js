@@ -3,6 +3,8 @@
 // (green start, red end; red all along when it diverged).  Coordinates: a
 // surface's window [v1 from, v1 to, v2 from, v2 to] fills the canvas.
 
+import { cssColour } from "./colours.js";
+
 const contour = document.getElementById("contour");
 const cctx = contour.getContext("2d");
 let contourImage = null;
@@ -57,14 +59,22 @@ function drawAxes(s) {
   const [x0, y0] = toCanvas(s, [0, 0]);
   if (a0 < 0 && a1 > 0) { cctx.beginPath(); cctx.moveTo(x0, 0); cctx.lineTo(x0, H); cctx.stroke(); }
   if (b0 < 0 && b1 > 0) { cctx.beginPath(); cctx.moveTo(0, y0); cctx.lineTo(W, y0); cctx.stroke(); }
-  cctx.fillStyle = "#222";
   cctx.font = "13px system-ui, sans-serif";
-  cctx.textBaseline = "bottom";
-  cctx.fillText(`v₁ = ${a0}`, 5, H - 4);
-  cctx.textAlign = "right";
-  cctx.fillText(`v₁ = ${a1}`, W - 5, H - 4);
-  cctx.textBaseline = "top";
-  cctx.fillText(`v₂ = ${b1}`, W - 5, 4);
+  const boxes = [];
+  const label = (text, x, y, align, baseline) => { // on a chip: readable over any band
+    const w = cctx.measureText(text).width + 6, h = 17;
+    const left = align === "right" ? x - w + 3 : x - 3, top = baseline === "bottom" ? y - h + 2 : y - 2;
+    cctx.fillStyle = cssColour("--plot-label-bg", "#fff");
+    cctx.fillRect(left, top, w, h);
+    cctx.fillStyle = cssColour("--plot-label", "#222");
+    cctx.textAlign = align; cctx.textBaseline = baseline;
+    cctx.fillText(text, x, y);
+    boxes.push([left, top, w, h].map(Math.round));
+  };
+  label(`v₁ = ${a0}`, 5, H - 4, "left", "bottom");
+  label(`v₁ = ${a1}`, W - 5, H - 4, "right", "bottom");
+  label(`v₂ = ${b1}`, W - 5, 4, "right", "top");
+  contour.dataset.labelBoxes = JSON.stringify(boxes); // [left, top, width, height] each
   cctx.restore();
 }
 

@@ -9,15 +9,17 @@ function diverging(v) {
   return [255 + (r - 255) * a, 255 + (g - 255) * a, 255 + (b - 255) * a];
 }
 
-// A unit's incoming weights as an image, scaled by its largest |weight|.
-export function drawWeights(canvas, weights, shape) {
+// A unit's incoming weights as an image, scaled by its largest |weight|.  With `ink`
+// (one value in [0, 1] a pixel), pixels without ink are pale: they add nothing to z.
+export function drawWeights(canvas, weights, shape, ink = null) {
   const [rows, cols] = shape;
   canvas.width = cols; canvas.height = rows;
   const scale = Math.max(1e-12, ...weights.map(Math.abs));
   const ctx = canvas.getContext("2d");
   const img = ctx.createImageData(cols, rows);
   for (let i = 0; i < rows * cols; i++) {
-    const [r, g, b] = i < weights.length ? diverging(weights[i] / scale) : [235, 235, 235];
+    const strength = ink ? 0.3 + 0.7 * ink[i] : 1;
+    const [r, g, b] = i < weights.length ? diverging(strength * weights[i] / scale) : [235, 235, 235];
     img.data.set([r, g, b, 255], 4 * i);
   }
   ctx.putImageData(img, 0, 0);
