@@ -63,6 +63,8 @@ def inside_view(net: Network, x: np.ndarray, top: int = TOP_UNITS) -> dict:
         ``contributions`` (per shown unit ``k``: ``a_j W_jk`` for each shown unit
         ``j`` of the layer before) and ``rest`` (the other units' sum).
 
+    Examples
+    --------
     >>> net = Network((4, 3, 2), rng=np.random.default_rng(0))
     >>> view = inside_view(net, np.array([0.0, 1.0, 0.5, 0.0]), top=2)
     >>> [(v["units"], len(v["shown"])) for v in view["layers"]]
