@@ -598,14 +598,14 @@ def test_until_the_first_model_is_served_the_model_routes_answer_503(tmp_path, i
     app = create_app(None, train_if_missing=False, work_dir=tmp_path)
     lab = app.extensions["steepest_lab"]
     arrived, release = threading.Event(), threading.Event()
-    load = lab.served.load
+    add = lab.served.add
 
-    def held_load(*args, **kwargs):  # the job's watcher waits here, its model not yet served
+    def held_add(*args, **kwargs):  # the job's watcher waits here, its model not yet served
         arrived.set()
         release.wait(120)
-        return load(*args, **kwargs)
+        return add(*args, **kwargs)
 
-    lab.served.load = held_load
+    lab.served.add = held_add
     try:
         c = app.test_client()
         lab.manager.start(spec, startup=True)  # what create_app does without a model

@@ -392,16 +392,18 @@ def test_switching_back_to_an_earlier_model(page, lab):
     assert len(versions) >= 2, "the training test should have added a model"
     first, latest = versions[0], versions[-1]
     expect(page.locator("#model-select")).to_have_value(str(latest))
-    draw_model = page.locator("#draw-model")
-    expect(draw_model).to_contain_text(f"Asking model v{latest}: 784 -> 12 sigmoid")
+    draw_model, chosen = page.locator("#draw-model"), page.locator("#model-select option:checked")
+    expect(draw_model).to_have_text(f"Asking model v{latest}.")
+    expect(chosen).to_contain_text(f"v{latest}: 784 -> 12 sigmoid")  # the one description
     page.fill("#digit-index", "3")
     page.click("#load-digit")
     expect(page.locator("#digit")).to_have_attribute("data-model-version", str(latest))
 
     page.select_option("#model-select", str(first))
     expect(page.locator("#model-status")).to_have_attribute("data-version", str(first))
-    expect(draw_model).to_contain_text(f"Asking model v{first}: 784 -> 15 sigmoid")
-    expect(draw_model).to_contain_text("lecture.npz")
+    expect(draw_model).to_have_text(f"Asking model v{first}.")
+    expect(chosen).to_contain_text(f"v{first}: 784 -> 15 sigmoid")
+    expect(chosen).to_contain_text("lecture.npz")
     # the drawing on the pad is asked again, of the model now served
     expect(page.locator("#digit")).to_have_attribute("data-model-version", str(first))
     assert served_model(page, lab, "switched.npz").read_bytes() == lab["model"].read_bytes()
@@ -453,7 +455,8 @@ def test_without_a_model_the_page_shows_training_then_predicts(browser, tmp_path
             expect(page.locator("#model-status")).to_contain_text("Model v1", timeout=90_000)
             expect(page.locator("#chart-loss")).to_have_attribute("data-points", "40")
             tab(page, "draw")
-            expect(page.locator("#draw-model")).to_contain_text("Asking model v1: 784 -> 15")
+            expect(page.locator("#draw-model")).to_have_text("Asking model v1.")
+            expect(page.locator("#model-select option:checked")).to_contain_text("v1: 784 -> 15")
             draw(page, [(140, 40), (140, 240)])
             wait_for_prediction(page)
     finally:

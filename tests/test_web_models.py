@@ -16,7 +16,7 @@ pytest.importorskip("flask", reason="the web lab needs Flask (pip install 'steep
 from click.testing import CliRunner  # noqa: E402
 
 from steepest.cli import main  # noqa: E402
-from steepest.modelfile import load_model  # noqa: E402
+from steepest.modelfile import load_model, save_model  # noqa: E402
 from steepest.web.app import create_app  # noqa: E402
 from steepest.web.served import MAX_MODELS  # noqa: E402
 
@@ -110,7 +110,7 @@ def test_a_model_trained_in_the_lab_joins_the_list_and_the_old_one_comes_back(
     assert [m["id"] for m in listing["models"]] == [1, 2]
     assert [m["served"] for m in listing["models"]] == [False, True] and listing["served"] == 2
     assert listing["models"][1]["description"].startswith("784 -> 6 sigmoid -> 10 softmax")
-    assert listing["models"][1]["source"] == "trained in the lab (job 1)"
+    assert listing["models"][1]["source"] == "trained in the lab, 1 epoch"
 
     chosen = client.post("/api/models/select", json={"id": 1})
     assert chosen.status_code == 200
@@ -148,9 +148,16 @@ def test_select_refuses_unknown_ids_and_bad_bodies(client, body, status, words):
     assert client.get("/api/models").get_json()["served"] == 1  # nothing changed
 
 
-def test_the_list_is_bounded_and_keeps_the_first_and_the_served_model(app, lab_style_model):
-    for k in range(MAX_MODELS + 3):
-        served(app).load(lab_style_model, source=f"copy {k}")
+def test_the_list_is_bounded_and_keeps_the_first_and_the_served_model(app, lab_style_model,
+                                                                      tmp_path):
+    net, info = load_model(lab_style_model)
+    for k in range(MAX_MODELS + 3):  # different networks: the same one is not added twice
+        weights = net.get_weights()
+        weights[-1][0] += 0.001 * (k + 1)  # the output layer's first bias
+        net.set_weights(weights)
+        path = tmp_path / f"variant-{k}.npz"
+        save_model(path, net, info)
+        served(app).load(path, source=f"variant {k}")
     listing = app.test_client().get("/api/models").get_json()
     ids = [m["id"] for m in listing["models"]]
     newest = MAX_MODELS + 4

@@ -7,6 +7,11 @@ per job moves the process's events into a log that any number of pages can
 follow (:meth:`TrainingManager.wait_events`, behind the server-sent events
 stream).  When the job finishes, the watcher loads its model file into the
 :class:`~.served.ServedModel`, so the next prediction uses the new network.
+A cancelled job keeps its finished epochs: with at least one, its model file
+(the network after its last finished epoch) is marked ``cancelled at epoch k of
+n`` and served like a finished one.  Either way, a network the lab already
+keeps (an identical re-run) is served again under its own version, not added.
+The page knows models by their version only; a job's ``id`` is the API's.
 
 A job never outlives its usefulness:
 
@@ -35,8 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..messages import plural
+from ..modelfile import load_model, save_model
 from . import trainer
-from .served import ServedModel
+from .provenance import lab_source
+from .served import ServedModel, Snapshot
 from .train_request import MAX_EPOCHS
 from .validate import ApiError
 
@@ -135,7 +142,7 @@ class TrainingManager:
             if job is not None and job.active:
                 done = len(job.history)
                 raise ApiError(
-                    f"a training job is already running (job {job.id}, {done} of "
+                    f"a training job is already running ({done} of "
                     f"{plural(job.spec.config.epochs, 'epoch')} done); cancel it or wait for "
                     "it to finish",
                     status=409,
@@ -288,23 +295,32 @@ class TrainingManager:
         with contextlib.suppress(OSError):
             job.path.unlink(missing_ok=True)
 
+    def _serve(self, job: Job, *, cancelled: bool) -> tuple[Snapshot, bool]:
+        """Serve the job's model file (marked when the job was cancelled): ``(snap, added)``."""
+        net, info = load_model(job.path)
+        if cancelled:  # the file holds the network after its last finished epoch
+            epochs = len(info.get("history") or job.history)
+            info = {**info, "cancelled": {"epoch": epochs, "epochs": job.spec.config.epochs}}
+            save_model(job.path, net, info)  # the training process has stopped writing it
+        return self.served.add(job.path, source=lab_source(info))
+
     def _handle(self, job: Job, msg: dict) -> bool:
         """Record one event from the process; True when it was the job's last."""
         kind = msg.get("type")
         if kind == "finished":
             try:
-                snap = self.served.load(job.path, source=f"trained in the lab (job {job.id})")
+                snap, added = self._serve(job, cancelled=False)
             except (OSError, ValueError) as exc:
                 msg = {"type": "error", "message": f"could not load the trained model: {exc}"}
             else:
                 msg = {"type": "done", "message": msg.get("message", "done"),
-                       "model": snap.summary()}
-        elif kind in ("cancelled", "error") and job.history and not self.served.ready:
-            # Nothing else to serve: the last finished epoch is better than no model.
+                       "model": snap.summary(), "new_model": added}
+        elif job.history and (kind == "cancelled" or (kind == "error" and not self.served.ready)):
+            # The finished epochs are kept; after an error only when there is nothing
+            # else to serve (the last finished epoch is better than no model).
             with contextlib.suppress(OSError, ValueError):
-                snap = self.served.load(job.path, source=f"trained in the lab (job {job.id}, "
-                                        f"{plural(len(job.history), 'epoch')})")
-                msg = {**msg, "model": snap.summary()}
+                snap, added = self._serve(job, cancelled=kind == "cancelled")
+                msg = {**msg, "model": snap.summary(), "new_model": added}
         with self._cond:
             kind = msg.get("type")
             if kind == "epoch":

@@ -13,7 +13,9 @@ Requests are answered by many threads at once.  Two things keep them safe:
 Every model served is kept (the start model and each one trained in the lab,
 as its network and its ``.npz`` bytes, up to :data:`MAX_MODELS`), so that
 training a new one never takes the old one away: :meth:`ServedModel.select`
-serves an earlier one again.
+serves an earlier one again.  A model that is the same network as one already
+kept (:func:`~.provenance.fingerprint`: an identical re-run of a job) is not added
+twice: the kept one is served again, under its own version.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ..metrics import mistakes
 from ..modelfile import load_model
 from ..network import Network
 from ..preprocess import to_mnist
-from . import views
+from . import provenance, views
 from .validate import ApiError, require_ink
 
 N_PIXELS = 784  # 28 x 28: the page feeds MNIST-style images
@@ -80,6 +82,7 @@ class Snapshot:
     version: int  # 1, 2, 3, ... in the order models were served
     source: str  # where it came from, for people: a file name or "trained in the lab"
     file_bytes: bytes  # the .npz, for download
+    fingerprint: str = ""  # provenance.fingerprint(net): the same for the same network
 
     @property
     def id(self) -> int:
@@ -97,6 +100,8 @@ class Snapshot:
             "epochs_trained": len(history) if isinstance(history, list) else 0,
             "test_accuracy": recorded_test_accuracy(self.info),
             "config": config,
+            "history": provenance.training_history(self.info),  # its curves, for the Train tab
+            "cancelled_at": provenance.cancelled_at(self.info),
         }
 
     def listing(self, served: bool) -> dict:
@@ -122,6 +127,10 @@ class ServedModel:
     # -- which model -----------------------------------------------------
 
     def load(self, path: str | Path, source: str | None = None) -> Snapshot:
+        """Load a model file and serve it (see :meth:`add`, which also says whether it is new)."""
+        return self.add(path, source)[0]
+
+    def add(self, path: str | Path, source: str | None = None) -> tuple[Snapshot, bool]:
         """Load a model file (see :mod:`steepest.modelfile`) and serve it from now on.
 
         Parameters
@@ -134,7 +143,10 @@ class ServedModel:
         Returns
         -------
         Snapshot
-            the model now in service.
+            the model now in service: a kept one, with its own version and source,
+            when it is the same network (no duplicate is added).
+        bool
+            True when the model was added to the list, False when a kept one was reused.
 
         Raises
         ------
@@ -151,14 +163,19 @@ class ServedModel:
                 f"{path}: the web lab needs a 784-input, 10-class MNIST model, "
                 f"this one is {net.describe()}"
             )
+        digest = provenance.fingerprint(net)
         with self._swap_lock:
+            for kept in self._models:
+                if kept.fingerprint == digest:
+                    self._current = kept
+                    return kept, False
             self._version += 1
-            snap = Snapshot(net, info, self._version, source or path.name, data)
+            snap = Snapshot(net, info, self._version, source or path.name, data, digest)
             self._current = snap
             self._models.append(snap)
             if len(self._models) > MAX_MODELS:
                 del self._models[1]  # the oldest but the first; the newest is the one served
-        return snap
+        return snap, True
 
     def models(self) -> tuple[list[Snapshot], Snapshot | None]:
         """Every model kept, oldest first, and the one in service (None: none yet)."""

@@ -5,8 +5,8 @@ in :class:`~steepest.web.served.ServedModel`'s list (network and ``.npz`` bytes)
 so the user can go back.
 
 ========  ====================  ==========================================================
-GET       /api/model            the model in service (version, architecture) and the
-                                training job, if any
+GET       /api/model            the model in service (version, architecture, its own
+                                training history) and the training job, if any
 GET       /api/model/download   the model as a ``.npz`` file
 GET       /api/network          weight images and weights for the diagram
 GET       /api/models           ``{"models": [{"id", "source", "description",

@@ -52,8 +52,8 @@ export async function renderInside() {
     if (ticket === asked) note.textContent = `Cannot show the network: ${err.message}`;
     return;
   }
-  note.textContent = "Activations for your current drawing, most active units first · "
-    + `model v${view.model_version}: ${view.description}`;
+  // the heading names the model; its description is in the header's picker, once
+  note.textContent = "Activations for your current drawing, most active units first.";
   const hadFocus = box.contains(document.activeElement);
   box.replaceChildren(inputRow(), ...view.layers.map(layerRow));
   box.dataset.state = "drawing";

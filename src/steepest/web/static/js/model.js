@@ -1,7 +1,10 @@
-// The header: the model in service (#model-status, and the Draw tab's
-// "Asking model ..." line) and the picker that switches between the models
-// the lab keeps.  What the tabs do when the served model changes, or when a
-// training job runs, they register here: onModelChange, onTrainingRunning.
+// The header: the model in service and the picker that switches between the
+// models the lab keeps.  The picker's chosen entry is the one place that
+// describes the model (#model-status says it again, but only to screen
+// readers); every other view names it as modelName() does, "model v2": the
+// Draw tab's "Asking model v2", and each .served-model element in the page.
+// What the tabs do when the served model changes, or when a training job
+// runs, they register here: onModelChange, onTrainingRunning.
 
 import { api } from "./api.js";
 import { $ } from "./page.js";
@@ -15,37 +18,50 @@ export const onModelChange = (fn) => changeListeners.push(fn);
 // fn() runs whenever the server says a training job is running.
 export const onTrainingRunning = (fn) => trainingListeners.push(fn);
 const trainingRuns = () => trainingListeners.forEach((fn) => fn());
+// How every view names a model: the lab's one numbering.
+export const modelName = (version) => `model v${version}`;
+
+// The header's status line: shown while there is no model (or on an error), else heard only.
+function say(text, heardOnly = false) {
+  const status = $("model-status");
+  status.textContent = text;
+  status.classList.toggle("sr-only", heardOnly);
+}
 
 export async function refreshModel() {
   let info;
   try {
     info = await api("/api/model");
   } catch (err) {
-    $("model-status").textContent = `Cannot reach the server: ${err.message}`;
+    say(`Cannot reach the server: ${err.message}`);
     return;
   }
   const status = $("model-status");
   if (!info.ready) {
     const job = info.training.job;
-    status.textContent = job && job.state !== "error"
+    say(job && job.state !== "error"
       ? `No model yet: training the lecture's network (${job.epochs_done} epochs done)… the Train tab shows it.`
-      : "No model yet.";
+      : "No model yet.");
     status.dataset.version = "0";
     if (info.training.running) trainingRuns();
     return;
   }
   const m = info.model;
-  status.textContent = `Model v${m.version}: ${modelText(m)}`;
+  say(`Model v${m.version}: ${modelText(m)}`, true); // the picker shows it
   status.dataset.version = String(m.version);
-  $("draw-model").textContent = `Asking model v${m.version}: ${modelText(m)}`;
+  $("draw-model").textContent = `Asking ${modelName(m.version)}.`;
   $("draw-model").dataset.version = String(m.version);
+  for (const el of document.querySelectorAll(".served-model")) {
+    el.textContent = modelName(m.version);
+    el.dataset.version = String(m.version);
+  }
   const changed = m.version !== state.modelVersion;
   state.model = m;
   state.modelVersion = m.version;
+  if (changed || $("model-select").value !== String(m.version)) refreshModelList();
   if (changed) {
     state.network = null;
     changeListeners.forEach((fn) => fn(m));
-    refreshModelList();
   }
   if (info.training.running) trainingRuns();
 }
@@ -65,9 +81,9 @@ async function refreshModelList() {
       + `${m.test_accuracy == null ? "" : ` · ${(100 * m.test_accuracy).toFixed(2)}%`} · ${m.source}`;
     select.replaceChildren(...models.map((m) => new Option(label(m), String(m.id))));
     select.value = String(served);
-    $("model-pick").hidden = models.length < 2;
+    $("model-pick").hidden = !models.length; // from the first model on: the header keeps its shape
   } catch (err) {
-    $("model-status").textContent = `Cannot list the models: ${err.message}`;
+    say(`Cannot list the models: ${err.message}`);
   }
 }
 
@@ -75,7 +91,7 @@ $("model-select").addEventListener("change", async () => {
   try {
     await api("/api/models/select", { method: "POST", body: { id: Number($("model-select").value) } });
   } catch (err) { // e.g. the model was dropped from the list meanwhile: show the list as it is
-    $("model-status").textContent = `Cannot switch the model: ${err.message}`;
+    say(`Cannot switch the model: ${err.message}`);
     return refreshModelList();
   }
   refreshModel();

@@ -10,6 +10,7 @@ import { $, fmt, showError } from "./page.js";
 import { state } from "./state.js";
 import { setTraining, showJobConfig, showTrainError, trainBody } from "./train-form.js";
 import { addEpoch, drawCurves, resetCurve, showTrainWeights } from "./train-progress.js";
+import { jobEndText, showServedModel } from "./train-served.js";
 
 function followTraining() {
   if (state.events) return;
@@ -18,7 +19,7 @@ function followTraining() {
     stopFollowing();
     status.textContent = text;
     status.dataset.state = ev.type;
-    refreshModel();
+    refreshModel().then(showServedModel); // the tab shows the model the job left in service
   };
   state.events = followEvents("/api/train/events", {
     started: (ev) => { resetCurve(ev.job, ev.job_summary.config.epochs); status.textContent = ev.message; },
@@ -38,11 +39,12 @@ function followTraining() {
       if (ev.layers) showTrainWeights(ev.layers, `(after epoch ${ev.epoch})`);
       if (!state.model) refreshModel();
     },
-    done: (ev) => finish(ev, `Done: ${ev.message}. The Draw tab now uses this model (v${ev.model.version}).`),
-    cancelled: (ev) => finish(ev, `Cancelled: ${ev.message}.`),
+    done: (ev) => finish(ev, jobEndText(ev)),
+    cancelled: (ev) => finish(ev, jobEndText(ev)),
     error: (ev) => { finish(ev, `Stopped: ${ev.message}`); showTrainError(new Error(ev.message)); },
   }, stopFollowing);
   setTraining(true);
+  showServedModel(); // says which model serves while the job runs
 }
 
 function stopFollowing() {
@@ -57,7 +59,7 @@ async function startTraining(e) {
   try {
     const job = await api("/api/train", { method: "POST", body: trainBody() });
     resetCurve(job.id, job.config.epochs);
-    $("train-status").textContent = `Job ${job.id} started.`;
+    $("train-status").textContent = "Training started.";
     $("train-status").dataset.state = "running";
     followTraining();
   } catch (err) {
@@ -71,31 +73,28 @@ async function startTraining(e) {
 async function cancelTraining() {
   try {
     const r = await api("/api/train/cancel", { method: "POST", body: {} });
-    $("train-status").textContent = r.message;
+    if (state.events) $("train-status").textContent = r.message; // unless the job's end came first
   } catch (err) {
     showTrainError(err);
   }
 }
 
-// On loading the page: the last job's curves and state, or the running job, followed;
-// with no job running, the weight images of the model in service.
+// On loading the page: the running job, followed; with no job running, the last job's
+// state, and the curves and weight images of the model in service (train-served.js).
 export async function restoreTraining() {
   try {
     const s = await api("/api/train");
-    if (s.job) {
-      if (s.running) showJobConfig(s.job);
+    if (s.job && s.running) {
+      showJobConfig(s.job);
       resetCurve(s.job.id, s.job.config.epochs);
       for (const h of s.job.history) addEpoch({ ...h, job: s.job.id });
-      $("train-status").textContent = s.running ? `Job ${s.job.id} is running.` : `Last job: ${s.job.state}. ${s.job.message}`;
+      $("train-status").textContent = "A training job is running.";
     } else {
+      if (s.job) $("train-status").textContent = `Last job: ${s.job.state}. ${s.job.message}`;
       drawCurves();
     }
-    if (s.running) {
-      followTraining();
-    } else if (state.modelVersion || (await api("/api/model")).ready) {
-      const net = await api("/api/network");
-      if (net.layers.length > 1) showTrainWeights(net.layers, `(model v${net.model_version}, in service)`);
-    }
+    if (s.running) followTraining();
+    else showServedModel();
   } catch (err) {
     showError($("train-error"), err);
   }
