@@ -1,7 +1,8 @@
 // The Descent tab's contour plot (#contour): colour bands and contour lines of
-// a cost surface from the server's grid, the axes, and a descent path on top
-// (green start, red end; red all along when it diverged).  Coordinates: a
-// surface's window [v1 from, v1 to, v2 from, v2 to] fills the canvas.
+// a cost surface from the server's grid, the axes, the paths kept to compare
+// (each in its own colour) and the descent path on top (green start, red end;
+// red all along when it diverged).  Coordinates: a surface's window
+// [v1 from, v1 to, v2 from, v2 to] fills the canvas.
 
 const contour = document.getElementById("contour");
 const cctx = contour.getContext("2d");
@@ -68,20 +69,33 @@ function drawAxes(s) {
   cctx.restore();
 }
 
-// The surface's bands and axes, and path p on them (p may be null); data-steps counts its steps.
-export function drawContour(s, p) {
-  cctx.putImageData(contourImage, 0, 0);
-  drawAxes(s);
-  if (!p) return;
+// One path on the plot: its line in `colour`, small dots at each step, start and end marked.
+function drawOnePath(s, p, colour, startColour, endColour) {
   const pts = p.points.filter((v) => v[0] !== null && v[1] !== null);
-  cctx.lineWidth = 2; cctx.strokeStyle = p.diverged ? "#b2182b" : "#111";
+  cctx.lineWidth = 2; cctx.strokeStyle = colour;
   cctx.beginPath();
   pts.forEach((v, i) => { const [x, y] = toCanvas(s, v); i ? cctx.lineTo(x, y) : cctx.moveTo(x, y); });
   cctx.stroke();
   pts.forEach((v, i) => {
     const [x, y] = toCanvas(s, v);
-    cctx.fillStyle = i === 0 ? "#1a9850" : (i === pts.length - 1 ? "#b2182b" : "#111");
+    cctx.fillStyle = i === 0 ? startColour : (i === pts.length - 1 ? endColour : colour);
     cctx.beginPath(); cctx.arc(x, y, i === 0 || i === pts.length - 1 ? 5 : 2.5, 0, 2 * Math.PI); cctx.fill();
   });
+}
+
+// The surface's bands and axes, the kept paths (each {path, colour}) and path p on top
+// (p may be null); data-steps counts p's steps.
+export function drawContour(s, p, kept = []) {
+  cctx.putImageData(contourImage, 0, 0);
+  drawAxes(s);
+  for (const k of kept) drawOnePath(s, k.path, k.colour, k.colour, k.colour);
+  if (!p) return;
+  drawOnePath(s, p, p.diverged ? "#b2182b" : "#111", "#1a9850", "#b2182b");
   contour.dataset.steps = String(p.points.length - 1);
+}
+
+// Is (v1, v2) inside the surface's window, the part of the plane the plot shows?
+export function onPlot(s, [v1, v2]) {
+  const [a0, a1, b0, b1] = s.window;
+  return v1 !== null && v2 !== null && v1 >= a0 && v1 <= a1 && v2 >= b0 && v2 <= b1;
 }
