@@ -12,12 +12,26 @@ Chromium, any console error fails the test.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 # Its import skips these tests without Chromium or playwright (fails them under CI=true):
 # hence everything browser-related comes through it.
 import test_web_browser as base
-from test_web_browser import VIEWPORTS, Page, expect, open_page, tab
+from test_web_browser import (
+    VIEWPORTS,
+    Page,
+    TrainConfig,
+    create_app,
+    draw,
+    expect,
+    make_server,
+    open_page,
+    tab,
+    wait_for_prediction,
+)
 
 # test_web_browser's fixtures: the server with the lecture's network, Chromium, a page on it.
 lab, browser, console_page, page = base.lab, base.browser, base.console_page, base.page
@@ -153,3 +167,78 @@ def test_descent_from_the_keyboard_alone(page):
     page.keyboard.press(" ")
     page.wait_for_function(STEPS.format(2))
     expect(page.locator("#contour")).to_be_focused()
+
+
+# --- Messages: sentences for the learner, and no 503 storm at start-up ----
+
+
+def test_the_learner_reads_what_to_do_not_the_servers_strings(console_page):
+    """An empty λ and test digit #-1: a sentence saying what to type; the server's own
+    message (if a request was made) is kept in data-detail for developers."""
+    page, console = console_page
+    console.allow_http(400, "/api/descent")  # asked below, on purpose
+    descent_on(page, "valley", "0.2")
+    page.fill("#d-lr", "")
+    page.press("#d-lr", "Tab")
+    error = page.locator("#d-error")
+    expect(error).to_contain_text("Type a learning rate λ above 0 and at most 10 (0.2 descends")
+    expect(error).not_to_contain_text("learning_rate")
+    expect(error).to_have_attribute("data-detail", "learning_rate must be a number, got null")
+    tab(page, "draw")
+    note = page.locator("#draw-note")
+    for typed in ("-1", "10000", "2.5"):
+        page.fill("#digit-index", typed)
+        page.click("#load-digit")
+        expect(note).to_have_text("There are 10,000 MNIST test digits: type a number from 0 "
+                                  "to 9999, then Load.")
+    page.fill("#digit-index", "7")
+    page.click("#load-digit")
+    expect(note).to_contain_text("MNIST test digit #7 (its label: 9)")
+
+
+def test_the_start_up_model_is_waited_for_not_asked_ten_times_a_second(browser, tmp_path):
+    """``steepest serve`` with no model: a digit drawn while the start-up network trains
+    sends no request (before: one every 100 ms, each a 503 and a console error); the page
+    says it waits, and once the model is served it asks once and shows the answer."""
+    from steepest.web.trainer import JobSpec
+
+    spec = JobSpec(TrainConfig(epochs=1000), train_limit=2000)  # stopped by the test
+    app = create_app(None, startup_spec=spec, work_dir=tmp_path)
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.port}/"
+    try:
+        with open_page(browser, url) as (page, console):
+            answers: list[int] = []
+            page.on("response", lambda r: answers.append(r.status)
+                    if r.url.endswith("/api/predict") else None)
+            expect(page.locator("#model-status")).to_contain_text("No model yet")
+            draw(page, [(70, 60), (210, 60), (120, 240)], [(100, 150), (180, 150)])  # a 7
+            confidence = page.locator("#confidence")
+            expect(confidence).to_contain_text("Waiting for the model: the lecture's network is "
+                                               "still training")
+            tab(page, "mistakes")
+            expect(page.locator("#mistakes-summary")).to_contain_text("still training")
+            tab(page, "draw")
+            draw(page, [(60, 200), (220, 200)])  # more ink, still no model
+            expect(page.locator("#model-status")).to_contain_text("No model yet")
+            assert answers == [] and console.errors == []
+            # End the start-up once an epoch is done: its last epoch is served.
+            deadline = time.monotonic() + 90
+            while not page.request.get(url + "api/train").json()["job"]["history"]:
+                assert time.monotonic() < deadline, "no epoch finished in 90 s"
+                time.sleep(0.2)
+            assert page.request.post(url + "api/train/cancel", data={}).ok
+            expect(page.locator("#model-status")).to_contain_text("Model v1", timeout=90_000)
+            wait_for_prediction(page)
+            expect(confidence).to_contain_text("sure · model v1")
+            expect(page.locator("#digit")).to_have_attribute("data-model-version", "1")
+            expect(page.locator("#draw-note")).not_to_contain_text("training")
+            page.wait_for_timeout(300)  # room for a second request, which must not come
+            assert answers == [200], answers
+            print(f"start-up: {len(answers)} request(s) to /api/predict, "
+                  f"{len(console.errors)} console errors")
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions["steepest_lab"].close()

@@ -8,7 +8,8 @@
 import { api } from "./api.js";
 import { lineChart } from "./charts.js";
 import { clickedPoint, drawContour, hasContour, onPlot, renderContour } from "./contour.js";
-import { $, fmt, showError } from "./page.js";
+import { plainWords, sayError } from "./messages.js";
+import { $, fmt } from "./page.js";
 import { state } from "./state.js";
 import { whenShown } from "./tabs.js";
 
@@ -118,9 +119,20 @@ function showPathNumbers(p) {
   box.textContent = said ? said.text : "";
   box.hidden = !said;
   box.classList.toggle("warn", Boolean(said && said.warn));
-  showError($("d-error"), p.diverged
-    ? new Error(`Diverged after ${steps(p.points.length - 1)}: the cost passed 10¹², `
-      + "too large to go on computing; the path stops here.") : null);
+  sayError($("d-error"), p.diverged ? `Diverged after ${steps(p.points.length - 1)}: the numbers `
+    + "grew too large to go on computing; the path stops here." : "");
+}
+
+// A refused or failed request, in plain words: which setting to change, and to what.
+function failed(err) {
+  const m = err.message || "";
+  const text = plainWords(err)
+    || (m.startsWith("learning_rate") ? `Type a learning rate λ above 0 and at most 10 (${surface().good_lr} `
+      + "descends well here)."
+    : m.startsWith("start") ? "Type a start point: v₁ and v₂ between −1000 and 1000 each (or click the plot)."
+    : m.startsWith("steps") ? "Steps per run: type a whole number from 1 to 1000."
+    : "The server could not run these settings: check λ, the start and the steps per run.");
+  sayError($("d-error"), text, err);
 }
 
 async function descentFrom(start, steps) {
@@ -136,10 +148,10 @@ async function resetPath() {
   try {
     const r = await descentFrom([v1, v2], 0);
     state.path = { points: r.points, costs: r.costs, predicted: [], actual: [], diverged: false, lr: r.learning_rate };
-    showError($("d-error"), null);
+    sayError($("d-error"), "");
     drawPath();
   } catch (err) {
-    showError($("d-error"), err);
+    failed(err);
   }
 }
 
@@ -161,7 +173,7 @@ async function extendPath(steps, animate) {
     p.diverged = r.diverged;
     drawPath();
   } catch (err) {
-    showError($("d-error"), err);
+    failed(err);
   }
 }
 
@@ -202,7 +214,7 @@ async function loadSurfaces() {
     select.value = surfaces.some((s) => s.name === "valley") ? "valley" : surfaces[0].name;
     chooseSurface();
   } catch (err) {
-    showError($("d-error"), err);
+    failed(err);
   }
 }
 
