@@ -8,7 +8,7 @@ import { api } from "./api.js";
 import { renderInside } from "./inside.js";
 import { plainWords, say } from "./messages.js";
 import { onModelChange } from "./model.js";
-import { followStrokes, padPayload, paintPixels, wipePad } from "./pad.js";
+import { followStrokes, inkExtent, padPayload, paintPixels, wipePad } from "./pad.js";
 import { $, pct } from "./page.js";
 import { drawGray } from "./pictures.js";
 import { state } from "./state.js";
@@ -19,6 +19,22 @@ export function clearPad() {
   wipePad();
   showNoDigit();
   say($("draw-note"), DRAW_NOTE);
+  delete $("draw-note").dataset.small;
+}
+
+// After each stroke: a drawing smaller than a fifth of the box is read, but the learner is
+// told why it may be read wrong (the server scales it up to 20x20, blurring it).
+function checkSize() {
+  const extent = inkExtent(), side = $("pad").width, note = $("draw-note");
+  if (extent !== null && extent < 0.2 * side) {
+    say(note, `Your digit is small (${Math.round(100 * extent / side)}% of the box): `
+      + "MNIST's digits fill most of theirs, and a small drawing loses detail when it is scaled up. "
+      + "Clear, and draw it bigger for a more reliable answer.");
+    note.dataset.small = "yes";
+  } else if (note.dataset.small) {
+    delete note.dataset.small;
+    say(note, DRAW_NOTE);
+  }
 }
 
 // A drawing, and no model yet to read it: say so (once a model is served, onModelChange asks).
@@ -57,7 +73,7 @@ async function runPredict() {
   dirty = false;
   if (!state.hasInk) return;
   if (!state.modelVersion) return showWaiting();
-  const payload = padPayload();
+  const payload = padPayload(), ink = $("pad").dataset.ink;
   if (payload === null) return showNoDigit();
   predicting = true;
   const drawing = state.drawingId;
@@ -66,6 +82,7 @@ async function runPredict() {
     if (drawing !== state.drawingId || !state.hasInk) return; // cleared or replaced meanwhile
     state.lastPredict = result;
     showPrediction(result);
+    $("digit").dataset.ink = ink; // the pad as it was asked about (pad.js counts its changes)
     if ($("draw-note").dataset.detail) say($("draw-note"), DRAW_NOTE); // a failure before: over now
   } catch (err) {
     if (drawing !== state.drawingId) return;
@@ -126,7 +143,10 @@ async function loadTestDigit() {
   }
 }
 
-followStrokes(requestPredict);
+followStrokes((delay) => {
+  requestPredict(delay);
+  if (delay === 0) checkSize(); // a stroke ended
+});
 $("clear").addEventListener("click", clearPad);
 $("load-digit").addEventListener("click", loadTestDigit);
 $("digit-index").addEventListener("keydown", (e) => { if (e.key === "Enter") loadTestDigit(); });
