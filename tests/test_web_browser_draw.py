@@ -298,3 +298,46 @@ def test_a_tap_leaves_a_mark(page):
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 128) n++; return n; }""")
     assert dark >= 12, f"{dark} dark pixels where the pad was tapped"
     wait_for_prediction(page)  # a dot is ink: the network is asked
+
+
+# --- Keyboard paths: Draw and Mistakes (Descent's is above) --------------
+
+
+def test_drawing_with_the_keyboard_alone(page):
+    """Tab reaches the pad; Space lowers the pen, the arrows draw a 1, Space lifts it and the
+    network reads it; Delete clears."""
+    page.focus("#tab-draw")
+    page.keyboard.press("Tab")
+    expect(page.locator("#pad")).to_be_focused()
+    for _ in range(5):
+        page.keyboard.press("ArrowUp")  # the pen from the centre to near the top
+    page.keyboard.press("Space")
+    for _ in range(12):
+        page.keyboard.press("ArrowDown")  # 12 steps of 14 px: a stroke 168 px long
+    page.keyboard.press("Space")
+    page.wait_for_function("""() => document.getElementById('digit').dataset.ink
+        === document.getElementById('pad').dataset.ink""")
+    expect(page.locator("#digit")).to_have_text("1")
+    expect(page.locator("#confidence")).to_contain_text("sure")
+    expect(page.locator("#pad")).to_be_focused()
+    page.keyboard.press("Delete")
+    expect(page.locator("#digit")).to_have_text("?")
+    expect(page.locator("#confidence")).to_have_text("Draw a digit.")
+
+
+def test_a_mistake_opened_from_the_keyboard_keeps_the_focus_on_it(page):
+    """Keyboard only: End to the Mistakes tab, Tab to the first card, Enter: the Draw tab
+    shows that digit and the focus is on it (the pad), not back at the top of the page."""
+    page.focus("#tab-draw")
+    page.keyboard.press("End")
+    expect(page.locator("#tab-mistakes")).to_be_focused()
+    first = page.locator("#mistakes button.mistake").first
+    expect(first).to_be_visible()
+    index = first.get_attribute("data-index")
+    page.keyboard.press("Tab")
+    expect(first).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#tab-draw")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#pad")).to_be_focused()
+    expect(page.locator("#draw-note")).to_contain_text(f"Test digit #{index}")
+    wait_for_prediction(page)

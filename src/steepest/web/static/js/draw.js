@@ -1,6 +1,7 @@
 // The Draw tab: live predictions for the drawing on the pad (debounced, one
 // request in flight), the ten probabilities, the 28x28 image the network saw,
-// and loading an MNIST test digit onto the pad.  The pad itself is pad.js.
+// and loading an MNIST test digit onto the pad.  The pad itself is pad.js (and
+// padkeys.js, drawing with the keyboard).
 // Until a model is served (the start-up training) nothing is asked: the
 // drawing waits, and is read once, when the model is ready.
 
@@ -9,6 +10,7 @@ import { renderInside } from "./inside.js";
 import { plainWords, say } from "./messages.js";
 import { onModelChange } from "./model.js";
 import { followStrokes, inkExtent, padPayload, paintPixels, wipePad } from "./pad.js";
+import { followKeys } from "./padkeys.js";
 import { $, pct } from "./page.js";
 import { drawGray } from "./pictures.js";
 import { state } from "./state.js";
@@ -143,10 +145,13 @@ async function loadTestDigit() {
   }
 }
 
-followStrokes((delay) => {
+// Ink from the pointer or the keys: onInk() as a stroke goes, onInk(0) when it ends.
+function onInk(delay) {
   requestPredict(delay);
-  if (delay === 0) checkSize(); // a stroke ended
-});
+  if (delay === 0) checkSize();
+}
+followStrokes(onInk);
+followKeys(onInk, clearPad);
 $("clear").addEventListener("click", clearPad);
 $("load-digit").addEventListener("click", loadTestDigit);
 $("digit-index").addEventListener("keydown", (e) => { if (e.key === "Enter") loadTestDigit(); });

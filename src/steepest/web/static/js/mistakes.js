@@ -57,6 +57,7 @@ function mistakeCard(m) {
     loadPixels(m.pixels, `Test digit #${m.index}: its label is ${m.label}; the model said ${m.prediction} `
       + `(${pct(m.confidence)}) on the raw image. Here it is redrawn and preprocessed.`);
     selectTab($("tab-draw"));
+    $("pad").focus(); // the keyboard goes on from the digit it opened, not the top of the page
   });
   return b;
 }

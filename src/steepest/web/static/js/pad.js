@@ -18,14 +18,15 @@ const padCtx = pad.getContext("2d", { willReadFrequently: true });
 const BRUSH_SHARE = 0.14, MIN_BRUSH = 5, MAX_BRUSH = 20;
 let strokes = [];       // the drawing: strokes of [x, y, width factor] points, in pad pixels
 let background = null;  // an MNIST image painted on the pad (28x28 canvas), or null
-let stroke = null;      // the stroke the pointer is drawing
+let stroke = null;      // the stroke being drawn
+let cursor = null;      // the keyboard's pen: {x, y, down}, drawn as a ring (never sent), or null
 
 // White all over, and a new drawing: answers about the old one are dropped.
 export function wipePad() {
   state.drawingId += 1;
   strokes = [];
   background = null;
-  render();
+  changed();
 }
 
 // A 28x28 MNIST image (0-255, ink bright) drawn big on the pad, dark on white like a drawing.
@@ -40,7 +41,7 @@ export function paintPixels(pixels) {
   }
   tctx.putImageData(img, 0, 0);
   background = tmp;
-  render();
+  changed();
 }
 
 // The larger side of the box around the strokes' points (pad pixels), or null: no strokes.
@@ -65,9 +66,22 @@ export function inkExtent() {
   return side === null ? null : side + brushWidth();
 }
 
-// The pad from scratch: white, the MNIST image if any, every stroke with today's brush.
-// A stroke of one point (a tap) is a dot.
-function render() {
+// The drawing changed: count it (which drawing a prediction answers, see draw.js) and show it.
+function changed() {
+  state.hasInk = Boolean(background || strokes.length);
+  pad.dataset.ink = String(Number(pad.dataset.ink || 0) + 1);
+  render();
+}
+
+// The keyboard's pen at [x, y] (pad pixels), down (drawing) or up; null hides it.
+export function showCursor(at, down = false) {
+  cursor = at && { x: at[0], y: at[1], down };
+  render();
+}
+
+// The pad from scratch: white, the MNIST image if any, every stroke with today's brush
+// (a stroke of one point, a tap, is a dot), and the keyboard's pen unless `bare`.
+function render(bare = false) {
   padCtx.fillStyle = "#fff";
   padCtx.fillRect(0, 0, pad.width, pad.height);
   if (background) {
@@ -88,8 +102,15 @@ function render() {
       padCtx.lineTo(points[i][0], points[i][1]); padCtx.stroke();
     }
   }
-  state.hasInk = Boolean(background || strokes.length);
-  pad.dataset.ink = String(Number(pad.dataset.ink || 0) + 1); // which drawing a prediction answers
+  if (cursor && !bare) {
+    padCtx.lineWidth = 2;
+    padCtx.strokeStyle = "#3b3bb3";
+    padCtx.beginPath(); padCtx.arc(cursor.x, cursor.y, width / 2 + 4, 0, 2 * Math.PI); padCtx.stroke();
+    if (!cursor.down) {
+      padCtx.beginPath(); padCtx.moveTo(cursor.x - 4, cursor.y); padCtx.lineTo(cursor.x + 4, cursor.y);
+      padCtx.moveTo(cursor.x, cursor.y - 4); padCtx.lineTo(cursor.x, cursor.y + 4); padCtx.stroke();
+    }
+  }
 }
 
 function padPoint(e) {
@@ -105,13 +126,13 @@ const widthFactor = (e) => (e.pointerType === "pen" ? 0.6 + 0.7 * (e.pressure ||
 export function startStroke([x, y], factor = 1) {
   stroke = [[x, y, factor]];
   strokes.push(stroke);
-  render();
+  changed();
 }
 
 export function extendStroke([x, y], factor = 1) {
   if (!stroke) return startStroke([x, y], factor);
   stroke.push([x, y, factor]);
-  render();
+  changed();
 }
 
 export function endStroke() { stroke = null; }
@@ -130,7 +151,7 @@ export function followStrokes(onInk) {
     if (!drawing || !stroke) return;
     const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
     for (const ev of (events.length ? events : [e])) stroke.push([...padPoint(ev), widthFactor(ev)]);
-    render();
+    changed();
     onInk();
   });
   for (const type of ["pointerup", "pointercancel"]) {
@@ -145,7 +166,9 @@ export function padPayload() {
   const ctx = small.getContext("2d", { willReadFrequently: true });
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high";
+  if (cursor) render(true); // the drawing without the keyboard's pen
   ctx.drawImage(pad, 0, 0, SEND_SIDE, SEND_SIDE);
+  if (cursor) render();
   const rgba = ctx.getImageData(0, 0, SEND_SIDE, SEND_SIDE).data;
   const gray = new Uint8Array(SEND_SIDE * SEND_SIDE);
   for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i];
