@@ -85,7 +85,9 @@ def test_a_growing_cost_is_flagged_at_lambda_055_on_the_valley(browser, lab, vie
         expect(verdict).to_be_visible()
         expect(verdict).to_contain_text("grew from 10.5 to 4.5e5")
         expect(verdict).to_contain_text("λ = 0.55 is too large")
-        expect(verdict).to_contain_text("left the plot")
+        expect(verdict).to_contain_text("left the plot at step 3")
+        # ... and the plot says so where the path leaves it (a red dot and words on its edge)
+        assert colour_pixels(page, "#contour", "#b2182b") > 50
         height = VIEWPORTS[viewport]["height"]
         for selector in ("#contour", "#d-run", "#d-cost", "#d-verdict"):
             box = page.locator(selector).bounding_box()

@@ -91,7 +91,30 @@ export function drawContour(s, p, kept = []) {
   for (const k of kept) drawOnePath(s, k.path, k.colour, k.colour, k.colour);
   if (!p) return;
   drawOnePath(s, p, p.diverged ? "#b2182b" : "#111", "#1a9850", "#b2182b");
+  markExit(s, p);
   contour.dataset.steps = String(p.points.length - 1);
+}
+
+// Where path p first leaves the plot, a word on the plot's edge: "left the plot at step k".
+function markExit(s, p) {
+  const k = p.points.findIndex((v) => !onPlot(s, v));
+  if (k < 1) return;
+  const W = contour.width, H = contour.height, m = 10;
+  const [x, y] = toCanvas(s, p.points[k].map((c) => c ?? 0)).map((c) => (Number.isFinite(c) ? c : 0));
+  const ex = Math.min(W - m, Math.max(m, x)), ey = Math.min(H - m, Math.max(m, y));
+  const text = `left the plot at step ${k}`;
+  cctx.save();
+  cctx.font = "bold 13px system-ui, sans-serif";
+  const w = cctx.measureText(text).width + 8;
+  const tx = Math.min(W - w - 2, Math.max(2, ex - w / 2)), ty = ey < H / 2 ? ey + 8 : ey - 26;
+  cctx.fillStyle = "#b2182b";
+  cctx.beginPath(); cctx.arc(ex, ey, 6, 0, 2 * Math.PI); cctx.fill();
+  cctx.fillStyle = "rgba(255, 255, 255, .9)";
+  cctx.fillRect(tx, ty, w, 18);
+  cctx.fillStyle = "#b2182b";
+  cctx.textBaseline = "top";
+  cctx.fillText(text, tx + 4, ty + 2);
+  cctx.restore();
 }
 
 // Is (v1, v2) inside the surface's window, the part of the plane the plot shows?
