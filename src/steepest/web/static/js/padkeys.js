@@ -1,7 +1,7 @@
 // The drawing pad from the keyboard: the arrow keys move a pen over the pad
 // (Home, End, Page Up, Page Down: the diagonals; Shift: small steps), Space or
 // Enter lowers or lifts it -- moving while it is down draws -- and Delete or
-// Backspace clears.  The pen shows as a ring while the pad has the focus.
+// Backspace clears.  The pen shows as a ring while the pad has the keyboard's focus.
 
 import { endStroke, extendStroke, showCursor, startStroke } from "./pad.js";
 import { $ } from "./page.js";
@@ -18,7 +18,8 @@ export function followKeys(onInk, onClear) {
   const pad = $("pad");
   let at = [pad.width / 2, pad.height / 2], down = false;
   const lift = () => { if (down) { down = false; endStroke(); onInk(0); } };
-  pad.addEventListener("focus", () => showCursor(at, down));
+  // The ring when the keyboard brought the focus (not a click, which draws); any key shows it.
+  pad.addEventListener("focus", () => { if (pad.matches(":focus-visible")) showCursor(at, down); });
   pad.addEventListener("blur", () => { lift(); showCursor(null); });
   pad.addEventListener("keydown", (e) => {
     if (e.key in MOVES && !e.altKey && !e.ctrlKey && !e.metaKey) {
