@@ -1,7 +1,8 @@
 // The Descent tab's contour plot (#contour): colour bands and contour lines of
-// a cost surface from the server's grid, the axes, and a descent path on top
-// (green start, red end; red all along when it diverged).  Coordinates: a
-// surface's window [v1 from, v1 to, v2 from, v2 to] fills the canvas.
+// a cost surface from the server's grid, the axes, the paths kept to compare
+// (each in its own colour) and the descent path on top (green start, red end;
+// red all along when it diverged).  Coordinates: a surface's window
+// [v1 from, v1 to, v2 from, v2 to] fills the canvas.
 
 import { cssColour } from "./colours.js";
 
@@ -78,20 +79,56 @@ function drawAxes(s) {
   cctx.restore();
 }
 
-// The surface's bands and axes, and path p on them (p may be null); data-steps counts its steps.
-export function drawContour(s, p) {
-  cctx.putImageData(contourImage, 0, 0);
-  drawAxes(s);
-  if (!p) return;
+// One path on the plot: its line in `colour`, small dots at each step, start and end marked.
+function drawOnePath(s, p, colour, startColour, endColour) {
   const pts = p.points.filter((v) => v[0] !== null && v[1] !== null);
-  cctx.lineWidth = 2; cctx.strokeStyle = p.diverged ? "#b2182b" : "#111";
+  cctx.lineWidth = 2; cctx.strokeStyle = colour;
   cctx.beginPath();
   pts.forEach((v, i) => { const [x, y] = toCanvas(s, v); i ? cctx.lineTo(x, y) : cctx.moveTo(x, y); });
   cctx.stroke();
   pts.forEach((v, i) => {
     const [x, y] = toCanvas(s, v);
-    cctx.fillStyle = i === 0 ? "#1a9850" : (i === pts.length - 1 ? "#b2182b" : "#111");
+    cctx.fillStyle = i === 0 ? startColour : (i === pts.length - 1 ? endColour : colour);
     cctx.beginPath(); cctx.arc(x, y, i === 0 || i === pts.length - 1 ? 5 : 2.5, 0, 2 * Math.PI); cctx.fill();
   });
+}
+
+// The surface's bands and axes, the kept paths (each {path, colour}) and path p on top
+// (p may be null); data-steps counts p's steps.
+export function drawContour(s, p, kept = []) {
+  cctx.putImageData(contourImage, 0, 0);
+  drawAxes(s);
+  for (const k of kept) drawOnePath(s, k.path, k.colour, k.colour, k.colour);
+  if (!p) return;
+  drawOnePath(s, p, p.diverged ? "#b2182b" : "#111", "#1a9850", "#b2182b");
+  markExit(s, p);
   contour.dataset.steps = String(p.points.length - 1);
+}
+
+// Where path p first leaves the plot, a word on the plot's edge: "left the plot at step k".
+function markExit(s, p) {
+  const k = p.points.findIndex((v) => !onPlot(s, v));
+  if (k < 1) return;
+  const W = contour.width, H = contour.height, m = 10;
+  const [x, y] = toCanvas(s, p.points[k].map((c) => c ?? 0)).map((c) => (Number.isFinite(c) ? c : 0));
+  const ex = Math.min(W - m, Math.max(m, x)), ey = Math.min(H - m, Math.max(m, y));
+  const text = `left the plot at step ${k}`;
+  cctx.save();
+  cctx.font = "bold 13px system-ui, sans-serif";
+  const w = cctx.measureText(text).width + 8;
+  const tx = Math.min(W - w - 2, Math.max(2, ex - w / 2)), ty = ey < H / 2 ? ey + 8 : ey - 26;
+  cctx.fillStyle = "#b2182b";
+  cctx.beginPath(); cctx.arc(ex, ey, 6, 0, 2 * Math.PI); cctx.fill();
+  cctx.fillStyle = "rgba(255, 255, 255, .9)";
+  cctx.fillRect(tx, ty, w, 18);
+  cctx.fillStyle = "#b2182b";
+  cctx.textBaseline = "top";
+  cctx.fillText(text, tx + 4, ty + 2);
+  cctx.restore();
+}
+
+// Is (v1, v2) inside the surface's window, the part of the plane the plot shows?
+export function onPlot(s, [v1, v2]) {
+  const [a0, a1, b0, b1] = s.window;
+  return v1 !== null && v2 !== null && v1 >= a0 && v1 <= a1 && v2 >= b0 && v2 <= b1;
 }

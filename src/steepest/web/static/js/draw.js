@@ -1,19 +1,51 @@
 // The Draw tab: live predictions for the drawing on the pad (debounced, one
 // request in flight), the ten probabilities, the 28x28 image the network saw,
-// and loading an MNIST test digit onto the pad.  The pad itself is pad.js.
+// and loading an MNIST test digit onto the pad.  The pad itself is pad.js (and
+// padkeys.js, drawing with the keyboard).
+// Until a model is served (the start-up training) nothing is asked: the
+// drawing waits, and is read once, when the model is ready.
 
 import { api } from "./api.js";
 import { renderInside } from "./inside.js";
+import { plainWords, say } from "./messages.js";
 import { onModelChange } from "./model.js";
-import { followStrokes, padPayload, paintPixels, wipePad } from "./pad.js";
+import { followStrokes, inkExtent, padPayload, paintPixels, wipePad } from "./pad.js";
+import { followKeys } from "./padkeys.js";
 import { $, pct } from "./page.js";
 import { drawGray } from "./pictures.js";
 import { state } from "./state.js";
 
+const DRAW_NOTE = "Draw anywhere in the box; the prediction updates as you draw.";
+
 export function clearPad() {
   wipePad();
   showNoDigit();
-  $("draw-note").textContent = "Draw anywhere in the box; the prediction updates as you draw.";
+  say($("draw-note"), DRAW_NOTE);
+  delete $("draw-note").dataset.small;
+}
+
+// After each stroke: a drawing smaller than a fifth of the box is read, but the learner is
+// told why it may be read wrong (the server scales it up to 20x20, blurring it).
+function checkSize() {
+  const extent = inkExtent(), side = $("pad").width, note = $("draw-note");
+  if (extent !== null && extent < 0.2 * side) {
+    say(note, `Your digit is small (${Math.round(100 * extent / side)}% of the box): `
+      + "MNIST's digits fill most of theirs, and a small drawing loses detail when it is scaled up. "
+      + "Clear, and draw it bigger for a more reliable answer.");
+    note.dataset.small = "yes";
+  } else if (note.dataset.small) {
+    delete note.dataset.small;
+    say(note, DRAW_NOTE);
+  }
+}
+
+// A drawing, and no model yet to read it: say so (once a model is served, onModelChange asks).
+function showWaiting() {
+  $("digit").textContent = "?";
+  $("confidence").textContent = $("model-status").dataset.version === "0"
+    ? "Waiting for the model: the lecture's network is still training (the Train tab shows it). "
+      + "Your drawing is read as soon as it is ready."
+    : "Waiting for the model…";
 }
 
 // Nothing to predict: the pad is empty (or all one colour), or the server found no ink.
@@ -42,7 +74,8 @@ async function runPredict() {
   if (!dirty) return;
   dirty = false;
   if (!state.hasInk) return;
-  const payload = padPayload();
+  if (!state.modelVersion) return showWaiting();
+  const payload = padPayload(), ink = $("pad").dataset.ink;
   if (payload === null) return showNoDigit();
   predicting = true;
   const drawing = state.drawingId;
@@ -51,14 +84,12 @@ async function runPredict() {
     if (drawing !== state.drawingId || !state.hasInk) return; // cleared or replaced meanwhile
     state.lastPredict = result;
     showPrediction(result);
+    $("digit").dataset.ink = ink; // the pad as it was asked about (pad.js counts its changes)
+    if ($("draw-note").dataset.detail) say($("draw-note"), DRAW_NOTE); // a failure before: over now
   } catch (err) {
     if (drawing !== state.drawingId) return;
-    if (err.status >= 400 && err.status < 500 && /no ink/i.test(err.message)) showNoDigit();
-    else {
-      $("draw-note").textContent = err.status === 503
-        ? "The lecture's network is still training; predictions start when it is done."
-        : `Prediction failed: ${err.message}`;
-    }
+    if (err.status === 422) showNoDigit();
+    else say($("draw-note"), plainWords(err) || "The server could not read this drawing: clear it and draw again.", err);
   } finally {
     predicting = false;
     if (dirty) requestPredict();
@@ -97,21 +128,30 @@ function showPrediction(r) {
 export function loadPixels(pixels, note) {
   clearPad();
   paintPixels(pixels);
-  $("draw-note").textContent = note;
+  say($("draw-note"), note);
   requestPredict(0);
 }
 
 async function loadTestDigit() {
-  const index = $("digit-index").value.trim();
+  const index = $("digit-index").value.trim(), last = Number($("digit-index").max);
+  const pick = `There are ${(last + 1).toLocaleString("en")} MNIST test digits: type a number from 0 `
+    + `to ${last}, then Load.`;
+  if (!/^[0-9]{1,6}$/.test(index) || Number(index) > last) return say($("draw-note"), pick);
   try {
-    const d = await api(`/api/digits/${encodeURIComponent(index === "" ? "x" : index)}`);
+    const d = await api(`/api/digits/${Number(index)}`);
     loadPixels(d.pixels, `MNIST test digit #${d.index} (its label: ${d.label}).`);
   } catch (err) {
-    $("draw-note").textContent = err.message;
+    say($("draw-note"), plainWords(err) || pick, err);
   }
 }
 
-followStrokes(requestPredict);
+// Ink from the pointer or the keys: onInk() as a stroke goes, onInk(0) when it ends.
+function onInk(delay) {
+  requestPredict(delay);
+  if (delay === 0) checkSize();
+}
+followStrokes(onInk);
+followKeys(onInk, clearPad);
 $("clear").addEventListener("click", clearPad);
 $("load-digit").addEventListener("click", loadTestDigit);
 $("digit-index").addEventListener("keydown", (e) => { if (e.key === "Enter") loadTestDigit(); });

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { loadPixels } from "./draw.js";
+import { plainWords, say } from "./messages.js";
 import { onModelChange } from "./model.js";
 import { $, pct } from "./page.js";
 import { drawGray } from "./pictures.js";
@@ -11,6 +12,10 @@ import { selectTab, whenShown } from "./tabs.js";
 
 async function loadMistakes(more = false) {
   const gallery = $("mistakes"), summary = $("mistakes-summary");
+  if (!state.modelVersion) { // no model yet (the start-up training?): onModelChange comes back here
+    return say(summary, $("model-status").dataset.version === "0"
+      ? "The lecture's network is still training; its mistakes show here once it is ready." : "Loading…");
+  }
   if (!more && state.mistakesVersion === state.modelVersion && gallery.children.length) return;
   if (!more) {
     gallery.innerHTML = "";
@@ -20,14 +25,14 @@ async function loadMistakes(more = false) {
   try {
     const r = await api(`/api/mistakes?limit=24&offset=${state.mistakesOffset}`);
     state.mistakesVersion = r.model_version;
-    summary.textContent = `Model v${r.model_version} gets ${r.total.toLocaleString("en")} of `
+    say(summary, `Model v${r.model_version} gets ${r.total.toLocaleString("en")} of `
       + `${r.n_test.toLocaleString("en")} test digits wrong (accuracy ${(100 * r.accuracy).toFixed(2)}%). `
-      + "Most confident mistakes first; click one to load it into the Draw tab.";
+      + "Most confident mistakes first; click one to load it into the Draw tab.");
     for (const m of r.mistakes) gallery.appendChild(mistakeCard(m));
     state.mistakesOffset = r.offset + r.mistakes.length;
     $("mistakes-more").hidden = state.mistakesOffset >= r.total;
   } catch (err) {
-    summary.textContent = err.message;
+    say(summary, plainWords(err) || "The server could not list the mistakes; try reloading the page.", err);
   }
 }
 
@@ -52,6 +57,7 @@ function mistakeCard(m) {
     loadPixels(m.pixels, `Test digit #${m.index}: its label is ${m.label}; the model said ${m.prediction} `
       + `(${pct(m.confidence)}) on the raw image. Here it is redrawn and preprocessed.`);
     selectTab($("tab-draw"));
+    $("pad").focus(); // the keyboard goes on from the digit it opened, not the top of the page
   });
   return b;
 }
