@@ -4,9 +4,10 @@
 // padkeys.js, drawing with the keyboard).
 // Until a model is served (the start-up training) nothing is asked: the
 // drawing waits, and is read once, when the model is ready.
+// Views that follow the drawing (inside.js) register with onPrediction: this
+// module imports none of them, so the modules form no cycle.
 
 import { api } from "./api.js";
-import { renderInside } from "./inside.js";
 import { plainWords, say } from "./messages.js";
 import { onModelChange } from "./model.js";
 import { followStrokes, inkExtent, padPayload, paintPixels, wipePad } from "./pad.js";
@@ -121,8 +122,12 @@ function showPrediction(r) {
   $("confidence").textContent = `${pct(r.probabilities[r.digit])} sure · model v${r.model_version}`;
   renderProbs(r.probabilities);
   drawGray($("seen"), r.input.flat());
-  if (!$("panel-inside").hidden) renderInside();
+  predictionListeners.forEach((fn) => fn(r));
 }
+
+const predictionListeners = [];
+// fn(answer) runs after each prediction for the drawing is shown.
+export const onPrediction = (fn) => predictionListeners.push(fn);
 
 // A 28x28 MNIST image (0-255, ink bright) on the pad, with a note saying what it is.
 export function loadPixels(pixels, note) {

@@ -7,7 +7,7 @@
 // a unit selects it (Tab into the units, then the arrow keys move).
 
 import { api } from "./api.js";
-import { loadPixels } from "./draw.js";
+import { loadPixels, onPrediction } from "./draw.js";
 import { onModelChange } from "./model.js";
 import { $, fmt, pct } from "./page.js";
 import { drawGray, drawWeights } from "./pictures.js";
@@ -275,4 +275,5 @@ async function showTestDigit() {
 $("inside-load").addEventListener("click", showTestDigit);
 $("inside-digit").addEventListener("keydown", (e) => { if (e.key === "Enter") showTestDigit(); });
 whenShown("inside", renderInside);
+onPrediction(() => { if (!$("panel-inside").hidden) renderInside(); });
 onModelChange(() => { if (!$("panel-inside").hidden) renderInside(); });
