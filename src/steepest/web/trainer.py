@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -98,6 +99,18 @@ def run(spec: JobSpec, model_path: str, events, cancel, parent_pid: int,
         events.put({"type": "error", "message": f"{type(exc).__name__}: {exc}"})
 
 
+def _stopper(cancel, parent_pid: int, now: dict) -> Callable[[], None]:
+    """A check that raises :class:`Cancelled` once ``cancel`` is set or the server is gone."""
+
+    def check() -> None:
+        if cancel.is_set():
+            raise Cancelled(f"stopped in epoch {now['epoch']}")
+        if os.getppid() != parent_pid:
+            raise Cancelled("the server is gone")
+
+    return check
+
+
 def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int, pace: Pace) -> None:
     from ..datasets import mnist
 
@@ -106,6 +119,8 @@ def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int, pace
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     if spec.train_limit is not None:
         x_train, y_train = x_train[: spec.train_limit], y_train[: spec.train_limit]
+    now = {"epoch": 1}  # where the run is, for a cancellation's message
+    check = _stopper(cancel, parent_pid, now)
     state = TrainState.new(config, int(np.prod(x_train.shape[1:])), mnist.NUM_CLASSES)
     net = state.network
     batches = -(-x_train.shape[0] // config.batch_size)
@@ -113,17 +128,10 @@ def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int, pace
     info = {"config": config.to_dict(), "train_limit": spec.train_limit,
             "data": "bundled MNIST", "history": []}
     gallery = Gallery.of(x_test, y_test)
-    now = {"epoch": 1}  # where the run is, for a cancellation's message
 
     def look(**where) -> dict:  # the network as the page shows it: weight images, predictions
         return {**where, "layers": views.hidden_weight_images(net, spec.max_units),
                 "gallery": gallery.predict(net)}
-
-    def check() -> None:
-        if cancel.is_set():
-            raise Cancelled(f"stopped in epoch {now['epoch']}")
-        if os.getppid() != parent_pid:
-            raise Cancelled("the server is gone")
 
     events.put({"type": "status", "message": f"training {net.describe()} on "
                 f"{x_train.shape[0]:,} images", "batches": batches})
@@ -142,6 +150,7 @@ def _train(spec: JobSpec, model_path: str, events, cancel, parent_pid: int, pace
         pace.tick(last)
         if last:  # the epoch's end is shown by its "epoch" event
             return
+
         def frame(paused: bool) -> None:
             events.put({"type": "frame", **look(epoch=epoch, batch=i + 1, batches=batches,
                                                 loss=float(loss), paused=paused)})
