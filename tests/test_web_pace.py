@@ -259,6 +259,28 @@ def test_a_paused_job_can_be_cancelled(app):
     assert last["type"] == "cancelled" and "cancelled by request" in last["message"]
 
 
+@pytest.mark.parametrize("limit, reason", [({"max_seconds": 1.0}, "the time limit of 1 s"),
+                                           ({"idle_timeout": 1.0}, "no page has followed")])
+def test_a_paused_job_does_not_hold_the_lab(tmp_path, mnist_data, save_lab_style_model,
+                                            limit, reason):
+    """Paused, a job still meets the limits of any job: the lab is free again after them."""
+    model = save_lab_style_model(tmp_path / "m.npz", mnist_data, n_train=2000, hidden=(8,),
+                                 seed=0)
+    app = create_app(model, work_dir=tmp_path / "jobs", **limit)
+    manager = app.extensions["steepest_lab"].manager
+    try:
+        assert app.test_client().post("/api/train", json={**SMALL, "paused": True}).status_code \
+            == 202
+        deadline = time.monotonic() + 60
+        while manager.status()["running"] and time.monotonic() < deadline:
+            time.sleep(0.1)  # nobody follows the job: only the limit under test can end it
+        job = manager.status()["job"]
+        assert job["state"] == "cancelled" and reason in job["message"], job
+        assert job["epochs_done"] == 0  # it never left its pause
+    finally:
+        app.extensions["steepest_lab"].close()
+
+
 @pytest.mark.parametrize("path, body, status, message", [
     ("/api/train", {**SMALL, "paused": "true"}, 400,
      'paused must be true or false, got "true" (a string)'),
