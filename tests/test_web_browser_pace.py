@@ -157,6 +157,33 @@ def test_step_and_pause_change_the_weights_and_the_gallery_only_when_asked(page)
     expect(page.locator("#train-gallery-when")).to_contain_text("After epoch 3")
 
 
+def test_the_weight_images_can_show_what_training_changed(page):
+    fill_job(page, epochs=3, paused=True, pace="50")
+    page.click("#train-start")
+    expect(page.locator("#train-status")).to_contain_text("Paused before the first batch")
+    strip = page.locator("#train-weights")
+    expect(strip).to_have_attribute("data-showing", "weights")
+    coloured = """() => [...document.querySelectorAll('#train-weights canvas')].reduce((n, c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) n += d[i] + d[i + 1] + d[i + 2] < 765;
+        return n; }, 0)"""
+    assert page.evaluate(coloured) > 12 * 700  # random N(0, 1) weights: colour nearly everywhere
+    page.check("#train-weights-change")
+    expect(strip).to_have_attribute("data-showing", "change")
+    expect(page.locator("#train-weights-epoch")).to_contain_text("change since the start")
+    assert page.evaluate(coloured) == 0  # nothing has changed yet: white
+    page.click("#train-step-batch")
+    expect(page.locator("#train-weights-epoch")).to_contain_text(f"batch 1 of {BATCHES}: change")
+    changed = page.evaluate(coloured)
+    # one mini-batch moves the weights of the pixels its 32 digits inked, not the border's
+    assert 0 < changed < 12 * 784, changed
+    page.uncheck("#train-weights-change")
+    expect(strip).to_have_attribute("data-showing", "weights")
+    assert page.evaluate(coloured) > 12 * 700
+    page.click("#train-cancel")
+    expect(page.locator("#train-status")).to_have_attribute("data-state", "cancelled")
+
+
 def test_the_accuracy_axis_zooms_to_the_data_and_the_axes_have_titles(page):
     fill_job(page, epochs=3)  # at the page's pace
     page.click("#train-start")

@@ -41,12 +41,27 @@ export function addEpoch(ev) {
   drawCurves();
 }
 
-// The first hidden layer's weight images; at a slow pace this runs several times a
-// second, so the canvases are redrawn in place when their number stays the same.
-export function showTrainWeights(layers, label) {
+// The first layer's weights a job started from (its "weights" event), and the last
+// weights shown: with "Show what training changed" ticked, the images are W - W_start.
+let start = null; // {job, weights}
+let last = null; // showTrainWeights' arguments, to redraw when the box is ticked
+
+export function rememberStart(job, layers) {
+  start = layers[0] ? { job, weights: layers[0].weights } : null;
+}
+
+// The first hidden layer's weight images (of job `job`, if they are a job's); at a slow
+// pace this runs several times a second, so the canvases are redrawn in place.
+export function showTrainWeights(layers, label, job) {
+  last = [layers, label, job];
   const strip = $("train-weights");
   const layer = layers[0]; // the first hidden layer: 28x28 images
-  $("train-weights-epoch").textContent = label;
+  const known = job !== undefined && start !== null && start.job === job
+    && start.weights.length === (layer ? layer.weights.length : -1);
+  $("train-weights-change").disabled = !known;
+  const base = known && $("train-weights-change").checked ? start.weights : null;
+  strip.dataset.showing = base ? "change" : "weights";
+  $("train-weights-epoch").textContent = base ? label.replace(/\)$/, ": change since the start)") : label;
   if (!layer) { strip.innerHTML = ""; strip.dataset.key = ""; return; }
   const key = `${layer.shown.length} of ${layer.units}`;
   let canvases = strip.querySelectorAll("canvas");
@@ -67,5 +82,8 @@ export function showTrainWeights(layers, label) {
     }
     canvases = strip.querySelectorAll("canvas");
   }
-  layer.weights.forEach((w, k) => drawWeights(canvases[k], w, layer.image_shape));
+  layer.weights.forEach((w, k) => drawWeights(
+    canvases[k], base ? w.map((x, i) => x - base[k][i]) : w, layer.image_shape));
 }
+
+$("train-weights-change").addEventListener("change", () => { if (last) showTrainWeights(...last); });

@@ -12,7 +12,9 @@ import { setTraining, showJobConfig, showTrainError, trainBody } from "./train-f
 import {
   bringProgressIntoView, enableControls, paceBody, showGallery, showPace, showPredictions,
 } from "./train-pace.js";
-import { addEpoch, drawCurves, resetCurve, showTrainWeights } from "./train-progress.js";
+import {
+  addEpoch, drawCurves, rememberStart, resetCurve, showTrainWeights,
+} from "./train-progress.js";
 
 function followTraining() {
   if (state.events) return;
@@ -35,7 +37,10 @@ function followTraining() {
     // The server keeps only the latest weight images for replay: a page that joins a
     // running job gets the first "weights" event without them (the last epoch's follow).
     weights: (ev) => {
-      if (ev.layers) showTrainWeights(ev.layers, "(initial, random)");
+      if (ev.layers) {
+        rememberStart(ev.job, ev.layers);
+        showTrainWeights(ev.layers, "(initial, random)", ev.job);
+      }
       showPredictions(ev.gallery, "Before training");
       if (ev.paused) status.textContent = "Paused before the first batch: press Step or Play.";
     },
@@ -45,7 +50,7 @@ function followTraining() {
       status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`
         + (ev.paused ? " (paused)" : "");
       const when = `epoch ${ev.epoch}, batch ${ev.batch} of ${ev.batches}`;
-      if (ev.layers) showTrainWeights(ev.layers, `(${when})`);
+      if (ev.layers) showTrainWeights(ev.layers, `(${when})`, ev.job);
       showPredictions(ev.gallery, `In ${when}`);
     },
     progress: (ev) => {
@@ -57,7 +62,7 @@ function followTraining() {
       $("train-progress").value = 1;
       status.textContent = `Epoch ${ev.epoch} of ${ev.epochs}: training loss ${fmt(ev.train_loss, 4)}, `
         + `test accuracy ${(100 * ev.test_accuracy).toFixed(2)}%`;
-      if (ev.layers) showTrainWeights(ev.layers, `(after epoch ${ev.epoch})`);
+      if (ev.layers) showTrainWeights(ev.layers, `(after epoch ${ev.epoch})`, ev.job);
       showPredictions(ev.gallery, `After epoch ${ev.epoch}`);
       if (ev.paused && ev.epoch < ev.epochs) status.textContent += " (paused)";
       if (!state.model) refreshModel();
