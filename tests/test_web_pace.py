@@ -24,6 +24,7 @@ except ImportError:  # under CI=true a missing Flask fails these tests instead o
     pytest.skip('the web lab needs Flask: pip install -e ".[web]"', allow_module_level=True)
 
 from steepest.training import TrainConfig  # noqa: E402
+from steepest.web import pace as pace_module  # noqa: E402
 from steepest.web import trainer  # noqa: E402
 from steepest.web.app import create_app  # noqa: E402
 from steepest.web.gallery import first_of_each_class  # noqa: E402
@@ -120,6 +121,33 @@ def test_a_rate_spaces_the_mini_batches():
     assert pace.frame_every() == 4
     pace.apply(None, None, set_rate=True)  # back to full speed: no wait, no frames
     assert pace.frame_every() is None and pace.state()["rate"] is None
+
+
+def test_a_lock_left_taken_does_not_hang_the_server(monkeypatch):
+    """A training process killed while it held the shared lock never releases it: the
+    server still reports the state, wakes nobody, and refuses a control instead of hanging."""
+    monkeypatch.setattr(pace_module, "LOCK_TIMEOUT", 0.1)
+    pace, taken, done = Pace(paused=True), threading.Event(), threading.Event()
+
+    def hold():
+        with pace._cond:
+            taken.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert taken.wait(10)
+    try:
+        assert pace.state() == {"paused": True, "rate": None, "stepping": False}
+        pace.wake()  # gives up quietly: the process polls anyway
+        with pytest.raises(TimeoutError, match="does not let go"):
+            pace.play()
+        assert pace.state()["paused"] is True
+    finally:
+        done.set()
+        holder.join(10)
+    pace.play()  # released: it works again
+    assert pace.state()["paused"] is False
 
 
 def test_the_gallery_is_the_first_test_digit_of_each_class(mnist_data):

@@ -192,7 +192,10 @@ class TrainingManager:
             job = self._job
             if job is None or not job.active or job.cancel_requested is not None:
                 raise ApiError("no training job is running; start one first", status=409)
-            job.pace.apply(action, rate, set_rate=set_rate)
+            try:
+                job.pace.apply(action, rate, set_rate=set_rate)
+            except TimeoutError as exc:
+                raise ApiError(f"{exc}; try again, or cancel the job", status=503) from None
             self._publish(job, {"type": "pace", "action": action, **job.pace.state()})
             return job.pace.state()
 

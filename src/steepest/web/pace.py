@@ -41,6 +41,9 @@ MIN_RATE, MAX_RATE = 0.5, 1000.0
 ACTIONS = ("pause", "play", "step_batch", "step_epoch")
 #: A step's budget that means "to the end of this epoch".
 TO_EPOCH_END = -1
+#: Seconds the server waits for the lock it shares with the training process.  The
+#: process holds it for a moment only, but a process killed in that moment never lets go.
+LOCK_TIMEOUT = 2.0
 
 
 class Pace:
@@ -73,15 +76,20 @@ class Pace:
     # -- the server's side ---------------------------------------------------
 
     def state(self) -> dict:
-        """``{"paused", "rate", "stepping"}``, as the API reports it."""
-        with self._cond:
-            return {"paused": bool(self._paused.value), "rate": self._rate.value or None,
-                    "stepping": self._budget.value != 0}
+        """``{"paused", "rate", "stepping"}``, as the API reports it (read without the lock:
+        it answers even for a process that died holding it)."""
+        return {"paused": bool(self._paused.value), "rate": self._rate.value or None,
+                "stepping": self._budget.value != 0}
 
     def apply(self, action: str | None, rate: float | None = None, *,
               set_rate: bool = False) -> None:
-        """Do one of :data:`ACTIONS` (or nothing), and change the rate if ``set_rate``."""
-        with self._cond:
+        """Do one of :data:`ACTIONS` (or nothing), and change the rate if ``set_rate``.
+
+        Raises :class:`TimeoutError` when the lock stays taken for :data:`LOCK_TIMEOUT` s.
+        """
+        if not self._cond.acquire(timeout=LOCK_TIMEOUT):
+            raise TimeoutError("the training process does not let go of its controls")
+        try:
             if action is not None:
                 paused, budget = {"pause": (1, 0), "play": (0, 0), "step_batch": (1, 1),
                                   "step_epoch": (1, TO_EPOCH_END)}[action]
@@ -89,6 +97,8 @@ class Pace:
             if set_rate:
                 self._rate.value = float(rate or 0.0)
             self._cond.notify_all()
+        finally:
+            self._cond.release()
 
     def pause(self) -> None:
         self.apply("pause")
@@ -101,9 +111,11 @@ class Pace:
         self.apply("step_epoch" if epoch else "step_batch")
 
     def wake(self) -> None:
-        """Wake a waiting process now (it is being cancelled)."""
-        with self._cond:
+        """Wake a waiting process now (it is being cancelled); it polls anyway, so a lock
+        that stays taken is let be."""
+        if self._cond.acquire(timeout=LOCK_TIMEOUT):
             self._cond.notify_all()
+            self._cond.release()
 
     # -- the training process's side -------------------------------------------
 
