@@ -424,7 +424,9 @@ def test_a_page_joining_a_running_job_shows_it_without_errors(console_page, lab)
     page.fill("#t-epochs", "60")
     page.select_option("#t-limit", "2000")
     page.click("#train-start")
-    expect(page.locator("#chart-loss")).to_have_attribute(  # three epochs done, or more
+    # the new job's curve (the page showed the last job's until now), three epochs or more
+    expect(page.locator("#train-status")).to_have_attribute("data-state", "running")
+    expect(page.locator("#chart-loss")).to_have_attribute(
         "data-points", re.compile(r"^([3-9]|\d\d)$"), timeout=90_000)
     try:
         page.reload()
