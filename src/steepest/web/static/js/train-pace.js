@@ -57,7 +57,7 @@ export function showGallery(ev) {
     const c = document.createElement("canvas");
     c.className = "pixelated g-img";
     c.setAttribute("role", "img");
-    c.setAttribute("aria-label", `test digit ${ev.indices[k]}, a ${ev.labels[k]}`);
+    c.setAttribute("aria-label", `MNIST test image ${ev.indices[k]}, a handwritten ${ev.labels[k]}`);
     drawGray(c, pixels, 28, 255);
     const said = document.createElement("span");
     said.className = "g-said";
