@@ -9,30 +9,14 @@ reports.  Nothing here times the page: each test waits for what it should see, a
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 
 import pytest
 
-
-def _missing() -> str:
-    reasons = []
-    for module in ("playwright.sync_api", "flask", "axe_playwright_python"):
-        try:
-            __import__(module)
-        except ImportError:
-            reasons.append(f"{module.split('.')[0]} is not installed")
-    if not os.path.exists("/usr/bin/chromium"):
-        reasons.append("/usr/bin/chromium is missing (apt-get install -y chromium)")
-    return "; ".join(reasons)
-
-
-MISSING = _missing()
-if MISSING:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser tests must run under CI=true, but {MISSING}", pytrace=False)
-    pytest.skip(MISSING, allow_module_level=True)
+# These tests need what test_web_browser.py needs: importing it skips this module when
+# something is missing, as it skips itself (or, under CI=true, fails it).
+pytest.importorskip("test_web_browser")
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
