@@ -87,7 +87,16 @@ def right_in_gallery(page: Page) -> int:
     return page.locator("#train-gallery li.right").count()
 
 
-def test_step_and_pause_change_the_weights_and_the_gallery_only_when_asked(page):
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_step_and_pause_change_the_weights_and_the_gallery_only_when_asked(browser, lab,
+                                                                           viewport):
+    with open_page(browser, lab, viewport) as (page, _):
+        expect(page.locator("#model-status")).to_contain_text("Model v")
+        step_pause_and_play(page)
+
+
+def step_pause_and_play(page: Page) -> None:
+    """Start paused; step a batch, an epoch; play slowly, pause; play to the end."""
     fill_job(page, epochs=3, paused=True, pace="50")
     page.click("#train-start")
     status = page.locator("#train-status")
