@@ -38,6 +38,7 @@ POSTS = {
                      ("pixels", "pixels_base64", "width", "height")),
     "/api/train": ({"hidden": [4], "epochs": 1, "train_limit": 10}, TRAIN_FIELDS),
     "/api/train/cancel": ({}, ()),
+    "/api/train/control": ({"action": "pause", "pace": 50}, ("action", "pace")),
     "/api/models/select": ({"id": 1}, ("id",)),
     "/api/descent": ({"surface": "bowl", "start": [1, 0], "learning_rate": 0.1, "steps": 2},
                      ("surface", "start", "learning_rate", "steps")),

@@ -24,6 +24,7 @@ GET       /api/mistakes               test digits the model gets wrong
 GET       /api/train                  the training job's state and history
 POST      /api/train                  start a job (409 while one runs)
 POST      /api/train/cancel           cancel it
+POST      /api/train/control          pause, play or step it; set its pace
 GET       /api/train/events           the job's events, as server-sent events
 GET       /api/descent/surfaces       the cost surfaces, with a grid for contours
 POST      /api/descent                a gradient-descent path on one

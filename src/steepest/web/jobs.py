@@ -42,6 +42,7 @@ from pathlib import Path
 from ..messages import plural
 from ..modelfile import load_model, save_model
 from . import trainer
+from .pace import Pace
 from .provenance import lab_source
 from .served import ServedModel, Snapshot
 from .train_request import MAX_EPOCHS
@@ -63,6 +64,7 @@ class Job:
     process: mp.process.BaseProcess | None = None
     events: object = None  # multiprocessing Queue
     cancel: object = None  # multiprocessing Event
+    pace: Pace | None = None  # play, pause, step, rate: shared with the process
     state: str = "starting"  # starting, running, cancelling, done, cancelled, error
     message: str = ""
     started: float = field(default_factory=time.monotonic)
@@ -86,6 +88,7 @@ class Job:
             "epochs_done": len(self.history),
             "history": self.history,
             "seconds": round(time.monotonic() - self.started, 2),
+            "pace": self.pace.state() if self.pace is not None else None,
         }
 
 
@@ -155,9 +158,10 @@ class TrainingManager:
             self._last_seen = time.monotonic()
             ctx = mp.get_context("spawn")
             job.events, job.cancel = ctx.Queue(), ctx.Event()
+            job.pace = Pace(ctx, paused=spec.paused, rate=spec.pace)
             job.process = ctx.Process(
                 target=trainer.run,
-                args=(spec, str(job.path), job.events, job.cancel, os.getpid()),
+                args=(spec, str(job.path), job.events, job.cancel, os.getpid(), job.pace),
                 name=f"steepest-train-{job.id}",
                 daemon=True,
             )
@@ -183,8 +187,24 @@ class TrainingManager:
                 job.cancel_requested = time.monotonic()
                 job.state, job.message = "cancelling", reason
                 job.cancel.set()
+                job.pace.wake()  # a paused process hears it now, not at its next poll
                 self._publish(job, {"type": "status", "message": f"cancelling: {reason}"})
             return True
+
+    def control(self, action: str | None, rate: float | None = None, *,
+                set_rate: bool = False) -> dict:
+        """Pause, play or step the running job (:mod:`.pace`), or change its rate; 409 when
+        no job runs.  The page hears it as a ``pace`` event."""
+        with self._cond:
+            job = self._job
+            if job is None or not job.active or job.cancel_requested is not None:
+                raise ApiError("no training job is running; start one first", status=409)
+            try:
+                job.pace.apply(action, rate, set_rate=set_rate)
+            except TimeoutError as exc:
+                raise ApiError(f"{exc}; try again, or cancel the job", status=503) from None
+            self._publish(job, {"type": "pace", "action": action, **job.pace.state()})
+            return job.pace.state()
 
     def touch(self) -> None:
         """Someone is looking: postpone the idle timeout."""
@@ -324,7 +344,8 @@ class TrainingManager:
         with self._cond:
             kind = msg.get("type")
             if kind == "epoch":
-                job.history.append({k: v for k, v in msg.items() if k not in ("layers", "type")})
+                job.history.append({k: v for k, v in msg.items()
+                                    if k not in ("layers", "gallery", "paused", "type")})
             if "layers" in msg:  # only the latest weight images are worth keeping for replay
                 self._log = [{k: v for k, v in e.items() if k != "layers"} if "layers" in e
                              else e for e in self._log]
@@ -334,7 +355,8 @@ class TrainingManager:
                     msg = {**msg, "message": f"{job.message} ({msg.get('message', 'stopped')})"}
                 job.message = msg.get("message", kind)
                 job.final = msg
-            elif job.state == "starting" and kind in ("status", "weights", "progress", "epoch"):
+            elif job.state == "starting" and kind in ("status", "weights", "progress", "frame",
+                                                      "epoch"):
                 job.state = "running"
             self._publish(job, msg)
         return kind in FINAL

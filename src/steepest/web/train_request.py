@@ -20,11 +20,13 @@ from ..optimizers import OPTIMIZERS
 from ..schedules import SCHEDULES
 from ..training import TrainConfig
 from . import validate as v
+from .pace import MAX_RATE, MIN_RATE
 from .trainer import JobSpec
 
 #: Fields ``POST /api/train`` accepts; anything else is refused.
 TRAIN_FIELDS = ("hidden", "activation", "init", "learning_rate", "batch_size", "epochs",
-                "seed", "optimizer", "schedule", "l2", "dropout", "train_limit")
+                "seed", "optimizer", "schedule", "l2", "dropout", "train_limit", "pace",
+                "paused")
 
 #: Passes over the training images one job may make.
 MAX_EPOCHS = 100
@@ -99,4 +101,14 @@ def spec_from_json(body: dict, max_units: int) -> JobSpec:
     )
     limit = body.get("train_limit")
     train_limit = None if limit is None else v.integer(limit, "train_limit", 10, 60000)
-    return JobSpec(config, train_limit, max_units)
+    return JobSpec(config, train_limit, max_units, pace=rate(body.get("pace")),
+                   paused=v.boolean(body.get("paused", False), "paused"))
+
+
+def rate(value) -> float | None:
+    """``pace``: mini-batches per second, or null for full speed (see :mod:`.pace`).
+
+    >>> rate(None), rate(50)
+    (None, 50.0)
+    """
+    return None if value is None else v.number(value, "pace", MIN_RATE, MAX_RATE)

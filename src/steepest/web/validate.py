@@ -147,6 +147,19 @@ def number(value: Any, name: str, lo: float, hi: float, *, lo_open: bool = False
     return value
 
 
+def boolean(value: Any, name: str) -> bool:
+    """``true`` or ``false``: not ``"true"``, ``1`` or ``null``.
+
+    >>> boolean("false", "paused")
+    Traceback (most recent call last):
+    ...
+    steepest.web.validate.ApiError: paused must be true or false, got "false" (a string)
+    """
+    if not isinstance(value, bool):
+        raise ApiError(f"{name} must be true or false, got {_kind(value)}")
+    return value
+
+
 def numbers(value: Any, name: str, length: int, lo: float, hi: float) -> list[float]:
     """A JSON list of exactly ``length`` finite numbers, each in ``[lo, hi]``."""
     if not isinstance(value, list) or len(value) != length:

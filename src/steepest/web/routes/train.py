@@ -7,6 +7,7 @@ One job at a time runs, in its own process (:mod:`steepest.web.trainer`, managed
 GET      /api/train              the training job's state and history
 POST     /api/train              start a job (409 while one runs)
 POST     /api/train/cancel       cancel it
+POST     /api/train/control      pause, play or step it; set its pace
 GET      /api/train/events       the job's events, as server-sent events
 =======  ======================  ===============================================
 """
@@ -19,7 +20,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from .. import validate as v
 from ..lab import MAX_STREAMS, MAX_UNITS, current, json_body
-from ..train_request import spec_from_json
+from ..pace import ACTIONS
+from ..train_request import rate, spec_from_json
 
 bp = Blueprint("train", __name__)
 
@@ -46,6 +48,19 @@ def train_cancel():
     cancelled = current().manager.cancel()
     return jsonify({"cancelled": cancelled, "message": "cancelling the training job"
                     if cancelled else "no training job is running"})
+
+
+@bp.post("/api/train/control")
+def train_control():
+    """``{"action": "pause" | "play" | "step_batch" | "step_epoch", "pace": 50}``, either or
+    both: ``pace`` is mini-batches per second, null for full speed."""
+    body = json_body()
+    v.reject_unknown(body, ("action", "pace"))
+    if not body:
+        raise v.ApiError(f"send an action ({', '.join(ACTIONS)}) or a pace")
+    action = v.choice(body["action"], "action", ACTIONS) if "action" in body else None
+    pace = rate(body.get("pace"))
+    return jsonify(current().manager.control(action, pace, set_rate="pace" in body))
 
 
 @bp.get("/api/train/events")

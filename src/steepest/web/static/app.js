@@ -10,7 +10,8 @@
 // (draw, inside, train, descent, perceptron, mistakes) and a few they share:
 // api (the requests and their errors), page (elements, errors, numbers),
 // state, tabs, model (the header), pad (the drawing canvas), pictures,
-// charts, events (the event stream), contour, train-form, train-progress.
+// charts, events (the event stream), contour, train-form, train-progress,
+// train-pace.
 
 import { api } from "./js/api.js";
 import { clearPad, loadPixels } from "./js/draw.js";

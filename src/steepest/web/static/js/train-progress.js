@@ -2,8 +2,8 @@
 // epoch of the job followed (state.curve), and the first hidden layer's
 // weight images as training changes them.
 
-import { lineChart } from "./charts.js";
-import { $, fmt } from "./page.js";
+import { lineChart, zoomRange } from "./charts.js";
+import { $ } from "./page.js";
 import { drawWeights } from "./pictures.js";
 import { state } from "./state.js";
 
@@ -14,14 +14,22 @@ export function resetCurve(job, epochs) {
 
 export function drawCurves() {
   const c = state.curve || { epochs: [], loss: [], acc: [], total: 1 };
+  // Both y axes zoom to the data: 89 -> 93 % fills the chart instead of a flat line near the top.
+  const loss = zoomRange(c.loss, { floor: 0, minSpan: 0.01 });
   lineChart($("chart-loss"), c.epochs, c.loss, {
-    xMax: c.total, yMin: 0, empty: "no epochs yet", yFormat: (y) => fmt(y, 3),
+    ...loss, xMax: c.total, empty: "no epochs yet", xTitle: "epoch", yTitle: "loss",
+    yFormat: (y) => y.toFixed(decimals(loss.yStep)),
   });
-  lineChart($("chart-acc"), c.epochs, c.acc, {
-    xMax: c.total, yMin: 0, yMax: 1, color: "#2166ac", empty: "no epochs yet",
-    yFormat: (y) => `${Math.round(100 * y)}%`,
+  const pct = c.acc.map((a) => (a === null ? null : 100 * a));
+  const acc = zoomRange(pct, { floor: 0, ceil: 100, minSpan: 1 });
+  lineChart($("chart-acc"), c.epochs, pct, {
+    ...acc, xMax: c.total, color: "#2166ac", empty: "no epochs yet",
+    xTitle: "epoch", yTitle: "accuracy (%)", yFormat: (y) => y.toFixed(decimals(acc.yStep)),
   });
 }
+
+// Decimals that show a tick step exactly: 0.05 -> 2, 2 -> 0.
+const decimals = (step) => Math.max(0, Math.ceil(-Math.log10(step || 1) - 1e-9));
 
 // One epoch's record (an "epoch" event, or a finished job's history): a point on each curve.
 export function addEpoch(ev) {
@@ -33,15 +41,37 @@ export function addEpoch(ev) {
   drawCurves();
 }
 
-export function showTrainWeights(layers, label) {
+// The first layer's weights a job started from (its "weights" event), and the last
+// weights shown: with "Show what training changed" ticked, the images are W - W_start.
+let start = null; // {job, weights}
+let last = null; // showTrainWeights' arguments, to redraw when the box is ticked
+
+export function rememberStart(job, layers) {
+  start = layers[0] ? { job, weights: layers[0].weights } : null;
+}
+
+// The first hidden layer's weight images (of job `job`, if they are a job's); at a slow
+// pace this runs several times a second, so the canvases are redrawn in place.
+export function showTrainWeights(layers, label, job) {
+  last = [layers, label, job];
   const strip = $("train-weights");
-  strip.innerHTML = "";
-  for (const layer of layers.slice(0, 1)) { // the first hidden layer: 28x28 images
-    layer.weights.forEach((w, k) => {
+  const layer = layers[0]; // the first hidden layer: 28x28 images
+  const known = job !== undefined && start !== null && start.job === job
+    && start.weights.length === (layer ? layer.weights.length : -1);
+  $("train-weights-change").disabled = !known;
+  const base = known && $("train-weights-change").checked ? start.weights : null;
+  strip.dataset.showing = base ? "change" : "weights";
+  $("train-weights-epoch").textContent = base ? label.replace(/\)$/, ": change since the start)") : label;
+  if (!layer) { strip.innerHTML = ""; strip.dataset.key = ""; return; }
+  const key = `${layer.shown.length} of ${layer.units}`;
+  let canvases = strip.querySelectorAll("canvas");
+  if (strip.dataset.key !== key) {
+    strip.dataset.key = key;
+    strip.innerHTML = "";
+    layer.weights.forEach((_, k) => {
       const c = document.createElement("canvas");
       c.className = "pixelated wimg";
       c.setAttribute("aria-label", `weights of hidden unit ${layer.shown[k] + 1}`);
-      drawWeights(c, w, layer.image_shape);
       strip.appendChild(c);
     });
     if (layer.shown.length < layer.units) {
@@ -50,6 +80,10 @@ export function showTrainWeights(layers, label) {
       more.textContent = `(first ${layer.shown.length} of ${layer.units} units)`;
       strip.appendChild(more);
     }
+    canvases = strip.querySelectorAll("canvas");
   }
-  $("train-weights-epoch").textContent = label;
+  layer.weights.forEach((w, k) => drawWeights(
+    canvases[k], base ? w.map((x, i) => x - base[k][i]) : w, layer.image_shape));
 }
+
+$("train-weights-change").addEventListener("change", () => { if (last) showTrainWeights(...last); });

@@ -9,7 +9,12 @@ import { onTrainingRunning, refreshModel } from "./model.js";
 import { $, fmt, showError } from "./page.js";
 import { state } from "./state.js";
 import { setTraining, showJobConfig, showTrainError, trainBody } from "./train-form.js";
-import { addEpoch, drawCurves, resetCurve, showTrainWeights } from "./train-progress.js";
+import {
+  bringProgressIntoView, enableControls, paceBody, showGallery, showPace, showPredictions,
+} from "./train-pace.js";
+import {
+  addEpoch, drawCurves, rememberStart, resetCurve, showTrainWeights,
+} from "./train-progress.js";
 import { jobEndText, showServedModel } from "./train-served.js";
 
 function followTraining() {
@@ -22,11 +27,33 @@ function followTraining() {
     refreshModel().then(showServedModel); // the tab shows the model the job left in service
   };
   state.events = followEvents("/api/train/events", {
-    started: (ev) => { resetCurve(ev.job, ev.job_summary.config.epochs); status.textContent = ev.message; },
+    started: (ev) => {
+      resetCurve(ev.job, ev.job_summary.config.epochs);
+      status.textContent = ev.message;
+      showPace(ev.job_summary.pace);
+    },
     status: (ev) => { status.textContent = ev.message; },
+    gallery: showGallery,
+    pace: showPace,
     // The server keeps only the latest weight images for replay: a page that joins a
     // running job gets the first "weights" event without them (the last epoch's follow).
-    weights: (ev) => { if (ev.layers) showTrainWeights(ev.layers, "(initial, random)"); },
+    weights: (ev) => {
+      if (ev.layers) {
+        rememberStart(ev.job, ev.layers);
+        showTrainWeights(ev.layers, "(initial, random)", ev.job);
+      }
+      showPredictions(ev.gallery, "Before training");
+      if (ev.paused) status.textContent = "Paused before the first batch: press Step or Play.";
+    },
+    // A look between two epochs: at a slow pace, and wherever the job waits, paused.
+    frame: (ev) => {
+      $("train-progress").value = ev.batch / ev.batches;
+      status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`
+        + (ev.paused ? " (paused)" : "");
+      const when = `epoch ${ev.epoch}, batch ${ev.batch} of ${ev.batches}`;
+      if (ev.layers) showTrainWeights(ev.layers, `(${when})`, ev.job);
+      showPredictions(ev.gallery, `In ${when}`);
+    },
     progress: (ev) => {
       $("train-progress").value = ev.batch / ev.batches;
       status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`;
@@ -36,7 +63,9 @@ function followTraining() {
       $("train-progress").value = 1;
       status.textContent = `Epoch ${ev.epoch} of ${ev.epochs}: training loss ${fmt(ev.train_loss, 4)}, `
         + `test accuracy ${(100 * ev.test_accuracy).toFixed(2)}%`;
-      if (ev.layers) showTrainWeights(ev.layers, `(after epoch ${ev.epoch})`);
+      if (ev.layers) showTrainWeights(ev.layers, `(after epoch ${ev.epoch})`, ev.job);
+      showPredictions(ev.gallery, `After epoch ${ev.epoch}`);
+      if (ev.paused && ev.epoch < ev.epochs) status.textContent += " (paused)";
       if (!state.model) refreshModel();
     },
     done: (ev) => finish(ev, jobEndText(ev)),
@@ -45,23 +74,27 @@ function followTraining() {
   }, stopFollowing);
   setTraining(true);
   showServedModel(); // says which model serves while the job runs
+  enableControls(true);
 }
 
 function stopFollowing() {
   if (state.events) state.events.close();
   state.events = null;
   setTraining(false);
+  enableControls(false);
 }
 
 async function startTraining(e) {
   e.preventDefault();
   showTrainError(null);
   try {
-    const job = await api("/api/train", { method: "POST", body: trainBody() });
+    const job = await api("/api/train", { method: "POST", body: { ...trainBody(), ...paceBody() } });
     resetCurve(job.id, job.config.epochs);
     $("train-status").textContent = "Training started.";
     $("train-status").dataset.state = "running";
     followTraining();
+    showPace(job.pace);
+    bringProgressIntoView();
   } catch (err) {
     showTrainError(err);
     $("train-status").textContent = `Not started: ${err.message}`;
@@ -86,6 +119,7 @@ export async function restoreTraining() {
     const s = await api("/api/train");
     if (s.job && s.running) {
       showJobConfig(s.job);
+      showPace(s.job.pace);
       resetCurve(s.job.id, s.job.config.epochs);
       for (const h of s.job.history) addEpoch({ ...h, job: s.job.id });
       $("train-status").textContent = "A training job is running.";
