@@ -240,9 +240,23 @@ def test_the_train_tab_follows_a_switch_in_the_header(browser, two_models, viewp
         expect(page.locator("#chart-acc")).to_have_attribute("data-points", "1")
         expect(label).to_have_text("(model v1, in service, after epoch 1)")
         expect(page.locator("#train-model")).to_contain_text("Model v1 is in service")
+        shows_the_gallery_of(page, two_models, 1)
         page.select_option("#model-select", "2")
         expect(label).to_have_text("(model v2, in service, after epoch 2)")
         expect(page.locator("#chart-loss")).to_have_attribute("data-points", "2")
+        shows_the_gallery_of(page, two_models, 2)
+
+
+def shows_the_gallery_of(page, url: str, version: int) -> None:
+    """The ten gallery digits carry model v``version``'s answers, and say whose they are."""
+    expect(page.locator("#train-gallery-when")).to_contain_text(f"Model v{version}:")
+    answer = page.request.get(url + "api/gallery").json()
+    assert answer["model_version"] == version
+    said = page.locator("#train-gallery li").evaluate_all("els => els.map(e => e.dataset.digit)")
+    assert said == [str(p["digit"]) for p in answer["predictions"]]
+    right = sum(p["digit"] == y for p, y in zip(answer["predictions"], answer["labels"]))
+    expect(page.locator("#train-gallery-when")).to_have_text(
+        f"Model v{version}: {right} of 10 right")
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

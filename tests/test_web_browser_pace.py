@@ -147,7 +147,10 @@ def step_pause_and_play(page: Page) -> None:
     page.click("#train-pause")
     expect(status).to_have_attribute("data-state", "done", timeout=90_000)
     expect(page.locator("#train-pause")).to_be_disabled()
-    expect(page.locator("#train-gallery-when")).to_contain_text("After epoch 3")
+    # the job's network is now the model in service: the gallery says so, with its answers
+    expect(page.locator("#train-gallery-when")).to_contain_text(re.compile(r"^Model v\d+:"))
+    served = page.locator("#model-status").get_attribute("data-version")
+    assert page.locator("#train-gallery-when").text_content().startswith(f"Model v{served}:")
 
 
 def test_the_weight_images_can_show_what_training_changed(page):

@@ -176,3 +176,33 @@ def test_without_a_model_the_list_is_empty(tmp_path):
         assert client.post("/api/models/select", json={"id": 1}).status_code == 404
     finally:
         app.extensions["steepest_lab"].close()
+
+
+# ---------------------------------------------------------------------------
+# the Train tab's gallery, answered by the model in service
+
+
+def test_the_gallery_carries_the_served_models_answers_and_follows_a_switch(
+        client, app, lab_style_model, mnist_data):
+    from steepest.modelfile import load_model
+
+    _, (x_test, y_test) = mnist_data
+    first = client.get("/api/gallery").get_json()
+    assert first["labels"] == list(range(10)) and first["model_version"] == 1
+    assert first["images"][3] == x_test[first["indices"][3]].reshape(-1).tolist()
+    served(app).add(lab_style_model)
+    second = client.get("/api/gallery").get_json()
+    assert second["model_version"] == 2
+    net, _ = load_model(lab_style_model)
+    probs = net.predict_proba(x_test[second["indices"]])  # (10, 10)
+    assert [p["digit"] for p in second["predictions"]] == probs.argmax(1).tolist()
+    assert [p["confidence"] for p in second["predictions"]] == pytest.approx(probs.max(1), abs=1e-4)
+
+
+def test_without_a_model_the_gallery_is_a_503(tmp_path):
+    app = create_app(None, train_if_missing=False, work_dir=tmp_path)
+    try:
+        answer = app.test_client().get("/api/gallery")
+        assert answer.status_code == 503 and "no model yet" in answer.get_json()["error"]
+    finally:
+        app.extensions["steepest_lab"].close()

@@ -21,6 +21,7 @@ POST      /api/predict                a drawing -> digit, probabilities, 28x28 i
 POST      /api/inside                 one input, layer by layer: the most active units
 GET       /api/digits/<i>             MNIST test digit ``i``
 GET       /api/mistakes               test digits the model gets wrong
+GET       /api/gallery                the Train tab's ten test digits and the model's answers
 GET       /api/train                  the training job's state and history
 POST      /api/train                  start a job (409 while one runs)
 POST      /api/train/cancel           cancel it

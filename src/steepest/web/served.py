@@ -33,6 +33,7 @@ from ..modelfile import load_model
 from ..network import Network
 from ..preprocess import to_mnist
 from . import provenance, views
+from .gallery import Gallery
 from .validate import ApiError, require_ink
 
 N_PIXELS = 784  # 28 x 28: the page feeds MNIST-style images
@@ -236,6 +237,13 @@ class ServedModel:
             **views.describe(snap.net),
             "layers": views.layer_views(snap.net, max_units),
         }
+
+    def gallery(self) -> dict:
+        """The Train tab's ten test digits (:mod:`.gallery`), and the served model's answers."""
+        snap = self.current()
+        gallery = Gallery.of(*self._test_set())
+        return {**gallery.to_json(), "predictions": gallery.predict(snap.net),
+                "model_version": snap.version}
 
     def test_digit(self, index: int) -> dict:
         """Test image ``index`` as 784 gray levels 0-255 (ink bright), with its label."""

@@ -4,6 +4,8 @@
 GET      /api/digits/<i>     MNIST test digit ``i``, with the model's answer
 GET      /api/mistakes       test digits the model gets wrong (``limit``,
                              ``offset``)
+GET      /api/gallery        the Train tab's ten test digits, and the model's
+                             answers
 =======  ==================  ==================================================
 """
 
@@ -27,3 +29,9 @@ def mistakes():
     """A page of the test digits the model gets wrong, most confident first."""
     limit = query_int("limit", 24, 1, 200)
     return jsonify(current().served.mistakes(limit, query_int("offset", 0, 0, 100_000)))
+
+
+@bp.get("/api/gallery")
+def gallery():
+    """The first test digit of each class, and what the model in service says of each."""
+    return jsonify(current().served.gallery())

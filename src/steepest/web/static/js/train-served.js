@@ -1,13 +1,15 @@
 // The Train tab's view of the model in service: when no job is being followed,
 // the curves are the served model's own training history (GET /api/model's
 // "history", stored in its file) and the weight images its first layer's, both
-// labelled with its name; after a switch in the header they follow it.  While
+// labelled with its name, and what it says of the ten gallery digits; after a
+// switch in the header they follow it.  While
 // a job runs, the tab shows the job, and #train-model says which model serves.
 
 import { api } from "./api.js";
 import { modelName, onModelChange } from "./model.js";
 import { $ } from "./page.js";
 import { state } from "./state.js";
+import { showGallery, showPredictions } from "./train-pace.js";
 import { addEpoch, resetCurve, showTrainWeights } from "./train-progress.js";
 
 // "Model v3 is in service: trained in the lab, 5 epochs."
@@ -47,12 +49,27 @@ export async function showServedModel() {
   }
   if (state.events || net.model_version !== state.modelVersion) return; // a job or a switch came first
   const after = history.length ? `, after epoch ${history[history.length - 1].epoch}` : "";
+  showServedGallery();
   if (net.layers.length > 1) {
     showTrainWeights(net.layers, `(${modelName(net.model_version)}, in service${after})`);
   } else {
     $("train-weights").replaceChildren();
     $("train-weights-epoch").textContent = `(${modelName(net.model_version)} has no hidden layer)`;
   }
+}
+
+// The gallery's ten test digits with the served model's answers (GET /api/gallery).
+async function showServedGallery() {
+  let g;
+  try {
+    g = await api("/api/gallery");
+  } catch (err) {
+    $("train-gallery-when").textContent = `(cannot be shown: ${err.message})`;
+    return;
+  }
+  if (state.events || g.model_version !== state.modelVersion) return; // a job or a switch came first
+  showGallery(g);
+  showPredictions(g.predictions, modelName(g.model_version)[0].toUpperCase() + modelName(g.model_version).slice(1));
 }
 
 // What the Progress card says when a job ends: which model it left in service
