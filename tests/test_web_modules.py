@@ -64,3 +64,11 @@ def test_the_modules_import_each_other_without_a_cycle():
 def test_every_module_begins_by_saying_what_it_owns():
     silent = [f.name for f in modules() if not f.read_text().lstrip().startswith("//")]
     assert silent == []
+
+
+def test_the_page_entry_point_names_every_module():
+    """``app.js``'s header is the map of the front end: every module of js/ is on it."""
+    header = (STATIC / "app.js").read_text().split("\nimport ")[0]
+    named = set(re.findall(r"[a-z][a-z-]*", header))
+    unnamed = [f.stem for f in sorted((STATIC / "js").glob("*.js")) if f.stem not in named]
+    assert unnamed == []
