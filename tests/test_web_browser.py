@@ -146,6 +146,18 @@ def test_the_header_shows_the_models_test_accuracy(page, lab):
     assert "null" not in status.text_content()
 
 
+def test_a_validated_models_curve_is_its_validation_accuracy_named_so(page, lab):
+    """--validation scores the validation set each epoch (the test set once): the Train tab
+    draws those scores, and its caption says they are validation accuracies."""
+    _, info = load_model(lab["model"])
+    assert [h["val_accuracy"] is not None for h in info["history"]] == [True, True]
+    use_tab(page, "train")
+    expect(page.locator("#chart-acc")).to_have_attribute("data-points", "2")
+    expect(page.locator("#chart-acc-caption")).to_have_text("Validation accuracy per epoch")
+    low = float(page.locator("#chart-acc").get_attribute("data-y-min"))
+    assert low <= 100 * min(h["val_accuracy"] for h in info["history"])
+
+
 def test_mnist_digits_on_the_canvas_get_the_cli_prediction(page, lab, mnist_data):
     """Real test digits, loaded onto the canvas by the page itself, vs ``steepest predict``."""
     from click.testing import CliRunner

@@ -156,6 +156,7 @@ def test_each_model_serves_its_own_training_history(client, start_model):
     _, info = load_model(start_model)
     start = client.get("/api/model").get_json()["model"]
     assert start["history"] == [{k: h[k] for k in ("epoch", "train_loss", "test_accuracy")}
+                                | {"val_accuracy": h.get("val_accuracy")}
                                 for h in info["history"]]
     assert start["cancelled_at"] is None
     trained = run_job(client, epochs=3)["model"]

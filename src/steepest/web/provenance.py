@@ -32,15 +32,20 @@ def _number(value) -> float | None:
 
 
 def training_history(info: dict) -> list[dict]:
-    """The model's epochs as the Train tab draws them: ``epoch``, ``train_loss``, ``test_accuracy``.
+    """The model's epochs as the Train tab draws them.
+
+    Each record has ``epoch``, ``train_loss``, ``test_accuracy`` and
+    ``val_accuracy`` (a run with ``--validation`` scores the validation set
+    each epoch and the test set once, at the end); a value that is missing,
+    not a number or not in [0, 1] is ``None``.
 
     >>> first, second = training_history({"history": [
     ...     {"epoch": 1, "train_loss": 0.5, "test_accuracy": 0.9}, "junk",
-    ...     {"epoch": 2, "train_loss": float("nan")}]})
+    ...     {"epoch": 2, "train_loss": float("nan"), "val_accuracy": 0.8}]})
     >>> first
-    {'epoch': 1, 'train_loss': 0.5, 'test_accuracy': 0.9}
+    {'epoch': 1, 'train_loss': 0.5, 'test_accuracy': 0.9, 'val_accuracy': None}
     >>> second
-    {'epoch': 2, 'train_loss': None, 'test_accuracy': None}
+    {'epoch': 2, 'train_loss': None, 'test_accuracy': None, 'val_accuracy': 0.8}
     >>> training_history({"history": "junk"})
     []
     """
@@ -52,13 +57,19 @@ def training_history(info: dict) -> list[dict]:
         if not isinstance(record, dict):
             continue
         epoch = record.get("epoch")
-        accuracy = _number(record.get("test_accuracy"))
         records.append({
             "epoch": epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else k + 1,
             "train_loss": _number(record.get("train_loss")),
-            "test_accuracy": accuracy if accuracy is not None and 0 <= accuracy <= 1 else None,
+            "test_accuracy": _fraction(record.get("test_accuracy")),
+            "val_accuracy": _fraction(record.get("val_accuracy")),
         })
     return records
+
+
+def _fraction(value) -> float | None:
+    """``value`` if it is a number in [0, 1], else ``None``."""
+    number = _number(value)
+    return number if number is not None and 0 <= number <= 1 else None
 
 
 def cancelled_at(info: dict) -> dict | None:

@@ -20,6 +20,9 @@ export function drawCurves() {
     ...loss, xMax: c.total, empty: "no epochs yet", xTitle: "epoch", yTitle: "loss",
     yFormat: (y) => y.toFixed(decimals(loss.yStep)),
   });
+  const of = c.accOf || "Test";
+  $("chart-acc-caption").textContent = `${of} accuracy per epoch`;
+  $("chart-acc").setAttribute("aria-label", `${of} accuracy per epoch`);
   const pct = c.acc.map((a) => (a === null ? null : 100 * a));
   const acc = zoomRange(pct, { floor: 0, ceil: 100, minSpan: 1 });
   lineChart($("chart-acc"), c.epochs, pct, {
@@ -36,7 +39,11 @@ export function addEpoch(ev) {
   if (!state.curve || state.curve.job !== ev.job) resetCurve(ev.job, ev.epochs);
   const c = state.curve;
   if (c.epochs.includes(ev.epoch)) return;
-  c.epochs.push(ev.epoch); c.loss.push(ev.train_loss); c.acc.push(ev.test_accuracy);
+  // A run with a validation set (steepest train --validation) scores it each epoch and
+  // the test set only once, at the end: its curve is the validation accuracy, named so.
+  const scored = ev.test_accuracy ?? null, checked = ev.val_accuracy ?? null;
+  if (scored === null && checked !== null) c.accOf = "Validation";
+  c.epochs.push(ev.epoch); c.loss.push(ev.train_loss); c.acc.push(scored ?? checked);
   c.total = ev.epochs;
   drawCurves();
 }
