@@ -332,7 +332,10 @@ def test_bad_requests_show_the_servers_message(console_page, lab):
     tab(page, "train")
     page.fill("#t-hidden", "15,x")
     page.click("#train-start")
-    expect(page.locator("#train-error")).to_contain_text("hidden must be comma-separated integers")
+    expect(page.locator("#train-error")).to_contain_text(
+        "Hidden layer sizes must be comma-separated integers")  # the field's label, not its key
+    expect(page.locator("#train-error")).to_have_attribute(
+        "data-detail", re.compile(r"^hidden must be comma-separated integers"))
     tab(page, "descent")
     expect(page.locator("#d-cost")).to_contain_text("step 0")
     page.fill("#d-lr", "0")
@@ -503,13 +506,29 @@ def test_train_form_errors_show_where_the_user_looks(console_page):
     page.fill("#t-epochs", "1000")
     page.click("#train-start")
     error = page.locator("#train-error")
-    expect(error).to_contain_text("epochs must be between 1 and 100")
+    expect(error).to_contain_text("Epochs must be between 1 and 100")
     box = error.bounding_box()
     assert 0 <= box["y"] and box["y"] + box["height"] <= 800, box  # in sight at 1280x800
     expect(page.locator("#t-epochs")).to_have_attribute("aria-invalid", "true")
     status = page.locator("#train-status")
     expect(status).to_have_attribute("data-state", "refused")
-    expect(status).to_contain_text("Not started: epochs must be between")
+    expect(status).to_contain_text("Not started: Epochs must be between")
+
+
+def test_an_empty_train_field_is_named_by_its_label_in_plain_words(console_page):
+    """The server says "learning_rate must be a number, got null"; the learner reads the
+    box's own label and what is wrong with it, and the server's words stay in data-detail."""
+    page, console = console_page
+    console.allow_http(400, "/api/train")
+    tab(page, "train")
+    page.fill("#t-lr", "")
+    page.click("#train-start")
+    error = page.locator("#train-error")
+    expect(error).to_have_text("Learning rate λ must be a number: its box is empty.")
+    expect(error).to_have_attribute("data-detail", "learning_rate must be a number, got null")
+    expect(page.locator("#t-lr")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#train-status")).to_have_text(
+        "Not started: Learning rate λ must be a number: its box is empty.")
 
 
 def test_every_tab_is_reachable_on_a_phone(browser, lab):

@@ -7,6 +7,7 @@
 // a unit selects it (Tab into the units, then the arrow keys move).
 
 import { api } from "./api.js";
+import { plainWords, say } from "./messages.js";
 import { loadPixels, onPrediction } from "./draw.js";
 import { onModelChange } from "./model.js";
 import { $, fmt, pct } from "./page.js";
@@ -31,13 +32,13 @@ export async function renderInside() {
   const pred = state.lastPredict;
   const ticket = ++asked;
   if (pred && pred.model_version !== state.modelVersion) { // draw.js is asking the new model
-    note.textContent = `Asking model v${state.modelVersion} about your drawing…`;
+    say(note, `Asking model v${state.modelVersion} about your drawing…`);
     return;
   }
   if (!pred) {
     view = viewFor = null;
-    note.textContent = "Draw a digit in the Draw tab, or show a test digit here, "
-      + "to see which units it excites.";
+    say(note, "Draw a digit in the Draw tab, or show a test digit here, "
+      + "to see which units it excites.");
     box.replaceChildren();
     box.dataset.state = "empty";
     return;
@@ -49,11 +50,13 @@ export async function renderInside() {
     if (ticket !== asked) return;
     view = answer; input = x; viewFor = pred;
   } catch (err) {
-    if (ticket === asked) note.textContent = `Cannot show the network: ${err.message}`;
+    if (ticket === asked) {
+      say(note, plainWords(err) || "The network cannot be shown for this drawing: draw it again.", err);
+    }
     return;
   }
   // the heading names the model; its description is in the header's picker, once
-  note.textContent = "Activations for your current drawing, most active units first.";
+  say(note, "Activations for your current drawing, most active units first.");
   const hadFocus = box.contains(document.activeElement);
   box.replaceChildren(inputRow(), ...view.layers.map(layerRow));
   box.dataset.state = "drawing";
@@ -261,14 +264,14 @@ $("diagram").addEventListener("keydown", (e) => {
 async function showTestDigit() {
   const text = $("inside-digit").value.trim();
   if (!/^\d+$/.test(text) || Number(text) > 9999) {
-    $("inside-note").textContent = "Test digits are numbered 0 to 9999.";
+    say($("inside-note"), "Test digits are numbered 0 to 9999.");
     return;
   }
   try {
     const d = await api(`/api/digits/${text}`);
     loadPixels(d.pixels, `MNIST test digit #${d.index} (its label: ${d.label}), shown from the Inside tab.`);
   } catch (err) {
-    $("inside-note").textContent = `Cannot load test digit ${text}: ${err.message}`;
+    say($("inside-note"), plainWords(err) || `Test digit ${text} cannot be loaded: try another.`, err);
   }
 }
 

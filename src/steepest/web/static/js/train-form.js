@@ -2,7 +2,8 @@
 // a running job was asked (showJobConfig), the Start / Cancel buttons' state,
 // and a refusal shown beside Start with the field it names marked invalid.
 
-import { $, showError } from "./page.js";
+import { plainWords, sayError } from "./messages.js";
+import { $ } from "./page.js";
 
 // POST /api/train's body: the form's fields as they are (the server checks them).
 export function trainBody() {
@@ -54,9 +55,22 @@ export function setTraining(running) {
 export function showTrainError(err) {
   const box = $("train-error");
   for (const el of $("train-form").querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
-  showError(box, err);
-  if (!err) return;
-  const field = $("train-form").elements.namedItem((err.message.match(/^\w+/) || [""])[0]);
+  if (!err) { sayError(box, ""); return ""; }
+  const name = (err.message.match(/^\w+/) || [""])[0];
+  const field = name && $("train-form").elements.namedItem(name);
   if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
+  const text = ("status" in err && plainWords(err)) || inFormWords(err.message, name, field);
+  sayError(box, text, err);
   box.scrollIntoView({ block: "nearest" });
+  return text;
+}
+
+// The server's "learning_rate must be a number, got null" in the form's words:
+// "Learning rate λ must be a number: its box is empty." (the field by its label).
+function inFormWords(message, name, field) {
+  const label = field && field.labels && field.labels[0];
+  const words = label ? label.firstChild.textContent.trim() : null;
+  if (!words) return message;
+  const rest = message.slice(name.length).replace(/, got null$/, ": its box is empty");
+  return `${words}${rest}${/[.!?]$/.test(rest) ? "" : "."}`;
 }

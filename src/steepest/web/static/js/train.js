@@ -96,8 +96,7 @@ async function startTraining(e) {
     showPace(job.pace);
     bringProgressIntoView();
   } catch (err) {
-    showTrainError(err);
-    $("train-status").textContent = `Not started: ${err.message}`;
+    $("train-status").textContent = `Not started: ${showTrainError(err)}`;
     $("train-status").dataset.state = "refused";
     $("train-progress").value = 0;
   }
