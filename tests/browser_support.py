@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,26 @@ class Console:
                        for status, path in self._allowed)
 
         return [f"{text} ({url})" for text, url in self.errors if not allowed(text, url)]
+
+
+@contextlib.contextmanager
+def serving(app):
+    """``app`` (:func:`steepest.web.app.create_app`) served by the lab's own server, as
+    ``steepest serve`` serves it, on a free loopback port, in a thread.
+
+    Yields the page's URL (``http://127.0.0.1:PORT/``); on exit the server stops and
+    the lab closes, ending its training jobs.
+    """
+    from steepest.web.server import make_server
+
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, name="lab-server", daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        app.extensions["steepest_lab"].close()
 
 
 @contextlib.contextmanager

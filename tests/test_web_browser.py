@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -56,6 +55,7 @@ from browser_support import (  # noqa: E402
     chromium,
     draw,
     open_page,
+    serving,
     tab,
     use_tab,
     wait_for_prediction,
@@ -63,7 +63,6 @@ from browser_support import (  # noqa: E402
 from steepest.modelfile import load_model  # noqa: E402
 from steepest.training import TrainConfig  # noqa: E402
 from steepest.web.app import create_app  # noqa: E402
-from steepest.web.server import make_server  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -79,14 +78,8 @@ def lab(tmp_path_factory):
     result = CliRunner().invoke(main, ["train", "--epochs", "2", "--validation", "10000",
                                        "-o", str(model)])
     assert result.exit_code == 0, result.output
-    app = create_app(model, work_dir=directory / "jobs")
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, name="lab-server", daemon=True)
-    thread.start()
-    yield {"url": f"http://127.0.0.1:{server.port}/", "dir": directory, "model": model}
-    server.shutdown()
-    server.server_close()
-    app.extensions["steepest_lab"].close()
+    with serving(create_app(model, work_dir=directory / "jobs")) as url:
+        yield {"url": url, "dir": directory, "model": model}
 
 
 @pytest.fixture(scope="module")
@@ -467,23 +460,16 @@ def test_without_a_model_the_page_shows_training_then_predicts(browser, tmp_path
 
     spec = JobSpec(TrainConfig(epochs=40), train_limit=5000)  # the default run, on less data
     app = create_app(None, startup_spec=spec, work_dir=tmp_path)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with open_page(browser, f"http://127.0.0.1:{server.port}/#train") as (page, _):
-            expect(page.locator("#model-status")).to_contain_text("No model yet")
-            expect(page.locator("#train-status")).to_contain_text("Epoch")
-            expect(page.locator("#model-status")).to_contain_text("Model v1", timeout=90_000)
-            expect(page.locator("#chart-loss")).to_have_attribute("data-points", "40")
-            tab(page, "draw")
-            expect(page.locator("#draw-model")).to_have_text("Asking model v1.")
-            expect(page.locator("#model-select option:checked")).to_contain_text("v1: 784 -> 15")
-            draw(page, [(140, 40), (140, 240)])
-            wait_for_prediction(page)
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.extensions["steepest_lab"].close()
+    with serving(app) as url, open_page(browser, url + "#train") as (page, _):
+        expect(page.locator("#model-status")).to_contain_text("No model yet")
+        expect(page.locator("#train-status")).to_contain_text("Epoch")
+        expect(page.locator("#model-status")).to_contain_text("Model v1", timeout=90_000)
+        expect(page.locator("#chart-loss")).to_have_attribute("data-points", "40")
+        tab(page, "draw")
+        expect(page.locator("#draw-model")).to_have_text("Asking model v1.")
+        expect(page.locator("#model-select option:checked")).to_contain_text("v1: 784 -> 15")
+        draw(page, [(140, 40), (140, 240)])
+        wait_for_prediction(page)
 
 
 def test_a_blank_drawing_asks_for_a_digit(page):

@@ -12,7 +12,6 @@ Chromium, any console error fails the test.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -27,8 +26,8 @@ from test_web_browser import (
     create_app,
     draw,
     expect,
-    make_server,
     open_page,
+    serving,
     tab,
     wait_for_prediction,
 )
@@ -206,44 +205,36 @@ def test_the_start_up_model_is_waited_for_not_asked_ten_times_a_second(browser, 
 
     spec = JobSpec(TrainConfig(epochs=1000), train_limit=2000)  # stopped by the test
     app = create_app(None, startup_spec=spec, work_dir=tmp_path)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.port}/"
-    try:
-        with open_page(browser, url) as (page, console):
-            answers: list[int] = []
-            page.on("response", lambda r: answers.append(r.status)
-                    if r.url.endswith("/api/predict") else None)
-            expect(page.locator("#model-status")).to_contain_text("No model yet")
-            draw(page, [(70, 60), (210, 60), (120, 240)], [(100, 150), (180, 150)])  # a 7
-            confidence = page.locator("#confidence")
-            expect(confidence).to_contain_text("Waiting for the model: the lecture's network is "
-                                               "still training")
-            tab(page, "mistakes")
-            expect(page.locator("#mistakes-summary")).to_contain_text("still training")
-            tab(page, "draw")
-            draw(page, [(60, 200), (220, 200)])  # more ink, still no model
-            expect(page.locator("#model-status")).to_contain_text("No model yet")
-            assert answers == [] and console.errors == []
-            # End the start-up once an epoch is done: its last epoch is served.
-            deadline = time.monotonic() + 90
-            while not page.request.get(url + "api/train").json()["job"]["history"]:
-                assert time.monotonic() < deadline, "no epoch finished in 90 s"
-                time.sleep(0.2)
-            assert page.request.post(url + "api/train/cancel", data={}).ok
-            expect(page.locator("#model-status")).to_contain_text("Model v1", timeout=90_000)
-            wait_for_prediction(page)
-            expect(confidence).to_contain_text("sure · model v1")
-            expect(page.locator("#digit")).to_have_attribute("data-model-version", "1")
-            expect(page.locator("#draw-note")).not_to_contain_text("training")
-            page.wait_for_timeout(300)  # room for a second request, which must not come
-            assert answers == [200], answers
-            print(f"start-up: {len(answers)} request(s) to /api/predict, "
-                  f"{len(console.errors)} console errors")
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.extensions["steepest_lab"].close()
+    with serving(app) as url, open_page(browser, url) as (page, console):
+        answers: list[int] = []
+        page.on("response", lambda r: answers.append(r.status)
+                if r.url.endswith("/api/predict") else None)
+        expect(page.locator("#model-status")).to_contain_text("No model yet")
+        draw(page, [(70, 60), (210, 60), (120, 240)], [(100, 150), (180, 150)])  # a 7
+        confidence = page.locator("#confidence")
+        expect(confidence).to_contain_text("Waiting for the model: the lecture's network is "
+                                           "still training")
+        tab(page, "mistakes")
+        expect(page.locator("#mistakes-summary")).to_contain_text("still training")
+        tab(page, "draw")
+        draw(page, [(60, 200), (220, 200)])  # more ink, still no model
+        expect(page.locator("#model-status")).to_contain_text("No model yet")
+        assert answers == [] and console.errors == []
+        # End the start-up once an epoch is done: its last epoch is served.
+        deadline = time.monotonic() + 90
+        while not page.request.get(url + "api/train").json()["job"]["history"]:
+            assert time.monotonic() < deadline, "no epoch finished in 90 s"
+            time.sleep(0.2)
+        assert page.request.post(url + "api/train/cancel", data={}).ok
+        expect(page.locator("#model-status")).to_contain_text("Model v1", timeout=90_000)
+        wait_for_prediction(page)
+        expect(confidence).to_contain_text("sure · model v1")
+        expect(page.locator("#digit")).to_have_attribute("data-model-version", "1")
+        expect(page.locator("#draw-note")).not_to_contain_text("training")
+        page.wait_for_timeout(300)  # room for a second request, which must not come
+        assert answers == [200], answers
+        print(f"start-up: {len(answers)} request(s) to /api/predict, "
+              f"{len(console.errors)} console errors")
 
 
 # --- The draw pad: a brush that suits the drawing ------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 
 import pytest
 
@@ -28,9 +27,15 @@ if MISSING:  # test_web_browser fails under CI=true before this line is reached
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from browser_support import TABS, open_page, tab, use_tab, wait_for_prediction  # noqa: E402
+from browser_support import (  # noqa: E402
+    TABS,
+    open_page,
+    serving,
+    tab,
+    use_tab,
+    wait_for_prediction,
+)
 from steepest.web.app import create_app  # noqa: E402
-from steepest.web.server import make_server  # noqa: E402
 
 lab, browser = shared.lab, shared.browser  # the same fixtures: the lecture's network, Chromium
 
@@ -330,13 +335,8 @@ def wide_lab(tmp_path_factory):
     directory = tmp_path_factory.mktemp("wide")
     model = directory / "wide.npz"
     save_model(model, Network((784, 40, 30, 10), "relu", init="he", rng=np.random.default_rng(0)))
-    app = create_app(model, work_dir=directory / "jobs")
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, name="wide-lab", daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.port}/"}
-    server.shutdown()
-    server.server_close()
-    app.extensions["steepest_lab"].close()
+    with serving(create_app(model, work_dir=directory / "jobs")) as url:
+        yield {"url": url}
 
 
 def test_a_wide_layer_shows_its_16_most_active_units_and_bars_for_the_rest(browser, wide_lab):

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import re
-import threading
 import time
 import urllib.request
 
@@ -31,10 +30,17 @@ if os.environ.get("CI") != "true":
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from browser_support import TABS, VIEWPORTS, chromium, open_page, tab, use_tab  # noqa: E402
+from browser_support import (  # noqa: E402
+    TABS,
+    VIEWPORTS,
+    chromium,
+    open_page,
+    serving,
+    tab,
+    use_tab,
+)
 from steepest.training import TrainConfig  # noqa: E402
 from steepest.web.app import create_app  # noqa: E402
-from steepest.web.server import make_server  # noqa: E402
 from steepest.web.trainer import JobSpec  # noqa: E402
 
 JOB_TIMEOUT = 120_000  # ms: a job on 2,000 images, on a busy 2-core machine
@@ -54,15 +60,8 @@ def browser():
 @contextlib.contextmanager
 def lab_without_a_model(tmp_path, spec: JobSpec = STARTUP):
     """``steepest serve`` with no model, on a free loopback port: it trains ``spec`` first."""
-    app = create_app(None, startup_spec=spec, work_dir=tmp_path)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, name="lab-server", daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.extensions["steepest_lab"].close()
+    with serving(create_app(None, startup_spec=spec, work_dir=tmp_path)) as url:
+        yield url
 
 
 def header_height(page: Page) -> float:

@@ -10,7 +10,6 @@ reports.  Nothing here times the page: each test waits for what it should see, a
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
@@ -20,9 +19,15 @@ pytest.importorskip("test_web_browser")
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from browser_support import axe_script, axe_violations, chromium, open_page, tab  # noqa: E402
+from browser_support import (  # noqa: E402
+    axe_script,
+    axe_violations,
+    chromium,
+    open_page,
+    serving,
+    tab,
+)
 from steepest.web.app import create_app  # noqa: E402
-from steepest.web.server import make_server  # noqa: E402
 
 #: 2,000 images in mini-batches of 32: 63 mini-batches an epoch.
 BATCHES = 63
@@ -41,14 +46,8 @@ def lab(tmp_path_factory, mnist_data, save_lab_style_model):
     directory = tmp_path_factory.mktemp("pace")
     model = save_lab_style_model(directory / "small.npz", mnist_data, n_train=5000,
                                  hidden=(15,), seed=0)
-    app = create_app(model, work_dir=directory / "jobs")
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, name="pace-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}/"
-    server.shutdown()
-    server.server_close()
-    app.extensions["steepest_lab"].close()
+    with serving(create_app(model, work_dir=directory / "jobs")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
