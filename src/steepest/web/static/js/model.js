@@ -59,10 +59,7 @@ export async function refreshModel() {
   state.model = m;
   state.modelVersion = m.version;
   if (changed || $("model-select").value !== String(m.version)) refreshModelList();
-  if (changed) {
-    state.network = null;
-    changeListeners.forEach((fn) => fn(m));
-  }
+  if (changed) changeListeners.forEach((fn) => fn(m));
   if (info.training.running) trainingRuns();
 }
 

@@ -1,12 +1,11 @@
 // What the page knows, in one object (shown to the curious as window.lab.state).
-// The first six fields are what the tabs share (the model in service, the
+// The first five fields are what the tabs share (the model in service, the
 // drawing and its prediction); each of the others belongs to the one module
 // named beside it.
 
 export const state = {
   model: null,          // GET /api/model's "model", set by model.js
   modelVersion: 0,
-  network: null,        // GET /api/network, for state.modelVersion (fetched by inside.js)
   lastPredict: null,    // POST /api/predict's answer for the current drawing (draw.js)
   hasInk: false,
   drawingId: 0,         // changes on Clear and on loading an image: older answers are dropped
