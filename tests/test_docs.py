@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import html
 import http.server
-import os
 import re
 import subprocess
 import sys
@@ -29,6 +28,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+from requires import require
 
 try:
     import tomllib
@@ -39,24 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-def _missing() -> str:
-    reasons = []
-    for module in ("sphinx", "myst_nb", "pydata_sphinx_theme", "sphinx_click", "numpydoc",
-                   "sphinx_copybutton", "jupyter_cache", "playwright.sync_api"):
-        try:
-            __import__(module)
-        except ImportError:
-            reasons.append(f"{module.split('.')[0]} is not installed (pip install -e '.[test]')")
-    if not os.path.exists("/usr/bin/chromium"):
-        reasons.append("/usr/bin/chromium is missing (apt-get install -y chromium)")
-    return "; ".join(reasons)
-
-
-MISSING = _missing()
-if MISSING:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the docs tests must run under CI=true, but {MISSING}", pytrace=False)
-    pytest.skip(MISSING, allow_module_level=True)
+require({module: "pip install -e '.[test]'"  # skipped without them; under CI=true, failed
+         for module in ("sphinx", "myst_nb", "pydata_sphinx_theme", "sphinx_click", "numpydoc",
+                        "sphinx_copybutton", "jupyter_cache", "playwright")}, chromium=True)
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 

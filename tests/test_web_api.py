@@ -24,13 +24,11 @@ import numpy as np
 import pytest
 
 import steepest
+from requires import WEB, require
 
-try:
-    import flask  # noqa: F401
-except ImportError:  # under CI=true a missing Flask fails these tests instead of skipping them
-    if os.environ.get("CI") == "true":
-        raise
-    pytest.skip('the web lab needs Flask: pip install -e ".[web]"', allow_module_level=True)
+require(WEB)  # the web lab needs Flask: skipped without it; under CI=true, failed
+
+import flask  # noqa: E402
 
 from steepest.modelfile import load_model, save_model  # noqa: E402
 from steepest.preprocess import to_mnist  # noqa: E402

@@ -16,34 +16,16 @@ Without Chromium or playwright these tests skip with the reason; under
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
+from requires import BROWSER, require
+
+require(BROWSER, chromium=True)  # skipped without them; under CI=true, failed
+
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-
-
-def _missing() -> str:
-    reasons = []
-    for module, hint in (("playwright.sync_api", "pip install playwright"),
-                         ("flask", "pip install -e '.[web]'"),
-                         ("axe_playwright_python", "pip install -e '.[test]'")):
-        try:
-            __import__(module)
-        except ImportError:
-            reasons.append(f"{module.split('.')[0]} is not installed ({hint})")
-    if not os.path.exists("/usr/bin/chromium"):
-        reasons.append("/usr/bin/chromium is missing (apt-get install -y chromium)")
-    return "; ".join(reasons)
-
-
-MISSING = _missing()
-if MISSING:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser tests must run under CI=true, but {MISSING}", pytrace=False)
-    pytest.skip(MISSING, allow_module_level=True)
 
 from playwright.sync_api import Page, expect  # noqa: E402
 

@@ -19,26 +19,21 @@ from __future__ import annotations
 
 import http.server
 import json
-import os
 import threading
 import time
 import urllib.request
 
 import pytest
 
-try:
-    from playwright.sync_api import expect
+from requires import BROWSER, require
 
-    from browser_support import CHROMIUM, Console, chromium
-    from steepest.web.app import MAX_STREAMS, create_app
-    from steepest.web.server import make_server
-    MISSING = "" if os.path.exists(CHROMIUM) else f"{CHROMIUM} is missing"
-except ImportError as exc:
-    MISSING = f"{exc.name} is not installed"
-if MISSING:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"the browser tests must run under CI=true, but {MISSING}", pytrace=False)
-    pytest.skip(MISSING, allow_module_level=True)
+require(BROWSER, chromium=True)  # skipped without them; under CI=true, failed
+
+from playwright.sync_api import expect  # noqa: E402
+
+from browser_support import Console, chromium  # noqa: E402
+from steepest.web.app import MAX_STREAMS, create_app  # noqa: E402
+from steepest.web.server import make_server  # noqa: E402
 
 IDLE = 3.0  # seconds a job runs with no page following it
 #: A job that would run for minutes: only the idle timeout (or the test) stops it.

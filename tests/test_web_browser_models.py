@@ -14,19 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import time
 import urllib.request
 
 import pytest
 
-if os.environ.get("CI") != "true":
-    pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    pytest.importorskip("flask", reason="pip install -e '.[web]'")
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium is missing (apt-get install -y chromium)",
-                    allow_module_level=True)
+from requires import BROWSER, require
+
+require(BROWSER, chromium=True)  # skipped without them; under CI=true, failed
 
 from playwright.sync_api import Page, expect  # noqa: E402
 

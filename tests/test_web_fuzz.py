@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-try:
-    import flask  # noqa: F401
-except ImportError:  # under CI=true a missing Flask fails these tests instead of skipping them
-    if os.environ.get("CI") == "true":
-        raise
-    pytest.skip('the web lab needs Flask: pip install -e ".[web]"', allow_module_level=True)
+from requires import WEB, require
+
+require(WEB)  # the web lab needs Flask: skipped without it; under CI=true, failed
 
 from steepest.web.app import MAX_CONTENT_LENGTH, create_app  # noqa: E402
 from steepest.web.train_request import TRAIN_FIELDS  # noqa: E402

@@ -16,12 +16,9 @@ import time
 import numpy as np
 import pytest
 
-try:
-    import flask  # noqa: F401
-except ImportError:  # under CI=true a missing Flask fails these tests instead of skipping them
-    if os.environ.get("CI") == "true":
-        raise
-    pytest.skip('the web lab needs Flask: pip install -e ".[web]"', allow_module_level=True)
+from requires import WEB, require
+
+require(WEB)  # the web lab needs Flask: skipped without it; under CI=true, failed
 
 from steepest.training import TrainConfig  # noqa: E402
 from steepest.web import pace as pace_module  # noqa: E402

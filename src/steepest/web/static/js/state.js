@@ -10,7 +10,7 @@ export const state = {
   hasInk: false,
   drawingId: 0,         // changes on Clear and on loading an image: older answers are dropped
   events: null,         // EventSource following a training job (train.js)
-  curve: null,          // {job, epochs: [], loss: [], acc: []} (train-progress.js)
+  curve: null,          // {job, epochs, loss, acc, total, accOf} (train-progress.js)
   surfaces: {},         // the descent surfaces by name (descent.js)
   path: null,           // the descent path shown (descent.js)
   mistakesVersion: 0,   // the model the mistakes gallery shows (mistakes.js)
