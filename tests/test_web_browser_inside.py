@@ -18,9 +18,14 @@ import json
 import re
 
 import pytest
+
+from requires import BROWSER, require
+
+require(BROWSER, chromium=True)  # skipped without them; under CI=true, failed
+
 from playwright.sync_api import Page, expect  # noqa: E402
 
-import test_web_browser as shared  # skips this module without what the browser tests need
+import test_web_browser as shared  # noqa: E402
 from browser_support import (  # noqa: E402
     TABS,
     open_page,
