@@ -26,6 +26,12 @@ function followTraining() {
     status.dataset.state = ev.type;
     refreshModel().then(showServedModel); // the tab shows the model the job left in service
   };
+  // Where the job is in its epoch ("progress" and "frame" events): the bar and the status line.
+  const showBatch = (ev) => {
+    $("train-progress").value = ev.batch / ev.batches;
+    status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`
+      + (ev.paused ? " (paused)" : "");
+  };
   state.events = followEvents("/api/train/events", {
     started: (ev) => {
       resetCurve(ev.job, ev.job_summary.config.epochs);
@@ -47,17 +53,12 @@ function followTraining() {
     },
     // A look between two epochs: at a slow pace, and wherever the job waits, paused.
     frame: (ev) => {
-      $("train-progress").value = ev.batch / ev.batches;
-      status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`
-        + (ev.paused ? " (paused)" : "");
+      showBatch(ev);
       const when = `epoch ${ev.epoch}, batch ${ev.batch} of ${ev.batches}`;
       if (ev.layers) showTrainWeights(ev.layers, `(${when})`, ev.job);
       showPredictions(ev.gallery, `In ${when}`);
     },
-    progress: (ev) => {
-      $("train-progress").value = ev.batch / ev.batches;
-      status.textContent = `Epoch ${ev.epoch}: batch ${ev.batch} of ${ev.batches}, loss ${fmt(ev.loss, 3)}`;
-    },
+    progress: showBatch,
     epoch: (ev) => {
       addEpoch(ev);
       $("train-progress").value = 1;
