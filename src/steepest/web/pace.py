@@ -1,6 +1,7 @@
 """Play, pause and step a training run, and set its pace: the Train tab's controls.
 
-The lecture's network trains an epoch in about 0.2 s: too fast to watch.  A
+At full speed an epoch of the lecture's network takes a fraction of a second
+(``benchmarks/results/training.md``): too fast to watch.  A
 :class:`Pace` is shared by the server, which sets it when the page asks, and
 the training process, which obeys it between two mini-batches:
 
