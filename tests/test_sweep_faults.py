@@ -188,6 +188,20 @@ def test_a_scheduler_that_is_not_dask_gives_up_within_the_connect_timeout(
     assert elapsed < 3 * TIMEOUT + 45
 
 
+def test_a_closed_port_is_always_cannot_reach_never_no_answer():
+    # Dask's connect retries a refused port until its timeout, which ran out at the same
+    # moment as ours: the message was "no Dask scheduler answered" about 2 times in 3.
+    from steepest.sweep.cluster import check_address, identify
+
+    messages = set()
+    for _ in range(8):
+        address = f"tcp://127.0.0.1:{free_port()}"
+        with pytest.raises(ValueError) as caught:
+            identify(address, 0.5, check_address(address, 0.5))
+        messages.add(str(caught.value).split(" at ")[0])
+    assert messages == {"cannot reach the Dask scheduler"}
+
+
 @pytest.mark.parametrize("scheduler, timeout, exit_code, message", [
     ("tls://127.0.0.1:{port}", 3, 1, "tls:// needs certificates in Dask's settings"),
     ("wss://127.0.0.1:{port}", 3, 1, "wss:// needs certificates in Dask's settings"),

@@ -33,6 +33,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -394,6 +395,16 @@ def identify(address: str, timeout: float, security) -> dict:
         One line, when nothing answers as a Dask scheduler in time.
     """
     from distributed.comm import connect
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    # A plain TCP connection first: a closed port is "cannot reach", whatever the timing.
+    # (Dask's connect retries a refused port until its own timeout, which races ours.)
+    host, port = parse_host_port(parse_address(address)[1])
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                         f"({one_line(exc)})") from None
 
     async def ask() -> dict:
         comm = await connect(address, timeout=timeout,
@@ -409,7 +420,7 @@ def identify(address: str, timeout: float, security) -> dict:
 
     try:
         reply = asyncio.run(bounded())
-    except TimeoutError:  # connected, maybe, but no Dask answer: a web server, a silent port
+    except TimeoutError:  # connected, but no Dask answer: a web server, a silent port
         raise ValueError(f"no Dask scheduler answered at {address} within {timeout:g} s "
                          f"(is it the scheduler's address and port? e.g. tcp://host:8786)"
                          ) from None
