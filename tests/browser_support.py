@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-import threading
 from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from lab_support import running
 from requires import CHROMIUM
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -65,15 +65,10 @@ def serving(app):
     Yields the page's URL (``http://127.0.0.1:PORT/``); on exit the server stops and
     the lab closes, ending its training jobs.
     """
-    from steepest.web.server import make_server
-
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, name="lab-server", daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.port}/"
+        with running(app) as server:
+            yield f"http://127.0.0.1:{server.port}/"
     finally:
-        server.shutdown()
-        server.server_close()
         app.extensions["steepest_lab"].close()
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import steepest
+from lab_support import lab_app, running
 from requires import WEB, require
 
 require(WEB)  # the web lab needs Flask: skipped without it; under CI=true, failed
@@ -35,7 +36,6 @@ from steepest.preprocess import to_mnist  # noqa: E402
 from steepest.training import TrainConfig, fit  # noqa: E402
 from steepest.web.app import STATIC, create_app  # noqa: E402
 from steepest.web.guard import Guard  # noqa: E402
-from steepest.web.server import make_server  # noqa: E402
 from steepest.web.train_request import MAX_PARAMETERS, spec_from_json  # noqa: E402
 from steepest.web.trainer import JobSpec  # noqa: E402
 from steepest.web.validate import ApiError  # noqa: E402
@@ -57,9 +57,8 @@ def model_path(tmp_path_factory, data, save_lab_style_model):
 
 @pytest.fixture
 def app(model_path, tmp_path):
-    app = create_app(model_path, work_dir=tmp_path)
-    yield app
-    app.extensions["steepest_lab"].close()
+    with lab_app(model_path, work_dir=tmp_path) as app:
+        yield app
 
 
 @pytest.fixture
@@ -306,12 +305,9 @@ def test_bad_requests_get_a_json_4xx(client, ink, method, path, body, status, wo
 
 
 def test_body_over_the_size_limit_is_413(model_path, tmp_path):
-    app = create_app(model_path, work_dir=tmp_path, max_content_length=10_000)
-    try:
+    with lab_app(model_path, work_dir=tmp_path, max_content_length=10_000) as app:
         r = app.test_client().post("/api/predict", json={"pixels": [0.5] * 5000})
         assert r.status_code == 413 and "too large" in r.get_json()["error"]
-    finally:
-        app.extensions["steepest_lab"].close()
 
 
 def test_at_most_max_streams_pages_follow_the_events(client):
@@ -340,10 +336,7 @@ def test_wrong_method_keeps_the_allow_header(client):
 @pytest.mark.parametrize("engine", ["auto", "werkzeug"])
 def test_real_server_survives_garbage(app, ink, engine):
     """Over a real socket: malformed HTTP, oversized and malformed bodies, then a good request."""
-    server = make_server(app, "127.0.0.1", 0, engine=engine)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(app, engine=engine) as server:
         import socket
 
         with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
@@ -373,9 +366,6 @@ def test_real_server_survives_garbage(app, ink, engine):
             conn.close()
         status, out = post(json.dumps({"pixels": ink}).encode())
         assert status == 200 and len(out["probabilities"]) == 10
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # ---------------------------------------------------------------------------
@@ -399,8 +389,7 @@ def test_network_view_of_a_big_model_shows_at_most_max_units(data, tmp_path):
     net, _ = fit(TrainConfig(hidden=(40, 30), epochs=1), ((x[:300], y[:300]), (xt[:50], yt[:50])))
     path = tmp_path / "big.npz"
     save_model(path, net)
-    app = create_app(path, work_dir=tmp_path)
-    try:
+    with lab_app(path, work_dir=tmp_path) as app:
         c = app.test_client()
         view = c.get("/api/network?max_units=8").get_json()
         h1, h2, out = view["layers"]
@@ -410,8 +399,6 @@ def test_network_view_of_a_big_model_shows_at_most_max_units(data, tmp_path):
         pixels = digit_image(data, 0).ravel().tolist()
         pred = c.post("/api/predict", json={"pixels": pixels}).get_json()
         assert [len(h) for h in pred["hidden"]] == [40, 30]
-    finally:
-        app.extensions["steepest_lab"].close()
 
 
 def test_mistakes(client, data, model_path):
@@ -563,21 +550,17 @@ def test_cancel(client):
 
 
 def test_a_job_nobody_follows_stops_by_itself(model_path, tmp_path):
-    app = create_app(model_path, work_dir=tmp_path, idle_timeout=0.5)
-    manager = app.extensions["steepest_lab"].manager
-    try:
+    with lab_app(model_path, work_dir=tmp_path, idle_timeout=0.5) as app:
+        manager = app.extensions["steepest_lab"].manager
         assert app.test_client().post("/api/train", json={"epochs": 100}).status_code == 202
         # nobody polls or follows the events now ...
         wait_for(lambda: manager.status()["job"]["state"] == "cancelled", timeout=60)
         assert "no page has followed" in manager.status()["job"]["message"]
-    finally:
-        app.extensions["steepest_lab"].close()
 
 
 def test_without_a_model_it_trains_one_first(tmp_path, ink):
     spec = JobSpec(TrainConfig(epochs=1, batch_size=50), train_limit=1000)
-    app = create_app(None, startup_spec=spec, work_dir=tmp_path)
-    try:
+    with lab_app(None, startup_spec=spec, work_dir=tmp_path) as app:
         c = app.test_client()
         info = c.get("/api/model").get_json()
         assert info["ready"] is False and info["training"]["job"]["startup"] is True
@@ -586,8 +569,6 @@ def test_without_a_model_it_trains_one_first(tmp_path, ink):
         info = c.get("/api/model").get_json()
         assert info["ready"] is True and info["model"]["sizes"] == [784, 15, 10]
         assert c.post("/api/predict", json={"pixels": ink}).status_code == 200
-    finally:
-        app.extensions["steepest_lab"].close()
 
 
 def test_until_the_first_model_is_served_the_model_routes_answer_503(tmp_path, ink):
@@ -630,11 +611,9 @@ def test_closing_the_page_cancels_the_job(model_path, tmp_path):
     """While a page follows the event stream the job runs; once it closes, the job stops."""
     import socket
 
-    app = create_app(model_path, work_dir=tmp_path, idle_timeout=1.0, heartbeat=0.2)
-    manager = app.extensions["steepest_lab"].manager
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with (lab_app(model_path, work_dir=tmp_path, idle_timeout=1.0, heartbeat=0.2) as app,
+          running(app) as server):
+        manager = app.extensions["steepest_lab"].manager
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
         conn.request("POST", "/api/train", body=json.dumps({"epochs": 100}),
                      headers={"Content-Type": "application/json"})
@@ -650,10 +629,6 @@ def test_closing_the_page_cancels_the_job(model_path, tmp_path):
         page.close()  # the page goes away
         wait_for(lambda: manager.status()["job"]["state"] == "cancelled", timeout=60)
         assert "no page has followed" in manager.status()["job"]["message"]
-    finally:
-        server.shutdown()
-        server.server_close()
-        app.extensions["steepest_lab"].close()
 
 
 # ---------------------------------------------------------------------------
@@ -749,11 +724,8 @@ def test_no_answer_may_be_framed(client, model_path, tmp_path):
                client.get("/api/model", headers={"Host": "evil.example"}),  # 403 (Host)
                client.get("/api/nope"), client.delete("/api/model"),  # 404, 405
                client.post("/api/train/cancel", data="{}")]  # 415
-    small = create_app(model_path, work_dir=tmp_path / "small", max_content_length=100)
-    try:
+    with lab_app(model_path, work_dir=tmp_path / "small", max_content_length=100) as small:
         answers.append(small.test_client().post("/api/predict", json={"pixels": [0.5] * 99}))
-    finally:
-        small.extensions["steepest_lab"].close()
     assert [r.status_code for r in answers] == [200] * 5 + [400, 403, 403, 404, 405, 415, 413]
     for r in answers:
         assert r.headers.get("X-Frame-Options") == "DENY", r.status_code
@@ -795,11 +767,8 @@ def request(port: int, method: str, path: str, headers: dict, body: dict | None 
 @pytest.fixture
 def served_lab(app):
     """``app`` behind a real server on a free loopback port: ``(app, port)``."""
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, server.port
-    server.shutdown()
-    server.server_close()
+    with running(app) as server:
+        yield app, server.port
 
 
 def test_dns_rebinding_another_host_name_is_403(served_lab):

@@ -32,8 +32,8 @@ require(BROWSER, chromium=True)  # skipped without them; under CI=true, failed
 from playwright.sync_api import expect  # noqa: E402
 
 from browser_support import Console, chromium  # noqa: E402
-from steepest.web.app import MAX_STREAMS, create_app  # noqa: E402
-from steepest.web.server import make_server  # noqa: E402
+from lab_support import lab_app, running  # noqa: E402
+from steepest.web.app import MAX_STREAMS  # noqa: E402
 
 IDLE = 3.0  # seconds a job runs with no page following it
 #: A job that would run for minutes: only the idle timeout (or the test) stops it.
@@ -47,13 +47,10 @@ def lab(tmp_path_factory, mnist_data, save_lab_style_model):
     directory = tmp_path_factory.mktemp("framing")
     model = save_lab_style_model(directory / "small.npz", mnist_data, n_train=2000,
                                  hidden=(6,), seed=0)
-    app = create_app(model, work_dir=directory / "jobs", idle_timeout=IDLE, heartbeat=0.2)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, name="lab-server", daemon=True).start()
-    yield {"url": f"http://127.0.0.1:{server.port}/", "lab": app.extensions["steepest_lab"]}
-    server.shutdown()
-    server.server_close()
-    app.extensions["steepest_lab"].close()
+    with (lab_app(model, work_dir=directory / "jobs", idle_timeout=IDLE, heartbeat=0.2) as app,
+          running(app) as server):
+        yield {"url": f"http://127.0.0.1:{server.port}/",
+               "lab": app.extensions["steepest_lab"]}
 
 
 def foreign_page(lab_url: str) -> bytes:

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from lab_support import lab_app
 from requires import WEB, require
 
 require(WEB)  # the web lab needs Flask: skipped without it; under CI=true, failed
@@ -23,7 +24,6 @@ require(WEB)  # the web lab needs Flask: skipped without it; under CI=true, fail
 from steepest.training import TrainConfig  # noqa: E402
 from steepest.web import pace as pace_module  # noqa: E402
 from steepest.web import trainer  # noqa: E402
-from steepest.web.app import create_app  # noqa: E402
 from steepest.web.gallery import first_of_each_class  # noqa: E402
 from steepest.web.pace import Pace  # noqa: E402
 from steepest.web.trainer import Cancelled, JobSpec  # noqa: E402
@@ -237,9 +237,8 @@ def test_a_paused_run_still_finishes_its_last_epoch(tmp_path):
 def app(tmp_path, mnist_data, save_lab_style_model):
     model = save_lab_style_model(tmp_path / "m.npz", mnist_data, n_train=2000, hidden=(8,),
                                  seed=0)
-    app = create_app(model, work_dir=tmp_path / "jobs")
-    yield app
-    app.extensions["steepest_lab"].close()
+    with lab_app(model, work_dir=tmp_path / "jobs") as app:
+        yield app
 
 
 def events_until(client, kind: str, after: int = 0) -> list[dict]:
@@ -291,9 +290,8 @@ def test_a_paused_job_does_not_hold_the_lab(tmp_path, mnist_data, save_lab_style
     """Paused, a job still meets the limits of any job: the lab is free again after them."""
     model = save_lab_style_model(tmp_path / "m.npz", mnist_data, n_train=2000, hidden=(8,),
                                  seed=0)
-    app = create_app(model, work_dir=tmp_path / "jobs", **limit)
-    manager = app.extensions["steepest_lab"].manager
-    try:
+    with lab_app(model, work_dir=tmp_path / "jobs", **limit) as app:
+        manager = app.extensions["steepest_lab"].manager
         assert app.test_client().post("/api/train", json={**SMALL, "paused": True}).status_code \
             == 202
         deadline = time.monotonic() + 60
@@ -302,8 +300,6 @@ def test_a_paused_job_does_not_hold_the_lab(tmp_path, mnist_data, save_lab_style
         job = manager.status()["job"]
         assert job["state"] == "cancelled" and reason in job["message"], job
         assert job["epochs_done"] == 0  # it never left its pause
-    finally:
-        app.extensions["steepest_lab"].close()
 
 
 @pytest.mark.parametrize("path, body, status, message", [
