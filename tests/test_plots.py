@@ -330,6 +330,21 @@ def test_mistakes_gallery_shows_only_mistakes_most_confident_first(tiny, tmp_pat
     check_files(fig, tmp_path, "mistakes")
 
 
+def test_forward_trace_is_the_forward_pass_and_leaves_the_network_untouched(tiny, digit_file):
+    net, _, _ = tiny
+    x = preprocess_file(digit_file)
+    batch = np.random.default_rng(0).random((3, 784), dtype=np.float32)
+    net.forward(batch)  # a training step's saved inputs and outputs, as backward needs them
+    saved = [(layer.x.copy(), layer.a.copy()) for layer in net.layers]
+    trace = plots.forward_trace(net, x)
+    for (x_before, a_before), layer in zip(saved, net.layers):
+        np.testing.assert_array_equal(layer.x, x_before)
+        np.testing.assert_array_equal(layer.a, a_before)
+    net.forward(x.reshape(1, 784).astype(net.dtype))
+    for traced, layer in zip(trace, net.layers):
+        np.testing.assert_array_equal(traced, layer.a[0])  # bit for bit
+
+
 def test_inside_shows_the_preprocessed_input_hidden_units_and_probabilities(
     tiny, digit_file, tmp_path
 ):

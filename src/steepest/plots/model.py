@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..activations import softmax_
 from ..metrics import confusion_matrix, mistakes
 from .figure import _drawing, new_figure
 
@@ -273,8 +274,8 @@ def forward_trace(network: Network, image: np.ndarray) -> list[np.ndarray]:
     if x.shape[1] != network.sizes[0]:
         raise ValueError(f"the network expects {network.sizes[0]} inputs, "
                          f"the image has {x.shape[1]} pixels")
-    network.forward(x)  # each layer keeps its output ``a`` for backprop; we read them
-    return [layer.a[0].copy() for layer in network.layers]
+    *hidden, f = network.infer(x)  # new arrays: the network's own buffers stay untouched
+    return [h[0] for h in hidden] + [softmax_(f)[0]]  # o = softmax(f), as forward gives it
 
 
 @_drawing
