@@ -349,8 +349,7 @@ class Network:
         ndarray
             ``o = softmax(f)``, a new array; the logits ``f`` stay in :attr:`logits`.
         """
-        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
-            raise ValueError(f"expected input of shape (N, {self.sizes[0]}), got {x.shape}")
+        self._check_input(x)
         self._masks = [None] * len(self.layers)
         a = x
         for i, layer in enumerate(self.layers):
@@ -412,13 +411,17 @@ class Network:
         >>> [a.shape for a in net.infer(np.zeros((5, 4), np.float32))]
         [(5, 3), (5, 2)]
         """
-        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
-            raise ValueError(f"expected input of shape (N, {self.sizes[0]}), got {x.shape}")
+        self._check_input(x)
         outputs = []
         for layer in self.layers:
             x = layer.infer(x)  # (N, n_out) of that layer
             outputs.append(x)
         return outputs
+
+    def _check_input(self, x: np.ndarray) -> None:
+        """Refuse an ``x`` that is not (N, n_in), naming its shape (forward's and infer's check)."""
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"expected input of shape (N, {self.sizes[0]}), got {x.shape}")
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 2000) -> np.ndarray:
         """Probabilities for images or vectors, in chunks to bound memory.
