@@ -1,4 +1,4 @@
-"""``steepest train`` and ``steepest ladder``: flags, config files, checkpoints."""
+"""``steepest train``: flags, config files, checkpoints (``steepest ladder`` is in ladder.py)."""
 
 from __future__ import annotations
 
@@ -354,7 +354,7 @@ def _train_with_progress(config, data, state, files: _RunFiles, meta: dict, opts
                                                       "plots": opts.get("plots")})
         tqdm.write(epoch_line(record, config.epochs))
 
-    threads = blas_threads_for(config, int(np.prod(data[0][0].shape[1:])), opts.get("threads"))
+    threads = blas_threads_for(config, state.network.sizes[0], opts.get("threads"))  # n_in
     try:
         with limit_blas_threads(threads):
             return run_training(config, data, state=state, on_epoch=on_epoch,
