@@ -47,6 +47,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+
+def _float_dtype(z: np.ndarray) -> np.dtype:
+    """``z``'s dtype when it is a float; float64 for ints and bools (a step of ints is 0./1.)."""
+    return z.dtype if z.dtype.kind == "f" else np.dtype(np.float64)
+
+
 # ---------------------------------------------------------------------------
 # Heaviside step: the perceptron's decision.
 
@@ -61,7 +67,7 @@ def step(z: np.ndarray) -> np.ndarray:
     array([0., 1., 1.])
     """
     z = np.asarray(z)
-    return (z >= 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+    return (z >= 0).astype(_float_dtype(z))
 
 
 def step_(z: np.ndarray) -> np.ndarray:
@@ -81,7 +87,7 @@ def step_prime(z: np.ndarray) -> np.ndarray:
     and outputs need not be 0 or 1, they can be real-valued.)
     """
     z = np.asarray(z)
-    return np.zeros_like(z, dtype=z.dtype if z.dtype.kind == "f" else np.float64)
+    return np.zeros_like(z, dtype=_float_dtype(z))
 
 
 def step_prime_out(a: np.ndarray) -> np.ndarray:
@@ -110,7 +116,7 @@ def relu_(z: np.ndarray) -> np.ndarray:
 def relu_prime(z: np.ndarray) -> np.ndarray:
     r""":math:`\mathrm{relu}'(z) = 1` if :math:`z > 0`, else 0 (we take 0 at z = 0)."""
     z = np.asarray(z)
-    return (z > 0).astype(z.dtype if z.dtype.kind == "f" else np.float64)
+    return (z > 0).astype(_float_dtype(z))
 
 
 def relu_prime_out(a: np.ndarray) -> np.ndarray:
@@ -256,7 +262,7 @@ def identity_(z: np.ndarray) -> np.ndarray:
 def identity_prime(z: np.ndarray) -> np.ndarray:
     """``f'(z) = 1``."""
     z = np.asarray(z)
-    return np.ones_like(z, dtype=z.dtype if z.dtype.kind == "f" else np.float64)
+    return np.ones_like(z, dtype=_float_dtype(z))
 
 
 def identity_prime_out(a: np.ndarray) -> np.ndarray:
