@@ -52,6 +52,17 @@ def save_lab_style_model():
     return _save_lab_style_model
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through playwright, for one test module
+    (:func:`browser_support.chromium`); a module using it calls ``require(BROWSER,
+    chromium=True)`` first."""
+    from browser_support import chromium
+
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture(scope="session")
 def small_mnist_dir(tmp_path_factory):
     """2,000 training and 500 test images of the real MNIST, as IDX files."""

@@ -44,9 +44,6 @@ require({module: "pip install -e '.[test]'"  # skipped without them; under CI=tr
          for module in ("sphinx", "myst_nb", "pydata_sphinx_theme", "sphinx_click", "numpydoc",
                         "sphinx_copybutton", "jupyter_cache", "playwright")}, chromium=True)
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from browser_support import ARGS, CHROMIUM  # noqa: E402
 from docs_support import QuietHandler, commands, outside, parse, visit  # noqa: E402
 
 #: Pages every build must have (besides the API pages, checked below).
@@ -80,14 +77,6 @@ def server(site):
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
     httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,6 @@ from browser_support import (  # noqa: E402
     VIEWPORTS,
     axe_script,
     axe_violations,
-    chromium,
     draw,
     open_page,
     serving,
@@ -62,12 +61,6 @@ def lab(tmp_path_factory):
     assert result.exit_code == 0, result.output
     with serving(create_app(model, work_dir=directory / "jobs")) as url:
         yield {"url": url, "dir": directory, "model": model}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -32,8 +32,9 @@ from test_web_browser import (
     wait_for_prediction,
 )
 
-# test_web_browser's fixtures: the server with the lecture's network, Chromium, a page on it.
-lab, browser, console_page, page = base.lab, base.browser, base.console_page, base.page
+# test_web_browser's fixtures: the server with the lecture's network, a page on it (Chromium
+# is conftest's browser fixture).
+lab, console_page, page = base.lab, base.console_page, base.page
 
 STEPS = "document.getElementById('contour').dataset.steps === '{}'"
 

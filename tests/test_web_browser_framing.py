@@ -31,7 +31,7 @@ require(BROWSER, chromium=True)  # skipped without them; under CI=true, failed
 
 from playwright.sync_api import expect  # noqa: E402
 
-from browser_support import Console, chromium  # noqa: E402
+from browser_support import Console  # noqa: E402
 from lab_support import lab_app, running  # noqa: E402
 from steepest.web.app import MAX_STREAMS  # noqa: E402
 
@@ -85,12 +85,6 @@ def elsewhere(lab):
     for server in servers.values():
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def start_job(lab) -> int:

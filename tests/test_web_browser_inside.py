@@ -36,7 +36,7 @@ from browser_support import (  # noqa: E402
 )
 from steepest.web.app import create_app  # noqa: E402
 
-lab, browser = shared.lab, shared.browser  # the same fixtures: the lecture's network, Chromium
+lab = shared.lab  # the same fixture: the lecture's network (Chromium: conftest's browser)
 
 #: WCAG 2.1 AA: text (1.4.3) and a control's boundary or a graph's lines (1.4.11).
 TEXT, NON_TEXT = 4.5, 3.0

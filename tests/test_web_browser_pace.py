@@ -22,7 +22,6 @@ from playwright.sync_api import Page, expect  # noqa: E402
 from browser_support import (  # noqa: E402
     axe_script,
     axe_violations,
-    chromium,
     open_page,
     serving,
     tab,
@@ -48,12 +47,6 @@ def lab(tmp_path_factory, mnist_data, save_lab_style_model):
                                  hidden=(15,), seed=0)
     with serving(create_app(model, work_dir=directory / "jobs")) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
