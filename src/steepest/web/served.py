@@ -60,17 +60,12 @@ def recorded_test_accuracy(info: dict) -> float | None:
     True
     """
     result = info.get("result")
-    if isinstance(result, dict) and _accuracy(result.get("test_accuracy")) is not None:
-        return _accuracy(result["test_accuracy"])
+    if isinstance(result, dict) and provenance.fraction(result.get("test_accuracy")) is not None:
+        return provenance.fraction(result["test_accuracy"])
     history = info.get("history")
     if isinstance(history, list) and history and isinstance(history[-1], dict):
-        return _accuracy(history[-1].get("test_accuracy"))
+        return provenance.fraction(history[-1].get("test_accuracy"))
     return None
-
-
-def _accuracy(value) -> float | None:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return float(value) if number and 0 <= value <= 1 else None  # NaN fails the comparison
 
 
 @dataclass(frozen=True)
