@@ -317,12 +317,12 @@ class TrainingManager:
 
     def _serve(self, job: Job, *, cancelled: bool) -> tuple[Snapshot, bool]:
         """Serve the job's model file (marked when the job was cancelled): ``(snap, added)``."""
-        net, info = load_model(job.path)
         if cancelled:  # the file holds the network after its last finished epoch
+            net, info = load_model(job.path)
             epochs = len(info.get("history") or job.history)
             info = {**info, "cancelled": {"epoch": epochs, "epochs": job.spec.config.epochs}}
             save_model(job.path, net, info)  # the training process has stopped writing it
-        return self.served.add(job.path, source=lab_source(info))
+        return self.served.add(job.path, source=lab_source)  # names it from the info it loads
 
     def _handle(self, job: Job, msg: dict) -> bool:
         """Record one event from the process; True when it was the job's last."""

@@ -21,6 +21,7 @@ twice: the kept one is served again, under its own version.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,15 +126,17 @@ class ServedModel:
         """Load a model file and serve it (see :meth:`add`, which also says whether it is new)."""
         return self.add(path, source)[0]
 
-    def add(self, path: str | Path, source: str | None = None) -> tuple[Snapshot, bool]:
+    def add(self, path: str | Path,
+            source: str | Callable[[dict], str] | None = None) -> tuple[Snapshot, bool]:
         """Load a model file (see :mod:`steepest.modelfile`) and serve it from now on.
 
         Parameters
         ----------
         path : str or Path
             the model file.
-        source : str, optional
-            what the list of models says it is (default: the file's name).
+        source : str or callable, optional
+            what the list of models says it is (default: the file's name), or a
+            function that says it from the file's info (so the file is read once).
 
         Returns
         -------
@@ -159,13 +162,14 @@ class ServedModel:
                 f"this one is {net.describe()}"
             )
         digest = provenance.fingerprint(net)
+        name = source(info) if callable(source) else source or path.name
         with self._swap_lock:
             for kept in self._models:
                 if kept.fingerprint == digest:
                     self._current = kept
                     return kept, False
             self._version += 1
-            snap = Snapshot(net, info, self._version, source or path.name, data, digest)
+            snap = Snapshot(net, info, self._version, name, data, digest)
             self._current = snap
             self._models.append(snap)
             if len(self._models) > MAX_MODELS:
