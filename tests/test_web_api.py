@@ -506,6 +506,12 @@ def test_training_job_streams_events_and_switches_the_model(client, ink):
     status = client.get("/api/train").get_json()
     assert status["running"] is False and status["job"]["state"] == "done"
     assert len(status["job"]["history"]) == 2
+    # replayed, the log keeps only the latest weight images: the last epoch's
+    replay = events_of(client.get("/api/train/events"))
+    assert [e["id"] for e in replay] == ids and replay[-1] == events[-1]
+    assert [e["id"] for e in replay if "layers" in e] == [epochs[-1]["id"]]
+    assert [e["gallery"] for e in replay if "gallery" in e] == [
+        e["gallery"] for e in events if "gallery" in e]
     # resuming the stream after the last event: nothing new, and it ends at once
     assert events_of(client.get(f"/api/train/events?after={ids[-1]}")) == []
     # a new job may start now

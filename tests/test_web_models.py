@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from lab_support import lab_app
@@ -20,6 +21,7 @@ from click.testing import CliRunner  # noqa: E402
 
 from steepest.cli import main  # noqa: E402
 from steepest.modelfile import load_model, save_model  # noqa: E402
+from steepest.network import Network  # noqa: E402
 from steepest.web.served import MAX_MODELS  # noqa: E402
 
 LISTING_KEYS = ["id", "source", "description", "test_accuracy", "version", "served"]
@@ -77,6 +79,21 @@ def test_without_a_result_the_last_epochs_test_accuracy_is_shown(lab_style_model
     with lab_app(lab_style_model, work_dir=tmp_path) as app:
         model = app.test_client().get("/api/model").get_json()["model"]
         assert model["test_accuracy"] == info["history"][-1]["test_accuracy"] > 0.5
+
+
+def test_numbers_too_big_for_a_float_in_a_history_count_as_none(tmp_path):
+    """JSON carries ints of any size; one past 1.8e308 is no float (it made the summary raise)."""
+    huge = 10**400
+    path = tmp_path / "huge.npz"
+    save_model(path, Network((784, 5, 10), rng=np.random.default_rng(0)), {"history": [
+        {"epoch": 1, "train_loss": huge, "test_accuracy": huge, "val_accuracy": -huge},
+        {"epoch": 2, "train_loss": 0.25, "test_accuracy": 0.5}]})
+    with lab_app(path, work_dir=tmp_path / "work") as app:
+        answer = app.test_client().get("/api/model")
+        assert answer.status_code == 200, answer.data[:300]
+        first, second = answer.get_json()["model"]["history"]
+    assert first == {"epoch": 1, "train_loss": None, "test_accuracy": None, "val_accuracy": None}
+    assert second == {"epoch": 2, "train_loss": 0.25, "test_accuracy": 0.5, "val_accuracy": None}
 
 
 # ---------------------------------------------------------------------------

@@ -131,6 +131,7 @@ class TrainingManager:
         self._cond = threading.Condition()
         self._job: Job | None = None
         self._log: list[dict] = []  # events of the latest job, each with a global "id"
+        self._layers_at: int | None = None  # the one event in the log with weight images
         self._next_event = 1
         self._next_job = 1
         self._last_seen = time.monotonic()
@@ -154,7 +155,7 @@ class TrainingManager:
                 raise ApiError("the server is shutting down", status=409)
             job = Job(self._next_job, spec, self.work_dir / f"job-{self._next_job}.npz", startup)
             self._next_job += 1
-            self._job, self._log = job, []
+            self._job, self._log, self._layers_at = job, [], None
             self._last_seen = time.monotonic()
             ctx = mp.get_context("spawn")
             job.events, job.cancel = ctx.Queue(), ctx.Event()
@@ -258,9 +259,15 @@ class TrainingManager:
     # -- the watcher ---------------------------------------------------------
 
     def _publish(self, job: Job, event: dict) -> None:
-        """Append an event to the log and wake the streams (caller holds ``_cond``)."""
+        """Append an event to the log and wake the streams (caller holds ``_cond``); one with
+        ``layers`` takes them off the one that had them (a replay needs the latest only)."""
         event = {"id": self._next_event, "job": job.id, **event}
         self._next_event += 1
+        if "layers" in event:
+            if self._layers_at is not None:  # a copy: a stream may be sending the old one
+                old = self._log[self._layers_at]
+                self._log[self._layers_at] = {k: v for k, v in old.items() if k != "layers"}
+            self._layers_at = len(self._log)
         self._log.append(event)
         self._cond.notify_all()
 
@@ -317,12 +324,12 @@ class TrainingManager:
 
     def _serve(self, job: Job, *, cancelled: bool) -> tuple[Snapshot, bool]:
         """Serve the job's model file (marked when the job was cancelled): ``(snap, added)``."""
-        net, info = load_model(job.path)
         if cancelled:  # the file holds the network after its last finished epoch
+            net, info = load_model(job.path)
             epochs = len(info.get("history") or job.history)
             info = {**info, "cancelled": {"epoch": epochs, "epochs": job.spec.config.epochs}}
             save_model(job.path, net, info)  # the training process has stopped writing it
-        return self.served.add(job.path, source=lab_source(info))
+        return self.served.add(job.path, source=lab_source)  # names it from the info it loads
 
     def _handle(self, job: Job, msg: dict) -> bool:
         """Record one event from the process; True when it was the job's last."""
@@ -346,9 +353,6 @@ class TrainingManager:
             if kind == "epoch":
                 job.history.append({k: v for k, v in msg.items()
                                     if k not in ("layers", "gallery", "paused", "type")})
-            if "layers" in msg:  # only the latest weight images are worth keeping for replay
-                self._log = [{k: v for k, v in e.items() if k != "layers"} if "layers" in e
-                             else e for e in self._log]
             if kind in FINAL:
                 job.state = kind
                 if kind == "cancelled" and job.message:  # keep the reason, add where it stopped

@@ -15,7 +15,7 @@ model it already has instead of adding a copy under a new number.
 from __future__ import annotations
 
 import hashlib
-import math
+import sys
 
 from ..messages import plural
 from ..network import Network
@@ -25,10 +25,16 @@ MAX_RECORDS = 1000
 
 
 def _number(value) -> float | None:
-    """A finite float, or None for anything else (JSON cannot carry NaN)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
+    """``value`` as a float if it is a finite number, else None (JSON cannot carry NaN).
+
+    An int is compared, never converted first: one past 1.8e308 (JSON carries ints of
+    any size) is no finite float, so it is None too.
+
+    >>> _number(3), _number(float("inf")), _number(10**400), _number(True)
+    (3.0, None, None, None)
+    """
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and abs(value) <= sys.float_info.max else None  # not NaN
 
 
 def training_history(info: dict) -> list[dict]:
@@ -60,16 +66,21 @@ def training_history(info: dict) -> list[dict]:
         records.append({
             "epoch": epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else k + 1,
             "train_loss": _number(record.get("train_loss")),
-            "test_accuracy": _fraction(record.get("test_accuracy")),
-            "val_accuracy": _fraction(record.get("val_accuracy")),
+            "test_accuracy": fraction(record.get("test_accuracy")),
+            "val_accuracy": fraction(record.get("val_accuracy")),
         })
     return records
 
 
-def _fraction(value) -> float | None:
-    """``value`` if it is a number in [0, 1], else ``None``."""
-    number = _number(value)
-    return number if number is not None and 0 <= number <= 1 else None
+def fraction(value) -> float | None:
+    """``value`` as a float if it is a number in [0, 1], else None: how the lab reads an
+    accuracy from a model file's info.
+
+    >>> fraction(1), fraction(0.25), fraction(float("nan")), fraction(10**400), fraction("0.9")
+    (1.0, 0.25, None, None, None)
+    """
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return float(value) if number and 0 <= value <= 1 else None  # NaN fails the comparison
 
 
 def cancelled_at(info: dict) -> dict | None:

@@ -20,8 +20,8 @@ twice: the kept one is served again, under its own version.
 
 from __future__ import annotations
 
-import io
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,17 +61,12 @@ def recorded_test_accuracy(info: dict) -> float | None:
     True
     """
     result = info.get("result")
-    if isinstance(result, dict) and _accuracy(result.get("test_accuracy")) is not None:
-        return _accuracy(result["test_accuracy"])
+    if isinstance(result, dict) and provenance.fraction(result.get("test_accuracy")) is not None:
+        return provenance.fraction(result["test_accuracy"])
     history = info.get("history")
     if isinstance(history, list) and history and isinstance(history[-1], dict):
-        return _accuracy(history[-1].get("test_accuracy"))
+        return provenance.fraction(history[-1].get("test_accuracy"))
     return None
-
-
-def _accuracy(value) -> float | None:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return float(value) if number and 0 <= value <= 1 else None  # NaN fails the comparison
 
 
 @dataclass(frozen=True)
@@ -131,15 +126,17 @@ class ServedModel:
         """Load a model file and serve it (see :meth:`add`, which also says whether it is new)."""
         return self.add(path, source)[0]
 
-    def add(self, path: str | Path, source: str | None = None) -> tuple[Snapshot, bool]:
+    def add(self, path: str | Path,
+            source: str | Callable[[dict], str] | None = None) -> tuple[Snapshot, bool]:
         """Load a model file (see :mod:`steepest.modelfile`) and serve it from now on.
 
         Parameters
         ----------
         path : str or Path
             the model file.
-        source : str, optional
-            what the list of models says it is (default: the file's name).
+        source : str or callable, optional
+            what the list of models says it is (default: the file's name), or a
+            function that says it from the file's info (so the file is read once).
 
         Returns
         -------
@@ -165,13 +162,14 @@ class ServedModel:
                 f"this one is {net.describe()}"
             )
         digest = provenance.fingerprint(net)
+        name = source(info) if callable(source) else source or path.name
         with self._swap_lock:
             for kept in self._models:
                 if kept.fingerprint == digest:
                     self._current = kept
                     return kept, False
             self._version += 1
-            snap = Snapshot(net, info, self._version, source or path.name, data, digest)
+            snap = Snapshot(net, info, self._version, name, data, digest)
             self._current = snap
             self._models.append(snap)
             if len(self._models) > MAX_MODELS:
@@ -286,9 +284,7 @@ class ServedModel:
 
     def _find_mistakes(self, snap: Snapshot) -> dict:
         x_test, y_test = self._test_set()
-        # A private copy of the network: this 10,000-image pass never blocks predict().
-        net, _ = load_model(io.BytesIO(snap.file_bytes))
-        probs = net.predict_proba(x_test)  # (10000, 10)
+        probs = snap.net.predict_proba(x_test)  # (10000, 10); writes nothing to the network
         pred = probs.argmax(axis=1)
         rows = [
             {
