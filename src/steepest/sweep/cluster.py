@@ -137,8 +137,7 @@ class SweepCluster:
         try:
             client = Client(address, timeout=timeout, security=security)
         except (OSError, TimeoutError) as exc:
-            raise ValueError(f"cannot reach the Dask scheduler at {address} within "
-                             f"{timeout:g} s ({one_line(exc)})") from None
+            raise _unreachable(address, timeout, exc) from None
         except Exception as exc:  # the comm's own complaint (TLS settings, a handshake)
             raise ValueError(f"cannot connect to the Dask scheduler at {address} "
                              f"({type(exc).__name__}: {one_line(exc)})") from None
@@ -372,6 +371,12 @@ def check_address(address: str, timeout: float):
     return security
 
 
+def _unreachable(address: str, timeout: float, exc: BaseException) -> ValueError:
+    """The one-line error for a scheduler that no connection reaches within ``timeout``."""
+    return ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                      f"({one_line(exc)})")
+
+
 def identify(address: str, timeout: float, security) -> dict:
     """Ask ``address`` who it is (Dask's ``identity``), giving up after ``timeout`` seconds.
 
@@ -403,8 +408,7 @@ def identify(address: str, timeout: float, security) -> dict:
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as exc:
-        raise ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
-                         f"({one_line(exc)})") from None
+        raise _unreachable(address, timeout, exc) from None
 
     async def ask() -> dict:
         comm = await connect(address, timeout=timeout,
@@ -425,8 +429,7 @@ def identify(address: str, timeout: float, security) -> dict:
                          f"(is it the scheduler's address and port? e.g. tcp://host:8786)"
                          ) from None
     except OSError as exc:
-        raise ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
-                         f"({one_line(exc)})") from None
+        raise _unreachable(address, timeout, exc) from None
     except Exception as exc:  # something answered, not in Dask's protocol
         raise ValueError(f"no Dask scheduler at {address}: what answered there does not speak "
                          f"Dask's protocol ({type(exc).__name__}: {one_line(exc)})") from None
