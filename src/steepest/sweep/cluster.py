@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import signal
 import socket
@@ -41,6 +40,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..config import is_number
 from ..messages import one_line
 
 #: Seconds to reach a scheduler and find a worker (``steepest sweep --connect-timeout``).
@@ -298,16 +298,18 @@ def valid_timeout(timeout) -> bool:
     Returns
     -------
     bool
-        True for an int or float in (0, :data:`MAX_TIMEOUT`]; False for NaN,
-        infinities, zero, negative numbers, booleans and anything else.
+        True for an int or float (Python's or NumPy's) in (0, :data:`MAX_TIMEOUT`];
+        False for NaN, infinities, zero, negative numbers, numbers above
+        :data:`MAX_TIMEOUT` (an int of any size), booleans and anything else.
 
     Examples
     --------
     >>> valid_timeout(10), valid_timeout(0), valid_timeout(float("nan")), valid_timeout(True)
     (True, False, False, False)
+    >>> valid_timeout(10**400)
+    False
     """
-    return (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-            and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT)
+    return is_number(timeout) and 0 < timeout <= MAX_TIMEOUT
 
 
 def check_address(address: str, timeout: float):
