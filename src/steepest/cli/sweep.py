@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..messages import plural
+from ..sweep.lock import STALE
 from .app import UserError, install_hint, load_dataset, main, writable_dir
 
 DEFAULT_TRIALS = 20
@@ -130,7 +131,8 @@ def _data(data_dir: str | None, space):
               callback=_timeout, help="Seconds to reach --scheduler and find a worker there.")
 @click.option("--take-over", is_flag=True,
               help="Drive the study though another steepest sweep holds it; that one stops.  "
-                   "(One whose process ended here, or silent for 60 s, is taken over anyway.)")
+                   f"(One whose process ended here, or silent for {STALE:.0f} s, is taken over "
+                   "anyway.)")
 def sweep(space_file, trials, scheduler, workers, storage, study_name, output, data, no_prune,
           seed, connect_timeout, take_over):
     """Search hyperparameters: Optuna proposes trials, Dask workers train them.
