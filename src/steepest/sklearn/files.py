@@ -11,7 +11,6 @@ which may differ from the run's config: a warm start trains ``epochs`` more,
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 
@@ -50,12 +49,7 @@ def save(clf, path) -> None:
                     "feature_names": None if names is None else [str(n) for n in names],
                     "best_validation_score": clf.best_validation_score_},
     }
-    try:
-        save_model(path, clf.network_, info)
-    except OSError as exc:  # it names the temporary file next to path: name path itself
-        if exc.errno is None:
-            raise OSError(f"cannot save the model to {os.fspath(path)}: {exc}") from None
-        raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+    save_model(path, clf.network_, info)
 
 
 def params_to_json(params: dict, seed: int) -> dict:
