@@ -15,7 +15,7 @@ import json
 import numpy as np
 
 from .. import __version__
-from ..config import TrainConfig
+from ..config import TrainConfig, is_int
 from ..modelfile import ModelFileError, load_model, save_model
 from ..training import EpochRecord, TrainState, build_optimizer
 from .fitting import CONFIG_PARAMS, scores
@@ -82,7 +82,7 @@ def params_to_json(params: dict, seed: int) -> dict:
     """
     out = {}
     for name, value in params.items():
-        if name == "random_state" and not (value is None or _is_int(value)):
+        if name == "random_state" and not (value is None or is_int(value)):
             value = seed
         value = [_plain(v) for v in value] if isinstance(value, (tuple, list)) else _plain(value)
         try:
@@ -181,10 +181,6 @@ def loaded_state(clf, config: TrainConfig, network, history: list) -> TrainState
     return TrainState(run_config, network, build_optimizer(run_config, network),
                       np.random.default_rng([run_config.seed, len(history)]),
                       epoch=len(history), history=history)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _plain(value):
