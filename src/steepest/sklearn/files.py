@@ -18,7 +18,7 @@ from .. import __version__
 from ..config import TrainConfig, is_int
 from ..modelfile import ModelFileError, load_model, save_model
 from ..training import EpochRecord, TrainState, build_optimizer
-from .fitting import CONFIG_PARAMS, scores
+from .fitting import CONFIG_PARAMS, fitted, set_fitted
 from .labels import labels_from_json, labels_to_json
 
 
@@ -138,12 +138,8 @@ def load(estimator_class: type, path):
         state = loaded_state(clf, config, network, history)
     except (TypeError, ValueError, KeyError) as exc:
         raise ModelFileError(f"{path}: not a classifier's model file ({exc})") from None
-    clf.classes_, clf.n_features_in_, clf.network_ = classes, network.sizes[0], network
-    if names is not None:
-        clf.feature_names_in_ = np.asarray(names, dtype=object)
-    clf._state = state
-    for name, value in scores(history, sk.get("best_validation_score")).items():
-        setattr(clf, name, value)
+    set_fitted(clf, fitted(classes, state, sk.get("best_validation_score"),
+                           None if names is None else np.asarray(names, dtype=object)))
     return clf
 
 

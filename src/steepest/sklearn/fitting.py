@@ -239,6 +239,35 @@ def scores(history: list[EpochRecord], best_validation: float | None) -> dict:
             "best_loss_": min(losses) if best_validation is None and losses else None}
 
 
+def fitted(classes: np.ndarray, state: TrainState, best_validation: float | None,
+           names: np.ndarray | None) -> dict:
+    """The fitted attributes of a classifier whose run is ``state``: for :func:`set_fitted`.
+
+    Parameters
+    ----------
+    classes : numpy.ndarray
+        The labels, one per output unit: ``classes_``.
+    state : TrainState
+        The run: its network (``network_``, whose input width is
+        ``n_features_in_``) and its epochs (see :func:`scores`).
+    best_validation : float or None
+        Validation accuracy of the network's weights; None without a split.
+    names : numpy.ndarray or None
+        The column names (``feature_names_in_``), if ``X`` had any.
+
+    Returns
+    -------
+    dict
+        The attributes by name, ``_state`` among them.
+    """
+    attributes = {"classes_": classes, "n_features_in_": state.network.sizes[0],
+                  "network_": state.network, "_state": state,
+                  **scores(state.history, best_validation)}
+    if names is not None:
+        attributes["feature_names_in_"] = names
+    return attributes
+
+
 def fitted_attributes(clf) -> dict:
     """The fitted attributes of ``clf`` (scikit-learn's trailing ``_``) and its ``_state``.
 
