@@ -203,6 +203,21 @@ def umask():
     os.umask(old)
 
 
+def test_a_failed_write_names_the_path_not_the_temporary_file_and_leaves_nothing(tmp_path):
+    # Every writer (steepest train, checkpoints, ONNX, sweeps' files) shares this one: the
+    # error named the hidden temporary file (.m.npz.<hex>.tmp) that the user never chose.
+    missing = tmp_path / "no such folder" / "m.npz"
+    with pytest.raises(FileNotFoundError) as caught:
+        atomic_write_bytes(missing, b"data")
+    assert caught.value.errno == 2 and caught.value.filename == str(missing)
+    assert str(caught.value) == f"[Errno 2] No such file or directory: '{missing}'"
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError) as caught:  # os.replace onto a folder
+        atomic_write_bytes(tmp_path / "folder", b"data")
+    assert str(caught.value) == f"[Errno 21] Is a directory: '{tmp_path / 'folder'}'"
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"]  # no temporary file left
+
+
 @pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_written_files_follow_the_umask(tmp_path, net, umask, mask, mode):
     umask(mask)

@@ -231,6 +231,17 @@ def test_an_address_or_timeout_no_sweep_can_use_is_one_line_before_any_work(
     assert not out.exists()  # refused before the output directory was made
 
 
+def test_an_int_too_large_for_a_float_is_a_refused_timeout_not_an_overflow():
+    # The check converted the timeout to a float to ask whether it was finite:
+    # 10**400 raised OverflowError instead of the one-line refusal.
+    from steepest.sweep.cluster import check_address, valid_timeout
+
+    assert valid_timeout(10**400) is False
+    with pytest.raises(ValueError, match=r"the connect timeout must be a number of seconds "
+                                         r"in \(0, 86,400\], got 1000"):
+        check_address(f"tcp://127.0.0.1:{free_port()}", 10**400)
+
+
 def test_a_websocket_address_where_a_web_server_answers_is_one_line(tmp_path, small_mnist_dir):
     space = write_space(tmp_path, TINY_SPACE)
     with web_server("ws") as address:

@@ -70,9 +70,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     Raises
     ------
     OSError
-        The directory cannot be written; no temporary file is left behind.
+        The directory cannot be written; no temporary file is left behind.  The
+        error (of the same type, with the same errno) names ``path``, never the
+        temporary file.
     """
-    path = Path(path)
+    try:
+        _write_then_replace(Path(path), data)
+    except OSError as exc:  # it names the temporary file next to path: name path itself
+        if exc.errno is None:
+            raise OSError(f"cannot write {os.fspath(path)}: {exc}") from None
+        raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+
+
+def _write_then_replace(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_bytes`' work: the temporary file, written, then renamed to ``path``."""
     directory = path.parent if str(path.parent) else Path(".")
     while True:
         tmp = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"

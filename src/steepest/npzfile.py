@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import io
 import math
 import os
 import struct
@@ -72,36 +71,6 @@ class NpzError(ValueError):
 
 class NotNpzError(NpzError):
     """The file is not a zip archive at all (a PNG, a JSON document, text)."""
-
-
-def parse_npy(data: bytes, name: str = "array") -> np.ndarray:
-    """Parse the bytes of one ``.npy`` file, checking its declared size first.
-
-    Parameters
-    ----------
-    data : bytes
-        The whole ``.npy`` file: magic, version, header, then the array's bytes.
-    name : str, default "array"
-        What to call the array in an error message.
-
-    Returns
-    -------
-    numpy.ndarray
-        The array, with the header's shape, dtype and order.
-
-    Raises
-    ------
-    NpzError
-        For anything but a well-formed array of numbers or text.
-
-    Examples
-    --------
-    >>> buf = io.BytesIO(); np.save(buf, np.arange(3, dtype=np.int16))
-    >>> parse_npy(buf.getvalue()).tolist()
-    [0, 1, 2]
-    """
-    with _as_npz_error(f"{name}: "):
-        return _read_npy(io.BytesIO(data), len(data), name)[0]
 
 
 def _read_npy(fh: BinaryIO, size: int, name: str) -> tuple[np.ndarray, int]:
@@ -194,6 +163,7 @@ def read_npz(source: str | os.PathLike | BinaryIO) -> dict[str, np.ndarray]:
 
     Examples
     --------
+    >>> import io
     >>> buf = io.BytesIO(); np.savez(buf, W0=np.eye(2, dtype=np.float32)); _ = buf.seek(0)
     >>> {name: a.shape for name, a in read_npz(buf).items()}
     {'W0': (2, 2)}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import threading
 from pathlib import Path
 
 import click
 
 from ..messages import plural
+from ..sweep.lock import STALE
 from .app import UserError, install_hint, load_dataset, main, writable_dir
 
 DEFAULT_TRIALS = 20
@@ -131,7 +131,8 @@ def _data(data_dir: str | None, space):
               callback=_timeout, help="Seconds to reach --scheduler and find a worker there.")
 @click.option("--take-over", is_flag=True,
               help="Drive the study though another steepest sweep holds it; that one stops.  "
-                   "(One whose process ended here, or silent for 60 s, is taken over anyway.)")
+                   f"(One whose process ended here, or silent for {STALE:.0f} s, is taken over "
+                   "anyway.)")
 def sweep(space_file, trials, scheduler, workers, storage, study_name, output, data, no_prune,
           seed, connect_timeout, take_over):
     """Search hyperparameters: Optuna proposes trials, Dask workers train them.
@@ -146,7 +147,9 @@ def sweep(space_file, trials, scheduler, workers, storage, study_name, output, d
       steepest sweep configs/sweeps/lecture-lr-batch.toml --trials 30
       steepest sweep space.toml --scheduler tcp://10.0.0.5:8786 --storage postgresql://...
     """
-    with _ctrl_c_once():
+    from ..sweep.driver import sigint_handler
+
+    with sigint_handler(_interrupt_once):
         try:
             _sweep(space_file, trials, scheduler, workers, storage, study_name, output, data,
                    not no_prune, seed, connect_timeout, take_over)
@@ -184,28 +187,15 @@ def _sweep(space_file, trials, scheduler, workers, storage, study_name, output, 
          connect_timeout, take_over)
 
 
-class _ctrl_c_once:
+def _interrupt_once(signum, frame):
     """Ctrl-C (SIGINT) raises KeyboardInterrupt once; a second waits for the cleanup.
 
     Installed even where SIGINT was ignored when the command started (a
     script's background job): a sweep runs for hours, and ``kill -INT`` is how
     to stop it cleanly, with exit status 130.
     """
-
-    def __enter__(self):
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._interrupt)
-        return self
-
-    @staticmethod
-    def _interrupt(signum, frame):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        raise KeyboardInterrupt
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _quiet_libraries() -> None:

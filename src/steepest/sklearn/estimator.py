@@ -257,12 +257,7 @@ class SteepestClassifier(ClassifierMixin, BaseEstimator):
                 if badly_scaled:
                     exc.args = (f"{exc}, or scale X ({badly_scaled})",)
                 raise
-        fitted = {"classes_": found, "n_features_in_": self.n_features_in_,
-                  "network_": result.network, "_state": state,
-                  **fitting.scores(state.history, result.validation_accuracy if n_val else None)}
-        if names is not None:
-            fitted["feature_names_in_"] = names
-        return fitted
+        return fitting.fitted(found, state, result.validation_accuracy if n_val else None, names)
 
     def _settings(self, incremental: bool) -> dict:
         """TrainConfig's settings from the parameters, all checked (seed and split come later)."""

@@ -11,15 +11,14 @@ which may differ from the run's config: a warm start trains ``epochs`` more,
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 
 from .. import __version__
-from ..config import TrainConfig
+from ..config import TrainConfig, is_int
 from ..modelfile import ModelFileError, load_model, save_model
 from ..training import EpochRecord, TrainState, build_optimizer
-from .fitting import CONFIG_PARAMS, scores
+from .fitting import CONFIG_PARAMS, fitted, set_fitted
 from .labels import labels_from_json, labels_to_json
 
 
@@ -50,12 +49,7 @@ def save(clf, path) -> None:
                     "feature_names": None if names is None else [str(n) for n in names],
                     "best_validation_score": clf.best_validation_score_},
     }
-    try:
-        save_model(path, clf.network_, info)
-    except OSError as exc:  # it names the temporary file next to path: name path itself
-        if exc.errno is None:
-            raise OSError(f"cannot save the model to {os.fspath(path)}: {exc}") from None
-        raise type(exc)(exc.errno, exc.strerror, os.fspath(path)) from None
+    save_model(path, clf.network_, info)
 
 
 def params_to_json(params: dict, seed: int) -> dict:
@@ -88,7 +82,7 @@ def params_to_json(params: dict, seed: int) -> dict:
     """
     out = {}
     for name, value in params.items():
-        if name == "random_state" and not (value is None or _is_int(value)):
+        if name == "random_state" and not (value is None or is_int(value)):
             value = seed
         value = [_plain(v) for v in value] if isinstance(value, (tuple, list)) else _plain(value)
         try:
@@ -144,12 +138,8 @@ def load(estimator_class: type, path):
         state = loaded_state(clf, config, network, history)
     except (TypeError, ValueError, KeyError) as exc:
         raise ModelFileError(f"{path}: not a classifier's model file ({exc})") from None
-    clf.classes_, clf.n_features_in_, clf.network_ = classes, network.sizes[0], network
-    if names is not None:
-        clf.feature_names_in_ = np.asarray(names, dtype=object)
-    clf._state = state
-    for name, value in scores(history, sk.get("best_validation_score")).items():
-        setattr(clf, name, value)
+    set_fitted(clf, fitted(classes, state, sk.get("best_validation_score"),
+                           None if names is None else np.asarray(names, dtype=object)))
     return clf
 
 
@@ -187,10 +177,6 @@ def loaded_state(clf, config: TrainConfig, network, history: list) -> TrainState
     return TrainState(run_config, network, build_optimizer(run_config, network),
                       np.random.default_rng([run_config.seed, len(history)]),
                       epoch=len(history), history=history)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _plain(value):

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from ..config import TrainConfig
+from ..config import TrainConfig, is_int
 from ..training import EpochRecord, TrainState, build_optimizer
 from .inputs import check_classes
 
@@ -50,7 +50,7 @@ def check_params(clf) -> None:
         raise ValueError(f"verbose must be an int >= 0 or a bool, got {v!r}")
     r = clf.random_state
     if not (r is None or isinstance(r, (np.random.Generator, np.random.RandomState))
-            or _seed_int(r)):
+            or (is_int(r) and r >= 0)):
         _bad_random_state(r)
 
 
@@ -83,13 +83,9 @@ def seed_from(random_state) -> int:
         return int(random_state.integers(2**63))
     if isinstance(random_state, np.random.RandomState):  # scikit-learn's older convention
         return int(random_state.randint(np.iinfo(np.int64).max, dtype=np.int64))
-    if _seed_int(random_state):
+    if is_int(random_state) and random_state >= 0:
         return int(random_state)
     _bad_random_state(random_state)
-
-
-def _seed_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0
 
 
 def _bad_random_state(value) -> None:
@@ -241,6 +237,35 @@ def scores(history: list[EpochRecord], best_validation: float | None) -> dict:
     return {"n_iter_": len(history), "loss_curve_": losses,
             "validation_scores_": accuracies or None, "best_validation_score_": best_validation,
             "best_loss_": min(losses) if best_validation is None and losses else None}
+
+
+def fitted(classes: np.ndarray, state: TrainState, best_validation: float | None,
+           names: np.ndarray | None) -> dict:
+    """The fitted attributes of a classifier whose run is ``state``: for :func:`set_fitted`.
+
+    Parameters
+    ----------
+    classes : numpy.ndarray
+        The labels, one per output unit: ``classes_``.
+    state : TrainState
+        The run: its network (``network_``, whose input width is
+        ``n_features_in_``) and its epochs (see :func:`scores`).
+    best_validation : float or None
+        Validation accuracy of the network's weights; None without a split.
+    names : numpy.ndarray or None
+        The column names (``feature_names_in_``), if ``X`` had any.
+
+    Returns
+    -------
+    dict
+        The attributes by name, ``_state`` among them.
+    """
+    attributes = {"classes_": classes, "n_features_in_": state.network.sizes[0],
+                  "network_": state.network, "_state": state,
+                  **scores(state.history, best_validation)}
+    if names is not None:
+        attributes["feature_names_in_"] = names
+    return attributes
 
 
 def fitted_attributes(clf) -> dict:

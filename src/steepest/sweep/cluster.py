@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import signal
 import socket
@@ -41,6 +40,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..config import is_number
 from ..messages import one_line
 
 #: Seconds to reach a scheduler and find a worker (``steepest sweep --connect-timeout``).
@@ -137,8 +137,7 @@ class SweepCluster:
         try:
             client = Client(address, timeout=timeout, security=security)
         except (OSError, TimeoutError) as exc:
-            raise ValueError(f"cannot reach the Dask scheduler at {address} within "
-                             f"{timeout:g} s ({one_line(exc)})") from None
+            raise _unreachable(address, timeout, exc) from None
         except Exception as exc:  # the comm's own complaint (TLS settings, a handshake)
             raise ValueError(f"cannot connect to the Dask scheduler at {address} "
                              f"({type(exc).__name__}: {one_line(exc)})") from None
@@ -299,16 +298,18 @@ def valid_timeout(timeout) -> bool:
     Returns
     -------
     bool
-        True for an int or float in (0, :data:`MAX_TIMEOUT`]; False for NaN,
-        infinities, zero, negative numbers, booleans and anything else.
+        True for an int or float (Python's or NumPy's) in (0, :data:`MAX_TIMEOUT`];
+        False for NaN, infinities, zero, negative numbers, numbers above
+        :data:`MAX_TIMEOUT` (an int of any size), booleans and anything else.
 
     Examples
     --------
     >>> valid_timeout(10), valid_timeout(0), valid_timeout(float("nan")), valid_timeout(True)
     (True, False, False, False)
+    >>> valid_timeout(10**400)
+    False
     """
-    return (isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
-            and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT)
+    return is_number(timeout) and 0 < timeout <= MAX_TIMEOUT
 
 
 def check_address(address: str, timeout: float):
@@ -372,6 +373,12 @@ def check_address(address: str, timeout: float):
     return security
 
 
+def _unreachable(address: str, timeout: float, exc: BaseException) -> ValueError:
+    """The one-line error for a scheduler that no connection reaches within ``timeout``."""
+    return ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                      f"({one_line(exc)})")
+
+
 def identify(address: str, timeout: float, security) -> dict:
     """Ask ``address`` who it is (Dask's ``identity``), giving up after ``timeout`` seconds.
 
@@ -403,8 +410,7 @@ def identify(address: str, timeout: float, security) -> dict:
     try:
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as exc:
-        raise ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
-                         f"({one_line(exc)})") from None
+        raise _unreachable(address, timeout, exc) from None
 
     async def ask() -> dict:
         comm = await connect(address, timeout=timeout,
@@ -425,8 +431,7 @@ def identify(address: str, timeout: float, security) -> dict:
                          f"(is it the scheduler's address and port? e.g. tcp://host:8786)"
                          ) from None
     except OSError as exc:
-        raise ValueError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
-                         f"({one_line(exc)})") from None
+        raise _unreachable(address, timeout, exc) from None
     except Exception as exc:  # something answered, not in Dask's protocol
         raise ValueError(f"no Dask scheduler at {address}: what answered there does not speak "
                          f"Dask's protocol ({type(exc).__name__}: {one_line(exc)})") from None

@@ -29,7 +29,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -244,14 +244,37 @@ def interrupts_between_steps():
         KeyboardInterrupt at a safe point (within about a second).
     """
     caught: list[int] = []
+    with sigint_handler(lambda signum, frame: caught.append(signum)):
+        yield caught
+
+
+@contextmanager
+def sigint_handler(handler: Callable) -> Iterator[None]:
+    """``handler`` answers SIGINT inside the block; the previous handler is back after it.
+
+    Only in the main thread, where Python handles signals (elsewhere the block
+    runs as it is).  Installed whatever the previous handler was, SIG_IGN too
+    (a script's background job), so ``kill -INT`` still reaches ``handler``.
+
+    Parameters
+    ----------
+    handler : callable
+        ``handler(signum, frame)``, as :func:`signal.signal` takes it.
+
+    Yields
+    ------
+    None
+        Nothing: ``handler`` is installed while the block runs.
+    """
     if threading.current_thread() is not threading.main_thread():
-        yield caught
+        yield
         return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        yield caught
+        yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if previous is not None:  # None: a handler not installed from Python; leave ours
+            signal.signal(signal.SIGINT, previous)
 
 
 def _finish(study, space, files: SweepFiles, trial, future, submitted: float) -> TrialRecord:

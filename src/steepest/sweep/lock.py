@@ -191,7 +191,7 @@ class DriverLock:
         except BaseException:  # Ctrl-C: give the claim up again
             self.release()
             raise
-        if now_holding is None or now_holding["token"] != self.claim["token"]:
+        if not self._mine(now_holding):
             raise StudyBusy(self._busy(now_holding) if now_holding else
                             f"study {self.study.study_name!r}: another driver claimed it at the "
                             f"same time and gave it up; run again")
@@ -220,10 +220,14 @@ class DriverLock:
         if self.replaced_by is None:
             try:
                 holder = self.holder()
-                if holder is not None and holder["token"] == self.claim["token"]:
+                if self._mine(holder):
                     self.study.set_user_attr(ATTR, None)
             except Exception:  # the storage is gone: the claim goes stale by itself
                 pass
+
+    def _mine(self, holder: dict | None) -> bool:
+        """Whether ``holder`` (as :meth:`holder` returns it) is this driver's own claim."""
+        return holder is not None and holder["token"] == self.claim["token"]
 
     def _write(self) -> None:
         self.claim["heartbeat"] = self.clock()
@@ -239,7 +243,7 @@ class DriverLock:
             driver holds the study (from then on :meth:`check` raises).
         """
         holder = self.holder()
-        if holder is None or holder["token"] != self.claim["token"]:
+        if not self._mine(holder):
             self.replaced_by = holder or {**self.claim, "pid": "?", "host": "?"}
             return False
         self._write()
