@@ -79,8 +79,8 @@ def fraction(value) -> float | None:
     >>> fraction(1), fraction(0.25), fraction(float("nan")), fraction(10**400), fraction("0.9")
     (1.0, 0.25, None, None, None)
     """
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return float(value) if number and 0 <= value <= 1 else None  # NaN fails the comparison
+    number = _number(value)
+    return number if number is not None and 0 <= number <= 1 else None
 
 
 def cancelled_at(info: dict) -> dict | None:
