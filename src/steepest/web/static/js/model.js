@@ -28,13 +28,15 @@ function say(text, heardOnly = false) {
   status.classList.toggle("sr-only", heardOnly);
 }
 
+// Asks the server which model is served and shows it; resolves to true when a different
+// model is served since the last call (the onModelChange listeners have then run).
 export async function refreshModel() {
   let info;
   try {
     info = await api("/api/model");
   } catch (err) {
     say(`Cannot reach the server: ${err.message}`);
-    return;
+    return false;
   }
   const status = $("model-status");
   if (!info.ready) {
@@ -44,7 +46,7 @@ export async function refreshModel() {
       : "No model yet.");
     status.dataset.version = "0";
     if (info.training.running) trainingRuns();
-    return;
+    return false;
   }
   const m = info.model;
   say(`Model v${m.version}: ${modelText(m)}`, true); // the picker shows it
@@ -61,6 +63,7 @@ export async function refreshModel() {
   if (changed || $("model-select").value !== String(m.version)) refreshModelList();
   if (changed) changeListeners.forEach((fn) => fn(m));
   if (info.training.running) trainingRuns();
+  return changed;
 }
 
 // "784 -> 15 sigmoid -> 10 softmax · test accuracy 95.10% · lecture.npz"

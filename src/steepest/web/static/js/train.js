@@ -24,7 +24,8 @@ function followTraining() {
     stopFollowing();
     status.textContent = text;
     status.dataset.state = ev.type;
-    refreshModel().then(showServedModel); // the tab shows the model the job left in service
+    // the tab shows the model the job left in service: onModelChange shows a new one
+    refreshModel().then((changed) => { if (!changed) showServedModel(); });
   };
   // Where the job is in its epoch ("progress" and "frame" events): the bar and the status line.
   const showBatch = (ev) => {
@@ -113,7 +114,8 @@ async function cancelTraining() {
 }
 
 // On loading the page: the running job, followed; with no job running, the last job's
-// state, and the curves and weight images of the model in service (train-served.js).
+// state.  The curves and weight images of the model in service are train-served.js's,
+// shown when refreshModel first reports the model (onModelChange).
 export async function restoreTraining() {
   try {
     const s = await api("/api/train");
@@ -128,7 +130,6 @@ export async function restoreTraining() {
       drawCurves();
     }
     if (s.running) followTraining();
-    else showServedModel();
   } catch (err) {
     showError($("train-error"), err);
   }
