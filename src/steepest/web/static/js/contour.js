@@ -93,6 +93,9 @@ function drawOnePath(s, p, colour, startColour, endColour) {
   });
 }
 
+// The current path's colour: black, or red once it diverged (the legend's swatch shows it too).
+export const pathColour = (p) => (p.diverged ? "#b2182b" : "#111");
+
 // The surface's bands and axes, the kept paths (each {path, colour}) and path p on top
 // (p may be null); data-steps counts p's steps.
 export function drawContour(s, p, kept = []) {
@@ -100,7 +103,7 @@ export function drawContour(s, p, kept = []) {
   drawAxes(s);
   for (const k of kept) drawOnePath(s, k.path, k.colour, k.colour, k.colour);
   if (!p) return;
-  drawOnePath(s, p, p.diverged ? "#b2182b" : "#111", "#1a9850", "#b2182b");
+  drawOnePath(s, p, pathColour(p), "#1a9850", "#b2182b");
   markExit(s, p);
   contour.dataset.steps = String(p.points.length - 1);
 }
