@@ -8,7 +8,7 @@
 import { api } from "./api.js";
 import { lineChart } from "./charts.js";
 import {
-  clickedPoint, drawContour, hasContour, onPlot, pathColour, renderContour,
+  clickedPoint, drawContour, exitStep, hasContour, pathColour, renderContour,
 } from "./contour.js";
 import { plainWords, sayError } from "./messages.js";
 import { $, fmt } from "./page.js";
@@ -46,7 +46,7 @@ function verdict(p) {
   const n = p.points.length - 1;
   if (n === 0) return null;
   const s = surface(), c0 = p.costs[0], c = lastCost(p);
-  const left = p.points.findIndex((v) => !onPlot(s, v));
+  const left = exitStep(s, p);
   const where = left > 0 ? ` The path left the plot at step ${left}.` : "";
   if (p.diverged || c > c0) {
     return { warn: true, text: `The cost grew from ${short(c0)} to ${short(c)} in ${steps(n)}: `
