@@ -5,8 +5,9 @@
 
 import { api } from "./api.js";
 import { followEvents } from "./events.js";
+import { sayError } from "./messages.js";
 import { onTrainingRunning, refreshModel } from "./model.js";
-import { $, fmt, showError } from "./page.js";
+import { $, fmt } from "./page.js";
 import { state } from "./state.js";
 import { setTraining, showJobConfig, showTrainError, trainBody } from "./train-form.js";
 import {
@@ -131,7 +132,7 @@ export async function restoreTraining() {
     }
     if (s.running) followTraining();
   } catch (err) {
-    showError($("train-error"), err);
+    sayError($("train-error"), err.message, err);
   }
 }
 
