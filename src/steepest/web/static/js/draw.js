@@ -9,7 +9,7 @@
 
 import { api } from "./api.js";
 import { plainWords, say } from "./messages.js";
-import { onModelChange } from "./model.js";
+import { modelName, onModelChange } from "./model.js";
 import { followStrokes, inkExtent, padPayload, paintPixels, wipePad } from "./pad.js";
 import { followKeys } from "./padkeys.js";
 import { $, pct } from "./page.js";
@@ -119,7 +119,7 @@ function renderProbs(probs) {
 function showPrediction(r) {
   $("digit").textContent = String(r.digit);
   $("digit").dataset.modelVersion = String(r.model_version);
-  $("confidence").textContent = `${pct(r.probabilities[r.digit])} sure · model v${r.model_version}`;
+  $("confidence").textContent = `${pct(r.probabilities[r.digit])} sure · ${modelName(r.model_version)}`;
   renderProbs(r.probabilities);
   drawGray($("seen"), r.input.flat());
   predictionListeners.forEach((fn) => fn(r));

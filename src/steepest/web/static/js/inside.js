@@ -9,7 +9,7 @@
 import { api } from "./api.js";
 import { plainWords, say } from "./messages.js";
 import { loadPixels, onPrediction } from "./draw.js";
-import { onModelChange } from "./model.js";
+import { modelName, onModelChange } from "./model.js";
 import { $, fmt, pct } from "./page.js";
 import { drawGray, drawWeights } from "./pictures.js";
 import { state } from "./state.js";
@@ -32,7 +32,7 @@ export async function renderInside() {
   const pred = state.lastPredict;
   const ticket = ++asked;
   if (pred && pred.model_version !== state.modelVersion) { // draw.js is asking the new model
-    say(note, `Asking model v${state.modelVersion} about your drawing…`);
+    say(note, `Asking ${modelName(state.modelVersion)} about your drawing…`);
     return;
   }
   if (!pred) {
