@@ -10,7 +10,7 @@ import { ModelName, modelName, onModelChange } from "./model.js";
 import { $ } from "./page.js";
 import { state } from "./state.js";
 import { showGallery, showPredictions } from "./train-pace.js";
-import { addEpoch, resetCurve, showTrainWeights } from "./train-progress.js";
+import { resetCurve, showTrainWeights } from "./train-progress.js";
 
 // "Model v3 is in service: trained in the lab, 5 epochs."
 const inService = (m) => `${ModelName(m.version)} is in service`;
@@ -35,8 +35,7 @@ export async function showServedModel() {
     + (history.length ? `Its training, epoch by epoch, and its first layer's weights:`
       : "Its file records no training history; its first layer's weights:");
   const key = modelName(m.version), total = m.cancelled_at ? m.cancelled_at.epochs : history.length;
-  resetCurve(key, Math.max(1, total));
-  for (const h of history) addEpoch({ ...h, job: key, epochs: Math.max(1, total) });
+  resetCurve(key, Math.max(1, total), history);
   let net;
   try {
     net = await api("/api/network");

@@ -123,8 +123,7 @@ export async function restoreTraining() {
     if (s.job && s.running) {
       showJobConfig(s.job);
       showPace(s.job.pace);
-      resetCurve(s.job.id, s.job.config.epochs);
-      for (const h of s.job.history) addEpoch({ ...h, job: s.job.id });
+      resetCurve(s.job.id, s.job.config.epochs, s.job.history);
       $("train-status").textContent = "A training job is running.";
     } else {
       if (s.job) $("train-status").textContent = `Last job: ${s.job.state}. ${s.job.message}`;
