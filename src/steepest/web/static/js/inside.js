@@ -27,7 +27,7 @@ let input = null;    // the 784 gray levels it is for
 let viewFor = null;  // the prediction (state.lastPredict) it is for
 let at = [0, 0];     // [layer, position] of the unit that takes the keyboard focus
 
-export async function renderInside() {
+async function renderInside() {
   const note = $("inside-note"), box = $("diagram");
   const pred = state.lastPredict;
   const ticket = ++asked;
