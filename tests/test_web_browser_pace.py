@@ -212,3 +212,40 @@ def test_on_a_phone_starting_training_brings_the_progress_into_view(browser, lab
                 page.click("#train-cancel")
             expect(page.locator("#train-status")).to_have_attribute(
                 "data-state", re.compile("cancelled|done"), timeout=60_000)
+
+
+def count_requests(page: Page, *paths: str) -> dict[str, int]:
+    """From now on, how many requests the page sends to each of ``paths`` (updated live)."""
+    counts = dict.fromkeys(paths, 0)
+
+    def seen(request) -> None:
+        path = "/" + request.url.split("/", 3)[-1].split("?")[0]
+        if path in counts:
+            counts[path] += 1
+
+    page.on("request", seen)
+    return counts
+
+
+def test_the_served_model_is_fetched_once_on_loading_and_once_when_a_job_ends(page):
+    """Loading the page, and a job that ends, show the model in service once: one
+    GET /api/network (its weights) and one GET /api/gallery (its answers) each."""
+    def served_model_shown() -> None:
+        expect(page.locator("#train-weights-epoch")).to_contain_text("in service")
+        expect(page.locator("#train-gallery-when")).to_contain_text(re.compile(r"^Model v\d+:"))
+        page.wait_for_timeout(1000)  # a second showing would have asked by now
+
+    tab(page, "train")
+    served_model_shown()  # the fixture's page, done with its requests
+    counts = count_requests(page, "/api/network", "/api/gallery")
+    page.reload()
+    served_model_shown()
+    assert counts == {"/api/network": 1, "/api/gallery": 1}, counts
+
+    fill_job(page, epochs=1, pace="")
+    counts.update(dict.fromkeys(counts, 0))  # while the job runs, its events carry its weights
+    page.click("#train-start")
+    expect(page.locator("#train-status")).to_have_attribute("data-state", "done",
+                                                            timeout=90_000)
+    served_model_shown()
+    assert counts == {"/api/network": 1, "/api/gallery": 1}, counts

@@ -8,9 +8,9 @@
 //
 // This module starts the page.  The rest lives in js/, one module per tab
 // (draw, inside, train, descent, perceptron, mistakes) and a few they share:
-// api (the requests and their errors), messages (plain words for them), page
-// (elements, errors, numbers), state, tabs, model (the header), pad and
-// padkeys (the drawing canvas, by pointer and by keys), pictures, charts,
+// api (the requests and their errors), messages (plain words for them, and the
+// error boxes), page (elements, numbers), state, tabs, model (the header), pad
+// and padkeys (the drawing canvas, by pointer and by keys), pictures, charts,
 // colours (style.css's plot colours), events (the event stream), contour, and
 // the Train tab's train-form, train-progress, train-pace and train-served.
 

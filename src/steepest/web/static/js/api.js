@@ -3,7 +3,7 @@
 // turns every failure -- no server, or an answer with a 4xx/5xx status -- into
 // an ApiError carrying the server's own one-line message and the status.
 
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(message, status) { super(message); this.status = status; }
 }
 

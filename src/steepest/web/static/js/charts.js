@@ -63,9 +63,10 @@ export function lineChart(canvas, xs, ys, {
   const yTicks = yStep
     ? Array.from({ length: Math.round((hi - lo) / yStep) + 1 }, (_, k) => lo + k * yStep)
     : [0, 1, 2, 3, 4].map((k) => lo + (hi - lo) * k / 4);
+  const grid = cssColour("--plot-grid");
   for (const y of yTicks) {
     ctx.fillText(yFormat(y), L - 6, py(y));
-    ctx.strokeStyle = cssColour("--plot-grid"); ctx.beginPath(); ctx.moveTo(L + 1, py(y)); ctx.lineTo(W - R, py(y)); ctx.stroke();
+    ctx.strokeStyle = grid; ctx.beginPath(); ctx.moveTo(L + 1, py(y)); ctx.lineTo(W - R, py(y)); ctx.stroke();
   }
   ctx.textAlign = "center"; ctx.textBaseline = "top";
   const step = Math.max(1, Math.ceil((x1 - x0) / 8));

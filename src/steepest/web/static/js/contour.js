@@ -93,6 +93,9 @@ function drawOnePath(s, p, colour, startColour, endColour) {
   });
 }
 
+// The current path's colour: black, or red once it diverged (the legend's swatch shows it too).
+export const pathColour = (p) => (p.diverged ? "#b2182b" : "#111");
+
 // The surface's bands and axes, the kept paths (each {path, colour}) and path p on top
 // (p may be null); data-steps counts p's steps.
 export function drawContour(s, p, kept = []) {
@@ -100,14 +103,14 @@ export function drawContour(s, p, kept = []) {
   drawAxes(s);
   for (const k of kept) drawOnePath(s, k.path, k.colour, k.colour, k.colour);
   if (!p) return;
-  drawOnePath(s, p, p.diverged ? "#b2182b" : "#111", "#1a9850", "#b2182b");
+  drawOnePath(s, p, pathColour(p), "#1a9850", "#b2182b");
   markExit(s, p);
   contour.dataset.steps = String(p.points.length - 1);
 }
 
 // Where path p first leaves the plot, a word on the plot's edge: "left the plot at step k".
 function markExit(s, p) {
-  const k = p.points.findIndex((v) => !onPlot(s, v));
+  const k = exitStep(s, p);
   if (k < 1) return;
   const W = contour.width, H = contour.height, m = 10;
   const [x, y] = toCanvas(s, p.points[k].map((c) => c ?? 0)).map((c) => (Number.isFinite(c) ? c : 0));
@@ -127,8 +130,11 @@ function markExit(s, p) {
   cctx.restore();
 }
 
+// The first step of path p that is off the plot (0: it starts off it), or -1: none is.
+export const exitStep = (s, p) => p.points.findIndex((v) => !onPlot(s, v));
+
 // Is (v1, v2) inside the surface's window, the part of the plane the plot shows?
-export function onPlot(s, [v1, v2]) {
+function onPlot(s, [v1, v2]) {
   const [a0, a1, b0, b1] = s.window;
   return v1 !== null && v2 !== null && v1 >= a0 && v1 <= a1 && v2 >= b0 && v2 <= b1;
 }

@@ -7,7 +7,9 @@
 
 import { api } from "./api.js";
 import { lineChart } from "./charts.js";
-import { clickedPoint, drawContour, hasContour, onPlot, renderContour } from "./contour.js";
+import {
+  clickedPoint, drawContour, exitStep, hasContour, pathColour, renderContour,
+} from "./contour.js";
 import { plainWords, sayError } from "./messages.js";
 import { $, fmt } from "./page.js";
 import { state } from "./state.js";
@@ -19,7 +21,6 @@ function surface() { return state.surfaces[$("d-surface").value]; }
 // from the current path's (black, or red once diverged) and from the bands.
 const KEPT_COLOURS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#6a3d9a"];
 let kept = [];
-const pathColour = (p) => (p.diverged ? "#b2182b" : "#111");
 
 function drawPath() {
   if (!hasContour()) return;
@@ -45,7 +46,7 @@ function verdict(p) {
   const n = p.points.length - 1;
   if (n === 0) return null;
   const s = surface(), c0 = p.costs[0], c = lastCost(p);
-  const left = p.points.findIndex((v) => !onPlot(s, v));
+  const left = exitStep(s, p);
   const where = left > 0 ? ` The path left the plot at step ${left}.` : "";
   if (p.diverged || c > c0) {
     return { warn: true, text: `The cost grew from ${short(c0)} to ${short(c)} in ${steps(n)}: `

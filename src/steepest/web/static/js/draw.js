@@ -1,7 +1,7 @@
 // The Draw tab: live predictions for the drawing on the pad (debounced, one
 // request in flight), the ten probabilities, the 28x28 image the network saw,
-// and loading an MNIST test digit onto the pad.  The pad itself is pad.js (and
-// padkeys.js, drawing with the keyboard).
+// and loading an MNIST test digit onto the pad (from this tab or the Inside
+// tab).  The pad itself is pad.js (and padkeys.js, drawing with the keyboard).
 // Until a model is served (the start-up training) nothing is asked: the
 // drawing waits, and is read once, when the model is ready.
 // Views that follow the drawing (inside.js) register with onPrediction: this
@@ -9,7 +9,7 @@
 
 import { api } from "./api.js";
 import { plainWords, say } from "./messages.js";
-import { onModelChange } from "./model.js";
+import { modelName, onModelChange } from "./model.js";
 import { followStrokes, inkExtent, padPayload, paintPixels, wipePad } from "./pad.js";
 import { followKeys } from "./padkeys.js";
 import { $, pct } from "./page.js";
@@ -119,7 +119,7 @@ function renderProbs(probs) {
 function showPrediction(r) {
   $("digit").textContent = String(r.digit);
   $("digit").dataset.modelVersion = String(r.model_version);
-  $("confidence").textContent = `${pct(r.probabilities[r.digit])} sure · model v${r.model_version}`;
+  $("confidence").textContent = `${pct(r.probabilities[r.digit])} sure · ${modelName(r.model_version)}`;
   renderProbs(r.probabilities);
   drawGray($("seen"), r.input.flat());
   predictionListeners.forEach((fn) => fn(r));
@@ -137,17 +137,28 @@ export function loadPixels(pixels, note) {
   requestPredict(0);
 }
 
-async function loadTestDigit() {
-  const index = $("digit-index").value.trim(), last = Number($("digit-index").max);
-  const pick = `There are ${(last + 1).toLocaleString("en")} MNIST test digits: type a number from 0 `
-    + `to ${last}, then Load.`;
-  if (!/^[0-9]{1,6}$/.test(index) || Number(index) > last) return say($("draw-note"), pick);
+// The MNIST test digit numbered in `input` (0 to its max) onto the pad (GET /api/digits/N),
+// noted as said.loaded(digit) says.  Otherwise element `note` says why: said.range(max) for
+// a number out of range, and for a failed request plain words or said.failed(number, max).
+export async function loadTestDigit(input, note, said) {
+  const index = input.value.trim(), last = Number(input.max);
+  if (!/^[0-9]{1,6}$/.test(index) || Number(index) > last) return say(note, said.range(last));
   try {
     const d = await api(`/api/digits/${Number(index)}`);
-    loadPixels(d.pixels, `MNIST test digit #${d.index} (its label: ${d.label}).`);
+    loadPixels(d.pixels, said.loaded(d));
   } catch (err) {
-    say($("draw-note"), plainWords(err) || pick, err);
+    say(note, plainWords(err) || said.failed(index, last), err);
   }
+}
+
+// The Draw tab's Load button: on a failed request, too, it says which numbers there are.
+function loadDrawDigit() {
+  const pick = (last) => `There are ${(last + 1).toLocaleString("en")} MNIST test digits: type a `
+    + `number from 0 to ${last}, then Load.`;
+  loadTestDigit($("digit-index"), $("draw-note"), {
+    range: pick, failed: (index, last) => pick(last),
+    loaded: (d) => `MNIST test digit #${d.index} (its label: ${d.label}).`,
+  });
 }
 
 // Ink from the pointer or the keys: onInk() as a stroke goes, onInk(0) when it ends.
@@ -158,6 +169,6 @@ function onInk(delay) {
 followStrokes(onInk);
 followKeys(onInk, clearPad);
 $("clear").addEventListener("click", clearPad);
-$("load-digit").addEventListener("click", loadTestDigit);
-$("digit-index").addEventListener("keydown", (e) => { if (e.key === "Enter") loadTestDigit(); });
+$("load-digit").addEventListener("click", loadDrawDigit);
+$("digit-index").addEventListener("keydown", (e) => { if (e.key === "Enter") loadDrawDigit(); });
 onModelChange(() => { if (state.hasInk) requestPredict(0); }); // ask the new model

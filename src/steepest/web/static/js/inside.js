@@ -8,8 +8,8 @@
 
 import { api } from "./api.js";
 import { plainWords, say } from "./messages.js";
-import { loadPixels, onPrediction } from "./draw.js";
-import { onModelChange } from "./model.js";
+import { loadTestDigit, onPrediction } from "./draw.js";
+import { modelName, onModelChange } from "./model.js";
 import { $, fmt, pct } from "./page.js";
 import { drawGray, drawWeights } from "./pictures.js";
 import { state } from "./state.js";
@@ -27,12 +27,12 @@ let input = null;    // the 784 gray levels it is for
 let viewFor = null;  // the prediction (state.lastPredict) it is for
 let at = [0, 0];     // [layer, position] of the unit that takes the keyboard focus
 
-export async function renderInside() {
+async function renderInside() {
   const note = $("inside-note"), box = $("diagram");
   const pred = state.lastPredict;
   const ticket = ++asked;
   if (pred && pred.model_version !== state.modelVersion) { // draw.js is asking the new model
-    say(note, `Asking model v${state.modelVersion} about your drawing…`);
+    say(note, `Asking ${modelName(state.modelVersion)} about your drawing…`);
     return;
   }
   if (!pred) {
@@ -261,18 +261,12 @@ $("diagram").addEventListener("keydown", (e) => {
 });
 
 // A test digit from the keyboard, without the Draw tab: it goes onto the pad, as Load does there.
-async function showTestDigit() {
-  const text = $("inside-digit").value.trim();
-  if (!/^\d+$/.test(text) || Number(text) > 9999) {
-    say($("inside-note"), "Test digits are numbered 0 to 9999.");
-    return;
-  }
-  try {
-    const d = await api(`/api/digits/${text}`);
-    loadPixels(d.pixels, `MNIST test digit #${d.index} (its label: ${d.label}), shown from the Inside tab.`);
-  } catch (err) {
-    say($("inside-note"), plainWords(err) || `Test digit ${text} cannot be loaded: try another.`, err);
-  }
+function showTestDigit() {
+  loadTestDigit($("inside-digit"), $("inside-note"), {
+    range: (last) => `Test digits are numbered 0 to ${last}.`,
+    failed: (index) => `Test digit ${index} cannot be loaded: try another.`,
+    loaded: (d) => `MNIST test digit #${d.index} (its label: ${d.label}), shown from the Inside tab.`,
+  });
 }
 
 $("inside-load").addEventListener("click", showTestDigit);

@@ -1,8 +1,9 @@
 // The header: the model in service and the picker that switches between the
 // models the lab keeps.  The picker's chosen entry is the one place that
 // describes the model (#model-status says it again, but only to screen
-// readers); every other view names it as modelName() does, "model v2": the
-// Draw tab's "Asking model v2", and each .served-model element in the page.
+// readers); every other view names it as modelName() does, "model v2" (or
+// ModelName() at the start of a sentence, "Model v2"): the Draw tab's "Asking
+// model v2", and each .served-model element in the page.
 // What the tabs do when the served model changes, or when a training job
 // runs, they register here: onModelChange, onTrainingRunning.
 
@@ -20,6 +21,7 @@ export const onTrainingRunning = (fn) => trainingListeners.push(fn);
 const trainingRuns = () => trainingListeners.forEach((fn) => fn());
 // How every view names a model: the lab's one numbering.
 export const modelName = (version) => `model v${version}`;
+export const ModelName = (version) => modelName(version).replace(/^m/, "M"); // "Model v2"
 
 // The header's status line: shown while there is no model (or on an error), else heard only.
 function say(text, heardOnly = false) {
@@ -28,13 +30,15 @@ function say(text, heardOnly = false) {
   status.classList.toggle("sr-only", heardOnly);
 }
 
+// Asks the server which model is served and shows it; resolves to true when a different
+// model is served since the last call (the onModelChange listeners have then run).
 export async function refreshModel() {
   let info;
   try {
     info = await api("/api/model");
   } catch (err) {
     say(`Cannot reach the server: ${err.message}`);
-    return;
+    return false;
   }
   const status = $("model-status");
   if (!info.ready) {
@@ -44,10 +48,10 @@ export async function refreshModel() {
       : "No model yet.");
     status.dataset.version = "0";
     if (info.training.running) trainingRuns();
-    return;
+    return false;
   }
   const m = info.model;
-  say(`Model v${m.version}: ${modelText(m)}`, true); // the picker shows it
+  say(`${ModelName(m.version)}: ${modelText(m)}`, true); // the picker shows it
   status.dataset.version = String(m.version);
   $("draw-model").textContent = `Asking ${modelName(m.version)}.`;
   $("draw-model").dataset.version = String(m.version);
@@ -61,6 +65,7 @@ export async function refreshModel() {
   if (changed || $("model-select").value !== String(m.version)) refreshModelList();
   if (changed) changeListeners.forEach((fn) => fn(m));
   if (info.training.running) trainingRuns();
+  return changed;
 }
 
 // "784 -> 15 sigmoid -> 10 softmax · test accuracy 95.10% · lecture.npz"

@@ -53,7 +53,7 @@ function strokesSide() {
 }
 
 // The brush for the drawing as it is now (see BRUSH_SHARE); over an MNIST image, the widest.
-export function brushWidth() {
+function brushWidth() {
   const side = strokesSide();
   if (background || side === null) return MAX_BRUSH;
   // width = share * (side + width): the drawing's extent counts the brush too

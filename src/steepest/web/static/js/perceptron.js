@@ -3,7 +3,8 @@
 // decisions (go when w·x ≥ t), and only the newest answer is shown.
 
 import { api } from "./api.js";
-import { $, fmt, showError } from "./page.js";
+import { sayError } from "./messages.js";
+import { $, fmt } from "./page.js";
 import { whenShown } from "./tabs.js";
 
 const sliders = ["p-w0", "p-w1", "p-w2", "p-t"];
@@ -29,9 +30,9 @@ async function updatePerceptron() {
         + `<td class="wx">${fmt(row.wx)}</td><td class="decision">${row.go ? "go ✓" : "stay"}</td>`;
       body.appendChild(tr);
     }
-    showError($("p-error"), null);
+    sayError($("p-error"), "");
   } catch (err) {
-    showError($("p-error"), err);
+    sayError($("p-error"), err.message, err);
   }
 }
 

@@ -4,7 +4,8 @@
 // train.js calls these from the job's events.
 
 import { api } from "./api.js";
-import { $, pct, showError } from "./page.js";
+import { sayError } from "./messages.js";
+import { $, pct } from "./page.js";
 import { drawGray } from "./pictures.js";
 
 // What POST /api/train adds for the pace: the chosen rate, and whether to start paused.
@@ -35,7 +36,7 @@ async function control(body) {
   try {
     showPace(await api("/api/train/control", { method: "POST", body }));
   } catch (err) {
-    showError($("train-error"), err);
+    sayError($("train-error"), err.message, err);
   }
 }
 

@@ -7,13 +7,18 @@ import { $ } from "./page.js";
 import { drawWeights } from "./pictures.js";
 import { state } from "./state.js";
 
-export function resetCurve(job, epochs) {
-  state.curve = { job, epochs: [], loss: [], acc: [], total: epochs };
+const emptyCurve = (job, total) => ({ job, epochs: [], loss: [], acc: [], total });
+
+// A new curve, for job `job` of `epochs` epochs, with the epoch records it has already
+// (a running job's history, or a served model's): drawn once, with all of them.
+export function resetCurve(job, epochs, history = []) {
+  state.curve = emptyCurve(job, epochs);
+  for (const h of history) record(state.curve, h);
   drawCurves();
 }
 
 export function drawCurves() {
-  const c = state.curve || { epochs: [], loss: [], acc: [], total: 1 };
+  const c = state.curve || emptyCurve(null, 1);
   // Both y axes zoom to the data: 89 -> 93 % fills the chart instead of a flat line near the top.
   const loss = zoomRange(c.loss, { floor: 0, minSpan: 0.01 });
   lineChart($("chart-loss"), c.epochs, c.loss, {
@@ -34,18 +39,23 @@ export function drawCurves() {
 // Decimals that show a tick step exactly: 0.05 -> 2, 2 -> 0.
 const decimals = (step) => Math.max(0, Math.ceil(-Math.log10(step || 1) - 1e-9));
 
-// One epoch's record (an "epoch" event, or a finished job's history): a point on each curve.
+// One epoch's record as it comes (an "epoch" event): a point on each curve, drawn.
 export function addEpoch(ev) {
   if (!state.curve || state.curve.job !== ev.job) resetCurve(ev.job, ev.epochs);
-  const c = state.curve;
-  if (c.epochs.includes(ev.epoch)) return;
+  if (!record(state.curve, ev)) return;
+  state.curve.total = ev.epochs;
+  drawCurves();
+}
+
+// Epoch record ev as a point on each of curve c's lines; false if c has that epoch already.
+function record(c, ev) {
+  if (c.epochs.includes(ev.epoch)) return false;
   // A run with a validation set (steepest train --validation) scores it each epoch and
   // the test set only once, at the end: its curve is the validation accuracy, named so.
   const scored = ev.test_accuracy ?? null, checked = ev.val_accuracy ?? null;
   if (scored === null && checked !== null) c.accOf = "Validation";
   c.epochs.push(ev.epoch); c.loss.push(ev.train_loss); c.acc.push(scored ?? checked);
-  c.total = ev.epochs;
-  drawCurves();
+  return true;
 }
 
 // The first layer's weights a job started from (its "weights" event), and the last

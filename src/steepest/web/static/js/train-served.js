@@ -6,17 +6,14 @@
 // a job runs, the tab shows the job, and #train-model says which model serves.
 
 import { api } from "./api.js";
-import { modelName, onModelChange } from "./model.js";
+import { ModelName, modelName, onModelChange } from "./model.js";
 import { $ } from "./page.js";
 import { state } from "./state.js";
 import { showGallery, showPredictions } from "./train-pace.js";
-import { addEpoch, resetCurve, showTrainWeights } from "./train-progress.js";
+import { resetCurve, showTrainWeights } from "./train-progress.js";
 
 // "Model v3 is in service: trained in the lab, 5 epochs."
-function inService(m) {
-  const name = modelName(m.version);
-  return `${name[0].toUpperCase()}${name.slice(1)} is in service`;
-}
+const inService = (m) => `${ModelName(m.version)} is in service`;
 
 // Curves and weight images of the model in service (state.model), unless a job is followed.
 export async function showServedModel() {
@@ -37,9 +34,8 @@ export async function showServedModel() {
   line.textContent = `${inService(m)}: ${m.source}. `
     + (history.length ? `Its training, epoch by epoch, and its first layer's weights:`
       : "Its file records no training history; its first layer's weights:");
-  const key = `model v${m.version}`, total = m.cancelled_at ? m.cancelled_at.epochs : history.length;
-  resetCurve(key, Math.max(1, total));
-  for (const h of history) addEpoch({ ...h, job: key, epochs: Math.max(1, total) });
+  const key = modelName(m.version), total = m.cancelled_at ? m.cancelled_at.epochs : history.length;
+  resetCurve(key, Math.max(1, total), history);
   let net;
   try {
     net = await api("/api/network");
@@ -69,7 +65,7 @@ async function showServedGallery() {
   }
   if (state.events || g.model_version !== state.modelVersion) return; // a job or a switch came first
   showGallery(g);
-  showPredictions(g.predictions, modelName(g.model_version)[0].toUpperCase() + modelName(g.model_version).slice(1));
+  showPredictions(g.predictions, ModelName(g.model_version));
 }
 
 // What the Progress card says when a job ends: which model it left in service

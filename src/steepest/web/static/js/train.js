@@ -5,8 +5,9 @@
 
 import { api } from "./api.js";
 import { followEvents } from "./events.js";
+import { sayError } from "./messages.js";
 import { onTrainingRunning, refreshModel } from "./model.js";
-import { $, fmt, showError } from "./page.js";
+import { $, fmt } from "./page.js";
 import { state } from "./state.js";
 import { setTraining, showJobConfig, showTrainError, trainBody } from "./train-form.js";
 import {
@@ -24,7 +25,8 @@ function followTraining() {
     stopFollowing();
     status.textContent = text;
     status.dataset.state = ev.type;
-    refreshModel().then(showServedModel); // the tab shows the model the job left in service
+    // the tab shows the model the job left in service: onModelChange shows a new one
+    refreshModel().then((changed) => { if (!changed) showServedModel(); });
   };
   // Where the job is in its epoch ("progress" and "frame" events): the bar and the status line.
   const showBatch = (ev) => {
@@ -113,24 +115,23 @@ async function cancelTraining() {
 }
 
 // On loading the page: the running job, followed; with no job running, the last job's
-// state, and the curves and weight images of the model in service (train-served.js).
+// state.  The curves and weight images of the model in service are train-served.js's,
+// shown when refreshModel first reports the model (onModelChange).
 export async function restoreTraining() {
   try {
     const s = await api("/api/train");
     if (s.job && s.running) {
       showJobConfig(s.job);
       showPace(s.job.pace);
-      resetCurve(s.job.id, s.job.config.epochs);
-      for (const h of s.job.history) addEpoch({ ...h, job: s.job.id });
+      resetCurve(s.job.id, s.job.config.epochs, s.job.history);
       $("train-status").textContent = "A training job is running.";
     } else {
       if (s.job) $("train-status").textContent = `Last job: ${s.job.state}. ${s.job.message}`;
       drawCurves();
     }
     if (s.running) followTraining();
-    else showServedModel();
   } catch (err) {
-    showError($("train-error"), err);
+    sayError($("train-error"), err.message, err);
   }
 }
 
