@@ -259,7 +259,7 @@ def sigint_handler(handler: Callable) -> Iterator[None]:
     Parameters
     ----------
     handler : callable
-        ``handler(signum, frame)``, as :func:`signal.signal` takes it.
+        ``handler(signum, frame)``, as ``signal.signal`` takes it.
 
     Yields
     ------
