@@ -4,7 +4,7 @@
 import { api } from "./api.js";
 import { loadPixels } from "./draw.js";
 import { plainWords, say } from "./messages.js";
-import { ModelName, onModelChange } from "./model.js";
+import { onModelChange, sentenceModelName } from "./model.js";
 import { $, pct } from "./page.js";
 import { drawGray } from "./pictures.js";
 import { state } from "./state.js";
@@ -25,7 +25,7 @@ async function loadMistakes(more = false) {
   try {
     const r = await api(`/api/mistakes?limit=24&offset=${state.mistakesOffset}`);
     state.mistakesVersion = r.model_version;
-    say(summary, `${ModelName(r.model_version)} gets ${r.total.toLocaleString("en")} of `
+    say(summary, `${sentenceModelName(r.model_version)} gets ${r.total.toLocaleString("en")} of `
       + `${r.n_test.toLocaleString("en")} test digits wrong (accuracy ${(100 * r.accuracy).toFixed(2)}%). `
       + "Most confident mistakes first; click one to load it into the Draw tab.");
     for (const m of r.mistakes) gallery.appendChild(mistakeCard(m));

@@ -2,8 +2,8 @@
 // models the lab keeps.  The picker's chosen entry is the one place that
 // describes the model (#model-status says it again, but only to screen
 // readers); every other view names it as modelName() does, "model v2" (or
-// ModelName() at the start of a sentence, "Model v2"): the Draw tab's "Asking
-// model v2", and each .served-model element in the page.
+// sentenceModelName(), "Model v2", to begin a sentence): the Draw tab's
+// "Asking model v2", and each .served-model element in the page.
 // What the tabs do when the served model changes, or when a training job
 // runs, they register here: onModelChange, onTrainingRunning.
 
@@ -21,7 +21,7 @@ export const onTrainingRunning = (fn) => trainingListeners.push(fn);
 const trainingRuns = () => trainingListeners.forEach((fn) => fn());
 // How every view names a model: the lab's one numbering.
 export const modelName = (version) => `model v${version}`;
-export const ModelName = (version) => modelName(version).replace(/^m/, "M"); // "Model v2"
+export const sentenceModelName = (version) => modelName(version).replace(/^m/, "M"); // "Model v2"
 
 // The header's status line: shown while there is no model (or on an error), else heard only.
 function say(text, heardOnly = false) {
@@ -51,7 +51,7 @@ export async function refreshModel() {
     return false;
   }
   const m = info.model;
-  say(`${ModelName(m.version)}: ${modelText(m)}`, true); // the picker shows it
+  say(`${sentenceModelName(m.version)}: ${modelText(m)}`, true); // the picker shows it
   status.dataset.version = String(m.version);
   $("draw-model").textContent = `Asking ${modelName(m.version)}.`;
   $("draw-model").dataset.version = String(m.version);

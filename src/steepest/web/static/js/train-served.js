@@ -6,14 +6,14 @@
 // a job runs, the tab shows the job, and #train-model says which model serves.
 
 import { api } from "./api.js";
-import { ModelName, modelName, onModelChange } from "./model.js";
+import { modelName, onModelChange, sentenceModelName } from "./model.js";
 import { $ } from "./page.js";
 import { state } from "./state.js";
 import { showGallery, showPredictions } from "./train-pace.js";
 import { resetCurve, showTrainWeights } from "./train-progress.js";
 
 // "Model v3 is in service: trained in the lab, 5 epochs."
-const inService = (m) => `${ModelName(m.version)} is in service`;
+const inService = (m) => `${sentenceModelName(m.version)} is in service`;
 
 // Curves and weight images of the model in service (state.model), unless a job is followed.
 export async function showServedModel() {
@@ -65,7 +65,7 @@ async function showServedGallery() {
   }
   if (state.events || g.model_version !== state.modelVersion) return; // a job or a switch came first
   showGallery(g);
-  showPredictions(g.predictions, ModelName(g.model_version));
+  showPredictions(g.predictions, sentenceModelName(g.model_version));
 }
 
 // What the Progress card says when a job ends: which model it left in service
